@@ -1,0 +1,25 @@
+// Crash-safe file replacement.
+//
+// WriteFileAtomically writes to a temporary file in the same directory, fsyncs it, renames
+// it over the target and fsyncs the directory: after a crash at any moment the target holds
+// either the old or the new content, never a mix. Checkpoints, search state and models all
+// go through it.
+#ifndef EDGELOOP_BASE_ATOMIC_FILE_H_
+#define EDGELOOP_BASE_ATOMIC_FILE_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace edgeloop {
+
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents);
+
+// Reads a whole file; NotFound when it does not exist.
+absl::StatusOr<std::string> ReadFile(const std::string& path);
+
+}  // namespace edgeloop
+
+#endif  // EDGELOOP_BASE_ATOMIC_FILE_H_

@@ -1,0 +1,1 @@
+// Anchor translation unit of the precompiled <torch/torch.h> that torch targets reuse.

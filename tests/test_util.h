@@ -1,0 +1,69 @@
+// Helpers shared by the tests: paths of the source tree and built binaries, temp dirs,
+// and running the CLI as a user would.
+#ifndef EDGELOOP_TESTS_TEST_UTIL_H_
+#define EDGELOOP_TESTS_TEST_UTIL_H_
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+namespace edgeloop::testing {
+
+inline std::string SourceDir() {
+  const char* d = std::getenv("EDGELOOP_SOURCE_DIR");
+  return d ? d : ".";
+}
+inline std::string BinaryDir() {
+  const char* d = std::getenv("EDGELOOP_BINARY_DIR");
+  return d ? d : "build";
+}
+inline std::string SourcePath(const std::string& rel) { return SourceDir() + "/" + rel; }
+inline std::string EdgeloopBinary() { return BinaryDir() + "/tools/edgeloop"; }
+
+// A fresh temporary directory removed at destruction.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "edgeloop_test_XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+// Runs a shell command line, capturing stdout+stderr and the exit code.
+inline CommandResult RunCommand(const std::string& command) {
+  CommandResult r;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
+  int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+inline CommandResult RunEdgeloop(const std::string& args) {
+  return RunCommand(EdgeloopBinary() + " " + args);
+}
+
+}  // namespace edgeloop::testing
+
+#endif  // EDGELOOP_TESTS_TEST_UTIL_H_
