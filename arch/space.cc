@@ -276,35 +276,31 @@ ArchConfig Space::Sample(Rng* rng) const {
   return a;
 }
 
-ArchConfig Space::Min() const {
+// The cheapest corner takes the largest patch (fewest tokens) and the smallest of every
+// other dimension; the most expensive corner the opposite.
+ArchConfig Space::Corner(bool cheapest) const {
+  auto pick = [cheapest](const auto& list, bool larger_is_cheaper) {
+    return cheapest == larger_is_cheaper ? MaxOf(list) : MinOf(list);
+  };
   ArchConfig a;
-  a.add_patch_size(MaxOf(spec_.patch_size().t()));
-  a.add_patch_size(MaxOf(spec_.patch_size().h()));
-  a.add_patch_size(MaxOf(spec_.patch_size().w()));
-  a.set_embed_dim(MinOf(spec_.embed_dim()));
-  for (int s = 0; s < kNumStages; ++s) a.add_depths(MinOf(spec_.stage(s).depth()));
-  for (int s = 0; s < kNumStages; ++s) a.add_num_heads(ValidHeads(a.embed_dim(), s).front());
+  a.add_patch_size(pick(spec_.patch_size().t(), true));
+  a.add_patch_size(pick(spec_.patch_size().h(), true));
+  a.add_patch_size(pick(spec_.patch_size().w(), true));
+  a.set_embed_dim(pick(spec_.embed_dim(), false));
+  for (int s = 0; s < kNumStages; ++s) a.add_depths(pick(spec_.stage(s).depth(), false));
+  for (int s = 0; s < kNumStages; ++s) {
+    auto valid = ValidHeads(a.embed_dim(), s);
+    a.add_num_heads(cheapest ? valid.front() : valid.back());
+  }
   for (int w : spec_.window_size()) a.add_window_size(w);
-  a.set_mlp_ratio(MinOf(spec_.mlp_ratio()));
-  a.set_resolution(MinOf(spec_.resolution()));
-  a.set_frames(MinOf(spec_.frames()));
+  a.set_mlp_ratio(pick(spec_.mlp_ratio(), false));
+  a.set_resolution(pick(spec_.resolution(), false));
+  a.set_frames(pick(spec_.frames(), false));
   return a;
 }
 
-ArchConfig Space::Max() const {
-  ArchConfig a;
-  a.add_patch_size(MinOf(spec_.patch_size().t()));
-  a.add_patch_size(MinOf(spec_.patch_size().h()));
-  a.add_patch_size(MinOf(spec_.patch_size().w()));
-  a.set_embed_dim(MaxOf(spec_.embed_dim()));
-  for (int s = 0; s < kNumStages; ++s) a.add_depths(MaxOf(spec_.stage(s).depth()));
-  for (int s = 0; s < kNumStages; ++s) a.add_num_heads(ValidHeads(a.embed_dim(), s).back());
-  for (int w : spec_.window_size()) a.add_window_size(w);
-  a.set_mlp_ratio(MaxOf(spec_.mlp_ratio()));
-  a.set_resolution(MaxOf(spec_.resolution()));
-  a.set_frames(MaxOf(spec_.frames()));
-  return a;
-}
+ArchConfig Space::Min() const { return Corner(true); }
+ArchConfig Space::Max() const { return Corner(false); }
 
 std::vector<std::string> Space::Names() const {
   std::vector<std::string> names = {"min", "max"};

@@ -63,6 +63,7 @@ class Space {
 
  private:
   std::vector<int32_t> ValidHeads(int32_t embed_dim, int stage) const;
+  ArchConfig Corner(bool cheapest) const;
   void RepairHeads(ArchConfig* arch, Rng* rng) const;
   void MutateGene(int gene, ArchConfig* arch, Rng* rng) const;
   void CopyGene(int gene, const ArchConfig& from, ArchConfig* to) const;

@@ -31,6 +31,21 @@ const char kSmallSpace[] = R"(
   frames: [8]
 )";
 
+// embed 6: stage-0 width 6 admits 3 heads but not 4; embed 12 admits both.
+const char kDivisibilitySpace[] = R"(
+  name: "divisibility"
+  patch_size { t: [2] h: [4] w: [4] }
+  embed_dim: [6, 12]
+  stage { depth: [1] num_heads: [3, 4] }
+  stage { depth: [1] num_heads: [3] }
+  stage { depth: [1] num_heads: [3] }
+  stage { depth: [1] num_heads: [3] }
+  mlp_ratio: [1]
+  window_size: [4, 4, 4]
+  resolution: [32]
+  frames: [8]
+)";
+
 TEST(SpaceTest, DefaultSpaceSizeAndCorners) {
   Space s = Load("supernet/spaces/swin3d_lpbf.textproto");
   EXPECT_EQ(s.name(), "swin3d_lpbf");
@@ -83,19 +98,7 @@ TEST(SpaceTest, TinySpaceLoads) {
 
 TEST(SpaceTest, CountExcludesStructurallyInvalidCombinations) {
   // embed 6: stage-0 width 6 is not divisible by 4 heads, so only heads 3 (and 6) count.
-  auto s = Space::FromText(R"(
-    name: "divisibility"
-    patch_size { t: [2] h: [4] w: [4] }
-    embed_dim: [6, 12]
-    stage { depth: [1] num_heads: [3, 4] }
-    stage { depth: [1] num_heads: [3] }
-    stage { depth: [1] num_heads: [3] }
-    stage { depth: [1] num_heads: [3] }
-    mlp_ratio: [1]
-    window_size: [4, 4, 4]
-    resolution: [32]
-    frames: [8]
-  )");
+  auto s = Space::FromText(kDivisibilitySpace);
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(s->NumArchitectures(), 1u + 2u);  // embed 6: heads {3}; embed 12: heads {3, 4}
   // Every value is offered by the space, but 4 heads do not divide width 6.
@@ -192,19 +195,7 @@ TEST(SpaceTest, MutationAndCrossoverStayInside) {
 }
 
 TEST(SpaceTest, MutationRepairsHeadsAfterEmbedChange) {
-  auto s = Space::FromText(R"(
-    name: "repair"
-    patch_size { t: [2] h: [4] w: [4] }
-    embed_dim: [6, 12]
-    stage { depth: [1] num_heads: [3, 4] }
-    stage { depth: [1] num_heads: [3] }
-    stage { depth: [1] num_heads: [3] }
-    stage { depth: [1] num_heads: [3] }
-    mlp_ratio: [1]
-    window_size: [4, 4, 4]
-    resolution: [32]
-    frames: [8]
-  )");
+  auto s = Space::FromText(kDivisibilitySpace);
   ASSERT_TRUE(s.ok());
   Rng rng(3);
   for (int i = 0; i < 200; ++i) {
