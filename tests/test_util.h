@@ -13,6 +13,8 @@
 
 namespace edgeloop::testing {
 
+// CMake's ctest sets EDGELOOP_SOURCE_DIR/EDGELOOP_BINARY_DIR; under `bazel test` the
+// sources are the runfiles tree, which is the working directory.
 inline std::string SourceDir() {
   const char* d = std::getenv("EDGELOOP_SOURCE_DIR");
   return d ? d : ".";
@@ -22,7 +24,10 @@ inline std::string BinaryDir() {
   return d ? d : "build";
 }
 inline std::string SourcePath(const std::string& rel) { return SourceDir() + "/" + rel; }
-inline std::string EdgeloopBinary() { return BinaryDir() + "/tools/edgeloop"; }
+inline std::string EdgeloopBinary() {
+  const char* bin = std::getenv("EDGELOOP_BIN");
+  return bin ? bin : BinaryDir() + "/tools/edgeloop";
+}
 
 // A fresh temporary directory removed at destruction.
 class TempDir {

@@ -28,6 +28,7 @@ PACKAGES=(
   libhdf5-dev hdf5-tools
   libsqlite3-dev sqlite3
   gnuplot-nox                       # plots (Pareto fronts)
+  bazel-bootstrap bazel-platforms bazel-rules-java  # the alternative build in bazel_alt/
 )
 
 missing=()
