@@ -1,0 +1,39 @@
+#include "base/json.h"
+
+#include "gtest/gtest.h"
+
+namespace edgeloop {
+namespace {
+
+TEST(JsonTest, ParseAndAccess) {
+  auto o = ParseJsonObject(R"({"a": 1.5, "s": "x\"y", "n": null, "l": [1, 2]})", "t.json");
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(*JsonNumber(*o, "a", "t.json"), 1.5);
+  EXPECT_EQ(*JsonString(*o, "s", "t.json"), "x\"y");
+  EXPECT_EQ(JsonField(*o, "missing"), nullptr);
+  auto bad = JsonNumber(*o, "s", "t.json");
+  EXPECT_NE(bad.status().message().find("t.json: field 's' is missing or not a number"),
+            std::string::npos);
+}
+
+TEST(JsonTest, Errors) {
+  auto v = ParseJson("{oops", "f.json");
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().message().find('\n'), std::string::npos);
+  EXPECT_EQ(v.status().message().rfind("f.json: malformed JSON", 0), 0u);
+  EXPECT_FALSE(ParseJsonObject("[1]", "f.json").ok());
+}
+
+TEST(JsonTest, WriteRoundTrips) {
+  EXPECT_EQ(JsonQuote("a\"b\\c\n\x01"), R"("a\"b\\c\n\u0001")");
+  EXPECT_EQ(JsonNumberText(3), "3");
+  EXPECT_EQ(JsonNumberText(0.1), "0.10000000000000001");
+  EXPECT_EQ(JsonNumberArray({1, 2.5}), "[1,2.5]");
+  EXPECT_EQ(JsonStringArray({"a", "b"}), R"(["a","b"])");
+  auto v = ParseJson(R"({"b":[1,"x",true],"a":{"c":null}})", "t");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(JsonText(*v), R"({"a":{"c":null},"b":[1,"x",true]})");
+}
+
+}  // namespace
+}  // namespace edgeloop
