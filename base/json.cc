@@ -18,7 +18,7 @@ absl::StatusOr<Value> ParseJson(absl::string_view text, absl::string_view origin
   if (!st.ok()) {
     std::string msg(st.message().data(), st.message().size());
     return absl::InvalidArgumentError(
-        absl::StrCat(origin, ": malformed JSON: ", msg.substr(0, msg.find('\n'))));
+        absl::StrCat(origin, ": not valid JSON (", msg.substr(0, msg.find('\n')), ")"));
   }
   return v;
 }
@@ -39,18 +39,18 @@ const Value* JsonField(const Struct& object, absl::string_view key) {
 absl::StatusOr<double> JsonNumber(const Struct& object, absl::string_view key,
                                   absl::string_view origin) {
   const Value* v = JsonField(object, key);
-  if (v == nullptr || v->kind_case() != Value::kNumberValue)
-    return absl::InvalidArgumentError(
-        absl::StrCat(origin, ": field '", key, "' is missing or not a number"));
+  if (v == nullptr) return absl::InvalidArgumentError(absl::StrCat(origin, ": missing \"", key, "\""));
+  if (v->kind_case() != Value::kNumberValue)
+    return absl::InvalidArgumentError(absl::StrCat(origin, ": \"", key, "\" must be a number"));
   return v->number_value();
 }
 
 absl::StatusOr<std::string> JsonString(const Struct& object, absl::string_view key,
                                        absl::string_view origin) {
   const Value* v = JsonField(object, key);
-  if (v == nullptr || v->kind_case() != Value::kStringValue)
-    return absl::InvalidArgumentError(
-        absl::StrCat(origin, ": field '", key, "' is missing or not a string"));
+  if (v == nullptr) return absl::InvalidArgumentError(absl::StrCat(origin, ": missing \"", key, "\""));
+  if (v->kind_case() != Value::kStringValue)
+    return absl::InvalidArgumentError(absl::StrCat(origin, ": \"", key, "\" must be a string"));
   return v->string_value();
 }
 
@@ -76,7 +76,6 @@ std::string JsonQuote(absl::string_view s) {
 
 std::string JsonNumberText(double v) {
   if (!std::isfinite(v)) return "null";
-  if (std::floor(v) == v && std::fabs(v) < 9e15) return absl::StrFormat("%.0f", v);
   return absl::StrFormat("%.17g", v);
 }
 

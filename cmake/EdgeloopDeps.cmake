@@ -35,11 +35,15 @@ function(edgeloop_test name)
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
+  # Where the sources and the built binaries are (tests/test_util.h; env vars override).
+  target_compile_definitions(${name} PRIVATE
+    EDGELOOP_SOURCE_DIR_DEFAULT="${PROJECT_SOURCE_DIR}"
+    EDGELOOP_BINARY_DIR_DEFAULT="${PROJECT_BINARY_DIR}")
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 300)
   endif()
   gtest_discover_tests(${name}
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-    PROPERTIES TIMEOUT ${T_TIMEOUT} ENVIRONMENT "EDGELOOP_SOURCE_DIR=${PROJECT_SOURCE_DIR};EDGELOOP_BINARY_DIR=${PROJECT_BINARY_DIR}"
+    PROPERTIES TIMEOUT ${T_TIMEOUT}
     DISCOVERY_TIMEOUT 60)
 endfunction()

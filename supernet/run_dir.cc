@@ -1,212 +1,202 @@
 #include "supernet/run_dir.h"
 
+#include <ctime>
 #include <filesystem>
-#include <set>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
-#include "arch/arch_config.h"
+#include "absl/strings/strip.h"
 #include "base/atomic_file.h"
-#include "base/json.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/text_format.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace edgeloop::supernet {
 namespace {
 
-constexpr char kFormat[] = "edgeloop-run/1";
+constexpr char kSpaceFile[] = "space.textproto";
+constexpr char kRunFile[] = "run.json";
+constexpr char kCheckpointDir[] = "checkpoints";
+constexpr char kLatestFile[] = "latest";
+constexpr char kCheckpointFormat[] = "edgeloop-supernet-checkpoint-v1";
+constexpr char kRunFormat[] = "edgeloop-run-v1";
 
-std::string Fnv64Hex(const std::string& s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
+std::string Join(const std::string& dir, const std::string& name) { return dir + "/" + name; }
+
+absl::Status Guard(const std::string& what, const std::function<absl::Status()>& body) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat(what, ": ", e.what()));
   }
-  return absl::StrFormat("%016x", h);
-}
-
-// Parameters and buffers by name, as a checkpoint stores them.
-std::vector<std::pair<std::string, torch::Tensor>> NamedState(torch::nn::Module& model) {
-  std::vector<std::pair<std::string, torch::Tensor>> out;
-  for (const auto& p : model.named_parameters()) out.emplace_back(p.key(), p.value());
-  for (const auto& b : model.named_buffers()) out.emplace_back(b.key(), b.value());
-  return out;
 }
 
 }  // namespace
 
-std::string SpaceHash(const Space& space) {
+std::string SpaceFingerprint(const Space& space) {
   std::string text;
-  google::protobuf::TextFormat::Printer printer;
-  printer.SetSingleLineMode(true);
-  printer.PrintToString(space.spec(), &text);
-  return "space:" + Fnv64Hex(text);
-}
-
-std::string ArchHash(const ArchConfig& arch) { return "arch:" + CanonicalKey(arch); }
-
-absl::StatusOr<RunDir> RunDir::Create(const std::string& path, Kind kind,
-                                      const std::string& descriptor_file,
-                                      const std::string& descriptor_text,
-                                      const std::string& model_hash, const std::string& name,
-                                      uint64_t seed, const std::string& config_json) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (fs::exists(path + "/run.json", ec)) {
-    return absl::AlreadyExistsError(
-        absl::StrCat(path, " already holds a run (run.json); choose another --out or resume"));
+  google::protobuf::TextFormat::PrintToString(space.spec(), &text);
+  uint64_t hash = 1469598103934665603ULL;
+  for (unsigned char ch : text) {
+    hash ^= ch;
+    hash *= 1099511628211ULL;
   }
-  fs::create_directories(path + "/checkpoints", ec);
-  if (ec) return absl::InvalidArgumentError(absl::StrCat("cannot create ", path, ": ", ec.message()));
-  if (auto s = WriteFileAtomically(path + "/" + descriptor_file, descriptor_text); !s.ok())
-    return s;
-  std::string run_json = absl::StrCat(
-      "{\"format\":", JsonQuote(kFormat), ",\"kind\":",
-      JsonQuote(kind == Kind::kSupernet ? "supernet" : "standalone"), ",\"name\":",
-      JsonQuote(name), ",\"model_hash\":", JsonQuote(model_hash), ",\"seed\":", seed,
-      ",\"config\":", config_json.empty() ? "{}" : config_json, "}\n");
-  // run.json last: its presence marks a complete run directory.
-  if (auto s = WriteFileAtomically(path + "/run.json", run_json); !s.ok()) return s;
-  return Open(path);
+  return absl::StrFormat("%016x", hash);
 }
 
-absl::StatusOr<RunDir> RunDir::CreateSupernet(const std::string& path, const Space& space,
-                                              const std::string& space_text, uint64_t seed,
-                                              const std::string& config_json) {
-  return Create(path, Kind::kSupernet, "space.textproto", space_text, SpaceHash(space),
-                space.name(), seed, config_json);
-}
-
-absl::StatusOr<RunDir> RunDir::CreateStandalone(const std::string& path, const ArchConfig& arch,
-                                                uint64_t seed, const std::string& config_json) {
-  return Create(path, Kind::kStandalone, "arch.json", ArchToJson(arch) + "\n", ArchHash(arch),
-                CanonicalKey(arch), seed, config_json);
-}
-
-absl::StatusOr<RunDir> RunDir::Open(const std::string& path) {
-  const std::string run_path = path + "/run.json";
-  auto text = ReadFile(run_path);
-  if (!text.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, " is not an edgeloop run directory (no readable run.json)"));
-  }
-  auto run = ParseJsonObject(*text, run_path);
-  if (!run.ok()) return run.status();
-  auto format = JsonString(*run, "format", run_path);
-  if (!format.ok() || *format != kFormat) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(run_path, ": unsupported run format (expected ", kFormat, ")"));
-  }
-  auto kind = JsonString(*run, "kind", run_path);
-  auto hash = JsonString(*run, "model_hash", run_path);
-  auto seed = JsonNumber(*run, "seed", run_path);
-  if (!kind.ok()) return kind.status();
-  if (!hash.ok()) return hash.status();
-  if (!seed.ok()) return seed.status();
-  RunDir dir;
-  dir.path_ = path;
-  dir.seed_ = static_cast<uint64_t>(*seed);
-  if (*kind == "supernet") {
-    dir.kind_ = Kind::kSupernet;
-    auto space = Space::FromFile(path + "/space.textproto");
-    if (!space.ok()) return space.status();
-    if (SpaceHash(*space) != *hash) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, "/space.textproto was changed after the run was created (hash ",
-          SpaceHash(*space), ", run.json says ", *hash, ")"));
-    }
-    dir.space_ = std::move(*space);
-  } else if (*kind == "standalone") {
-    dir.kind_ = Kind::kStandalone;
-    auto arch_text = ReadFile(path + "/arch.json");
-    if (!arch_text.ok()) return arch_text.status();
-    auto arch = ArchFromJson(*arch_text);
-    if (!arch.ok())
-      return absl::InvalidArgumentError(absl::StrCat(path, "/arch.json: ", arch.status().message()));
-    dir.arch_ = *arch;
-    if (ArchHash(*arch) != *hash) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, "/arch.json does not match run.json's model ", *hash));
-    }
-  } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat(run_path, ": unknown kind '", *kind, "' (supernet or standalone)"));
-  }
-  dir.model_hash_ = *hash;
-  return dir;
-}
-
-train::CheckpointDir RunDir::Checkpoints(int keep) const {
-  return train::CheckpointDir(path_ + "/checkpoints", keep);
-}
-
-absl::Status RunDir::SaveCheckpoint(int64_t step, torch::nn::Module& model,
-                                    const std::string& metadata_json,
-                                    const train::ArchiveWriter& extra, int keep) const {
-  std::string meta = absl::StrCat("{\"step\":", step, ",\"model_hash\":", JsonQuote(model_hash_),
-                                  ",\"extra\":", metadata_json.empty() ? "{}" : metadata_json,
-                                  "}");
-  auto state = NamedState(model);
-  return Checkpoints(keep).Save(step, meta, [&](torch::serialize::OutputArchive& archive) {
-    torch::serialize::OutputArchive weights;
-    for (const auto& [name, tensor] : state) weights.write(name, tensor.detach().to(torch::kCPU));
-    archive.write("model", weights);
-    if (extra) extra(archive);
+absl::Status WriteCheckpoint(const std::string& path, const Checkpoint& checkpoint) {
+  return Guard("writing checkpoint " + path, [&] {
+    c10::Dict<std::string, torch::Tensor> model;
+    for (const auto& [name, tensor] : checkpoint.model)
+      model.insert(name, tensor.detach().cpu().contiguous());
+    c10::impl::GenericDict root(c10::StringType::get(), c10::AnyType::get());
+    for (const auto& [key, value] : checkpoint.extras) root.insert(key, value);
+    root.insert_or_assign("format", std::string(kCheckpointFormat));
+    root.insert_or_assign("space_name", checkpoint.space_name);
+    root.insert_or_assign("space_fingerprint", checkpoint.space_fingerprint);
+    root.insert_or_assign("step", checkpoint.step);
+    root.insert_or_assign("model", model);
+    std::vector<char> bytes = torch::pickle_save(root);
+    return WriteFileAtomically(path, absl::string_view(bytes.data(), bytes.size()));
   });
 }
 
-absl::StatusOr<train::LoadedCheckpoint> RunDir::LoadLatest() const {
-  auto loaded = Checkpoints().LoadLatest();
-  if (!loaded.ok()) return loaded.status();
-  auto meta = ParseJsonObject(loaded->metadata_json, loaded->path);
-  if (!meta.ok()) return meta.status();
-  auto hash = JsonString(*meta, "model_hash", loaded->path);
-  if (!hash.ok()) return hash.status();
-  if (*hash != model_hash_) {
-    return absl::InvalidArgumentError(absl::StrCat("checkpoint ", loaded->path, " belongs to ",
-                                                   *hash, ", not to this run's ", model_hash_));
-  }
-  return loaded;
+absl::StatusOr<Checkpoint> ReadCheckpoint(const std::string& path) {
+  absl::StatusOr<std::string> bytes = ReadFile(path);
+  if (!bytes.ok()) return bytes.status();
+  Checkpoint out;
+  absl::Status s = Guard("reading checkpoint " + path, [&]() -> absl::Status {
+    torch::IValue value = torch::pickle_load(std::vector<char>(bytes->begin(), bytes->end()));
+    auto bad = absl::InvalidArgumentError(
+        absl::StrCat(path, ": not an edgeloop supernet checkpoint (", kCheckpointFormat, ")"));
+    if (!value.isGenericDict()) return bad;
+    for (const auto& entry : value.toGenericDict()) {
+      if (!entry.key().isString()) return bad;
+      const std::string key = entry.key().toStringRef();
+      const c10::IValue& v = entry.value();
+      if (key == "format") {
+        if (!v.isString() || v.toStringRef() != kCheckpointFormat) return bad;
+      } else if (key == "space_name" && v.isString()) {
+        out.space_name = v.toStringRef();
+      } else if (key == "space_fingerprint" && v.isString()) {
+        out.space_fingerprint = v.toStringRef();
+      } else if (key == "step" && v.isInt()) {
+        out.step = v.toInt();
+      } else if (key == "model" && v.isGenericDict()) {
+        for (const auto& t : v.toGenericDict()) {
+          if (!t.key().isString() || !t.value().isTensor()) return bad;
+          out.model[t.key().toStringRef()] = t.value().toTensor();
+        }
+      } else {
+        out.extras[key] = v;
+      }
+    }
+    if (out.space_fingerprint.empty() || out.model.empty()) return bad;
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
 }
 
-absl::Status RunDir::LoadWeights(const train::LoadedCheckpoint& checkpoint,
-                                 torch::nn::Module& model) {
-  torch::serialize::InputArchive weights;
-  try {
-    checkpoint.archive->read("model", weights);
-  } catch (const std::exception&) {
+absl::Status LoadCheckpointInto(const Checkpoint& checkpoint, SupernetImpl& net) {
+  const std::string mine = SpaceFingerprint(net.space());
+  if (checkpoint.space_fingerprint != mine) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "checkpoint belongs to another search space: \"", checkpoint.space_name,
+        "\" (fingerprint ", checkpoint.space_fingerprint, "), the supernet's is \"",
+        net.space().name(), "\" (fingerprint ", mine, ")"));
+  }
+  return LoadStateDict(net, checkpoint.model);
+}
+
+absl::StatusOr<RunDir> RunDir::Create(const std::string& dir, const std::string& space_path,
+                                      uint64_t seed) {
+  absl::StatusOr<std::string> text = ReadFile(space_path);
+  if (!text.ok()) return text.status();
+  absl::StatusOr<Space> space = Space::FromText(*text, space_path);
+  if (!space.ok()) return space.status();
+  std::error_code ec;
+  if (std::filesystem::exists(Join(dir, kRunFile), ec)) {
+    return absl::AlreadyExistsError(absl::StrCat(dir, " already holds a run (", kRunFile,
+                                                 "); choose another --out"));
+  }
+  std::filesystem::create_directories(Join(dir, kCheckpointDir), ec);
+  if (ec) {
     return absl::InvalidArgumentError(
-        absl::StrCat("checkpoint ", checkpoint.path, " holds no model weights"));
+        absl::StrCat("cannot create ", Join(dir, kCheckpointDir), ": ", ec.message()));
   }
-  std::set<std::string> stored;
-  for (const auto& key : weights.keys()) stored.insert(key);
-  std::vector<std::string> missing, mis_shaped;
-  torch::NoGradGuard no_grad;
-  for (auto& [name, tensor] : NamedState(model)) {
-    if (!stored.count(name)) {
-      missing.push_back(name);
-      continue;
-    }
-    torch::Tensor value;
-    weights.read(name, value);
-    if (value.sizes() != tensor.sizes()) {
-      mis_shaped.push_back(absl::StrCat(name, " (checkpoint ", c10::str(value.sizes()),
-                                        ", model ", c10::str(tensor.sizes()), ")"));
-      continue;
-    }
-    tensor.copy_(value);
-    stored.erase(name);
+  if (absl::Status s = WriteFileAtomically(Join(dir, kSpaceFile), *text); !s.ok()) return s;
+  RunDir run(dir, *space, seed);
+  absl::StatusOr<Supernet> net = MakeSupernet(*space, seed);
+  if (!net.ok()) return net.status();
+  if (absl::Status s = run.SaveCheckpoint(**net, 0); !s.ok()) return s;
+  const std::string json = absl::StrFormat(
+      "{\"format\":\"%s\",\"space_name\":\"%s\",\"space_fingerprint\":\"%s\",\"seed\":%d,"
+      "\"created_unix\":%d}\n",
+      kRunFormat, space->name(), SpaceFingerprint(*space), seed,
+      static_cast<int64_t>(std::time(nullptr)));
+  if (absl::Status s = WriteFileAtomically(Join(dir, kRunFile), json); !s.ok()) return s;
+  return run;
+}
+
+absl::StatusOr<RunDir> RunDir::Open(const std::string& dir) {
+  absl::StatusOr<std::string> json = ReadFile(Join(dir, kRunFile));
+  if (!json.ok()) {
+    return absl::NotFoundError(absl::StrCat(dir, " is not a run directory (no ", kRunFile,
+                                            "; create one with `edgeloop init`)"));
   }
-  if (!missing.empty() || !mis_shaped.empty() || !stored.empty()) {
-    std::vector<std::string> parts;
-    if (!missing.empty()) parts.push_back("missing: " + absl::StrJoin(missing, ", "));
-    if (!mis_shaped.empty()) parts.push_back("mis-shaped: " + absl::StrJoin(mis_shaped, ", "));
-    if (!stored.empty()) parts.push_back("unexpected: " + absl::StrJoin(stored, ", "));
-    return absl::InvalidArgumentError(absl::StrCat("checkpoint ", checkpoint.path,
-                                                   " does not fit the model; ",
-                                                   absl::StrJoin(parts, "; ")));
+  google::protobuf::Struct root;
+  if (!google::protobuf::util::JsonStringToMessage(*json, &root).ok() ||
+      !root.fields().contains("format") ||
+      root.fields().at("format").string_value() != kRunFormat) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Join(dir, kRunFile), ": not an edgeloop run file (", kRunFormat, ")"));
   }
-  return absl::OkStatus();
+  uint64_t seed = 0;
+  if (root.fields().contains("seed"))
+    seed = static_cast<uint64_t>(root.fields().at("seed").number_value());
+  absl::StatusOr<Space> space = Space::FromFile(Join(dir, kSpaceFile));
+  if (!space.ok()) return space.status();
+  return RunDir(dir, *space, seed);
+}
+
+absl::StatusOr<std::string> RunDir::LatestCheckpointPath() const {
+  const std::string checkpoints = Join(dir_, kCheckpointDir);
+  absl::StatusOr<std::string> name = ReadFile(Join(checkpoints, kLatestFile));
+  if (!name.ok()) return absl::NotFoundError(absl::StrCat(dir_, " holds no checkpoint"));
+  return Join(checkpoints, std::string(absl::StripAsciiWhitespace(*name)));
+}
+
+absl::StatusOr<Supernet> RunDir::LoadSupernet() const {
+  absl::StatusOr<std::string> path = LatestCheckpointPath();
+  if (!path.ok()) return path.status();
+  absl::StatusOr<Checkpoint> checkpoint = ReadCheckpoint(*path);
+  if (!checkpoint.ok()) return checkpoint.status();
+  Supernet net{nullptr};
+  absl::Status built = Guard("building the supernet", [&] {
+    net = Supernet(space_);
+    return absl::OkStatus();
+  });
+  if (!built.ok()) return built;
+  if (absl::Status s = LoadCheckpointInto(*checkpoint, *net); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat(*path, ": ", s.message()));
+  }
+  return net;
+}
+
+absl::Status RunDir::SaveCheckpoint(SupernetImpl& net, int64_t step,
+                                    const std::map<std::string, c10::IValue>& extras) const {
+  Checkpoint checkpoint;
+  checkpoint.space_name = space_.name();
+  checkpoint.space_fingerprint = SpaceFingerprint(space_);
+  checkpoint.step = step;
+  checkpoint.model = StateDictOf(net);
+  checkpoint.extras = extras;
+  const std::string name = absl::StrFormat("ckpt-%09d.pt", step);
+  const std::string checkpoints = Join(dir_, kCheckpointDir);
+  if (absl::Status s = WriteCheckpoint(Join(checkpoints, name), checkpoint); !s.ok()) return s;
+  return WriteFileAtomically(Join(checkpoints, kLatestFile), name + "\n");
 }
 
 }  // namespace edgeloop::supernet

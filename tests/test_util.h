@@ -13,15 +13,22 @@
 
 namespace edgeloop::testing {
 
-// CMake's ctest sets EDGELOOP_SOURCE_DIR/EDGELOOP_BINARY_DIR; under `bazel test` the
-// sources are the runfiles tree, which is the working directory.
+// The CMake build compiles in its source and build directories; the environment variables
+// EDGELOOP_SOURCE_DIR / EDGELOOP_BINARY_DIR override them. Under `bazel test` the sources
+// are the runfiles tree, which is the working directory.
+#ifndef EDGELOOP_SOURCE_DIR_DEFAULT
+#define EDGELOOP_SOURCE_DIR_DEFAULT "."
+#endif
+#ifndef EDGELOOP_BINARY_DIR_DEFAULT
+#define EDGELOOP_BINARY_DIR_DEFAULT "build"
+#endif
 inline std::string SourceDir() {
   const char* d = std::getenv("EDGELOOP_SOURCE_DIR");
-  return d ? d : ".";
+  return d ? d : EDGELOOP_SOURCE_DIR_DEFAULT;
 }
 inline std::string BinaryDir() {
   const char* d = std::getenv("EDGELOOP_BINARY_DIR");
-  return d ? d : "build";
+  return d ? d : EDGELOOP_BINARY_DIR_DEFAULT;
 }
 inline std::string SourcePath(const std::string& rel) { return SourceDir() + "/" + rel; }
 inline std::string EdgeloopBinary() {

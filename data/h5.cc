@@ -1,0 +1,172 @@
+#include "data/h5.h"
+
+#include <filesystem>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+
+namespace edgeloop::data::h5 {
+
+Handle& Handle::operator=(Handle&& other) noexcept {
+  if (this != &other) {
+    Reset();
+    id_ = other.id_;
+    closer_ = other.closer_;
+    other.id_ = -1;
+  }
+  return *this;
+}
+
+void Handle::Reset() {
+  if (id_ >= 0 && closer_ != nullptr) closer_(id_);
+  id_ = -1;
+}
+
+void QuietErrors() {
+  thread_local bool quiet = false;
+  if (!quiet) {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    quiet = true;
+  }
+}
+
+namespace {
+
+herr_t InnermostMessage(unsigned n, const H5E_error2_t* err, void* data) {
+  if (n == 0 && err->desc != nullptr) *static_cast<std::string*>(data) = err->desc;
+  return 0;
+}
+
+}  // namespace
+
+std::string LastError() {
+  std::string message;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, InnermostMessage, &message);
+  H5Eclear2(H5E_DEFAULT);
+  return message;
+}
+
+absl::StatusOr<Handle> OpenFile(const std::string& path) {
+  QuietErrors();
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    return absl::NotFoundError(absl::StrCat(path, ": no such file"));
+  if (std::filesystem::is_directory(path, ec))
+    return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not an HDF5 file"));
+  if (H5Fis_hdf5(path.c_str()) <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return absl::InvalidArgumentError(absl::StrCat(path, ": not an HDF5 file"));
+  }
+  hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (id < 0)
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": cannot open HDF5 file: ", LastError()));
+  return Handle(id, H5Fclose);
+}
+
+absl::StatusOr<Handle> CreateFile(const std::string& path) {
+  QuietErrors();
+  hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (id < 0)
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": cannot create HDF5 file: ", LastError()));
+  return Handle(id, H5Fclose);
+}
+
+namespace {
+
+herr_t CollectName(hid_t, const char* name, const H5L_info_t*, void* data) {
+  static_cast<std::vector<std::string>*>(data)->push_back(name);
+  return 0;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> ListChildren(hid_t group) {
+  std::vector<std::string> names;
+  if (H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, nullptr, CollectName, &names) < 0)
+    return absl::InvalidArgumentError(absl::StrCat("cannot list group: ", LastError()));
+  return names;
+}
+
+bool LinkExists(hid_t loc, const std::string& name) {
+  htri_t r = H5Lexists(loc, name.c_str(), H5P_DEFAULT);
+  if (r < 0) H5Eclear2(H5E_DEFAULT);
+  return r > 0;
+}
+
+bool IsGroup(hid_t loc, const std::string& name) {
+  if (!LinkExists(loc, name)) return false;
+  Handle obj(H5Oopen(loc, name.c_str(), H5P_DEFAULT), H5Oclose);
+  if (!obj.valid()) {
+    H5Eclear2(H5E_DEFAULT);
+    return false;
+  }
+  return H5Iget_type(obj.id()) == H5I_GROUP;
+}
+
+Handle OpenGroup(hid_t loc, const std::string& name) {
+  return Handle(H5Gopen2(loc, name.c_str(), H5P_DEFAULT), H5Gclose);
+}
+
+Handle CreateGroup(hid_t loc, const std::string& name) {
+  Handle plist(H5Pcreate(H5P_GROUP_CREATE), H5Pclose);
+  H5Pset_obj_track_times(plist.id(), 0);  // no timestamps: the same data gives the same bytes
+  return Handle(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, plist.id(), H5P_DEFAULT), H5Gclose);
+}
+
+Handle OpenDataset(hid_t loc, const std::string& name) {
+  return Handle(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose);
+}
+
+absl::StatusOr<DatasetInfo> Describe(hid_t dataset) {
+  DatasetInfo info;
+  Handle space(H5Dget_space(dataset), H5Sclose);
+  Handle type(H5Dget_type(dataset), H5Tclose);
+  if (!space.valid() || !type.valid())
+    return absl::InvalidArgumentError(absl::StrCat("cannot read dataset shape: ", LastError()));
+  int rank = H5Sget_simple_extent_ndims(space.id());
+  if (rank < 0) return absl::InvalidArgumentError("dataset has no simple shape");
+  std::vector<hsize_t> dims(static_cast<size_t>(rank));
+  H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr);
+  for (hsize_t d : dims) info.dims.push_back(static_cast<int64_t>(d));
+  info.type_class = H5Tget_class(type.id());
+  info.type_size = H5Tget_size(type.id());
+  return info;
+}
+
+absl::Status WriteDataset(hid_t loc, const std::string& name, hid_t file_type, hid_t mem_type,
+                          const std::vector<int64_t>& dims, const void* data,
+                          const std::vector<int64_t>& chunk_dims, int gzip_level) {
+  std::vector<hsize_t> hdims(dims.begin(), dims.end());
+  Handle space(H5Screate_simple(static_cast<int>(hdims.size()), hdims.data(), nullptr), H5Sclose);
+  Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Pset_obj_track_times(plist.id(), 0);
+  if (!chunk_dims.empty()) {
+    std::vector<hsize_t> chunks(chunk_dims.begin(), chunk_dims.end());
+    H5Pset_chunk(plist.id(), static_cast<int>(chunks.size()), chunks.data());
+    if (gzip_level > 0) H5Pset_deflate(plist.id(), static_cast<unsigned>(gzip_level));
+  }
+  Handle dset(H5Dcreate2(loc, name.c_str(), file_type, space.id(), H5P_DEFAULT, plist.id(),
+                         H5P_DEFAULT),
+              H5Dclose);
+  if (!dset.valid())
+    return absl::InternalError(absl::StrCat("cannot create dataset ", name, ": ", LastError()));
+  if (H5Dwrite(dset.id(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+    return absl::InternalError(absl::StrCat("cannot write dataset ", name, ": ", LastError()));
+  return absl::OkStatus();
+}
+
+absl::Status WriteStringAttribute(hid_t loc, const std::string& name, const std::string& value) {
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.id(), value.size() + 1);
+  H5Tset_strpad(type.id(), H5T_STR_NULLTERM);
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle attr(H5Acreate2(loc, name.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT),
+              H5Aclose);
+  if (!attr.valid() || H5Awrite(attr.id(), type.id(), value.c_str()) < 0)
+    return absl::InternalError(absl::StrCat("cannot write attribute ", name, ": ", LastError()));
+  return absl::OkStatus();
+}
+
+}  // namespace edgeloop::data::h5

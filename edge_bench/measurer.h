@@ -1,0 +1,47 @@
+// The measurement loop: warm-up, timed runs and the stop rule for one batch size.
+//
+// MeasureBatch prepares the input, warms up for at least `warmup_runs` runs and at least
+// `warmup_ms`, then times single forward passes until the confidence interval of the
+// median (edge_bench/stats.h) is within `target_rel_ci` of the median after at least
+// `min_runs` runs, or `max_runs` runs or `max_time_ms` of timed runs are reached
+// (converged = false then). `should_stop` is polled between runs (Cancel, shutdown) and
+// turns the measurement into a Cancelled status; `progress` is called at phase changes
+// and at most every `progress_interval_ms` during the timed runs.
+#ifndef EDGELOOP_EDGE_BENCH_MEASURER_H_
+#define EDGELOOP_EDGE_BENCH_MEASURER_H_
+
+#include <functional>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "edge_bench/protocol.pb.h"
+#include "edge_bench/stats.h"
+#include "edge_bench/workload.h"
+
+namespace edgeloop::edge {
+
+struct MeasureHooks {
+  std::function<void(Phase phase, const LatencySummary& so_far)> progress;
+  std::function<bool()> should_stop;
+  double progress_interval_ms = 250;
+};
+
+// The server's defaults: 10 warm-up runs and 0.5 s, 20..1000 timed runs within 20 s,
+// 95% CI of the median within 1%.
+MeasurementSettings DefaultSettings();
+
+// Fields left at zero take the value of `defaults`.
+MeasurementSettings ResolveSettings(const MeasurementSettings& requested,
+                                    const MeasurementSettings& defaults);
+
+// OutOfRange naming the field when a resolved setting is outside what a server allows
+// (e.g. more than 100000 runs or more than 10 minutes per batch).
+absl::Status CheckSettings(const MeasurementSettings& s);
+
+absl::StatusOr<BatchResult> MeasureBatch(Workload* workload, int batch,
+                                         const MeasurementSettings& settings,
+                                         const MeasureHooks& hooks);
+
+}  // namespace edgeloop::edge
+
+#endif  // EDGELOOP_EDGE_BENCH_MEASURER_H_

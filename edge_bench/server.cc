@@ -1,0 +1,728 @@
+#include "edge_bench/server.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "arch/arch_config.h"
+#include "arch/cost_model.h"
+#include "edge_bench/measurer.h"
+#include "edge_bench/protocol.h"
+#include "edge_bench/result_cache.h"
+#include "edge_bench/ws_channel.h"
+
+namespace edgeloop::edge {
+
+using internal::asio::ip::tcp;
+namespace asio = internal::asio;
+namespace beast = internal::beast;
+namespace http = internal::http;
+namespace ssl = internal::ssl;
+namespace websocket = internal::websocket;
+using internal::Channel;
+using internal::kIsTls;
+using internal::PlainWs;
+using internal::Seconds;
+using internal::TlsWs;
+using internal::WsChannel;
+
+ArchConfig DefaultSentinelArch() {
+  ArchConfig a;
+  for (int v : {4, 4, 4}) a.add_patch_size(v);
+  a.set_embed_dim(24);
+  for (int i = 0; i < kNumStages; ++i) {
+    a.add_depths(1);
+    a.add_num_heads(3);
+  }
+  for (int v : {8, 7, 7}) a.add_window_size(v);
+  a.set_mlp_ratio(1);
+  a.set_resolution(64);
+  a.set_frames(16);
+  return a;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+MeasurementSettings QuickSentinelSettings() {
+  MeasurementSettings s;
+  s.set_warmup_runs(3);
+  s.set_warmup_ms(100);
+  s.set_min_runs(10);
+  s.set_max_runs(200);
+  s.set_max_time_ms(1000);
+  s.set_target_rel_ci(0.02);
+  s.set_confidence(0.95);
+  return s;
+}
+
+// Compares in time independent of where the strings differ.
+bool SameSecret(absl::string_view got, absl::string_view want) {
+  unsigned diff = got.size() == want.size() ? 0u : 1u;
+  for (size_t i = 0; i < want.size(); ++i) diff |= static_cast<unsigned>(
+      static_cast<unsigned char>(i < got.size() ? got[i] : 0) ^ static_cast<unsigned char>(want[i]));
+  return diff == 0;
+}
+
+struct Job {
+  std::string client_id;
+  MeasureRequest request;
+  std::atomic<bool> cancel{false};
+};
+
+struct Session {
+  uint64_t id = 0;
+  std::string client_id;
+  std::shared_ptr<Channel> channel;
+};
+
+using RequestKey = std::pair<std::string, uint64_t>;
+
+}  // namespace
+
+class EdgeServer::Impl {
+ public:
+  Impl(ServerOptions options, std::unique_ptr<WorkloadFactory> factory)
+      : opts_(std::move(options)), factory_(std::move(factory)) {}
+  ~Impl() { Shutdown(); }
+
+  absl::Status Start();
+  void Shutdown();
+  int port() const { return port_; }
+  DeviceInfo device() const { return device_; }
+  Counters counters() const {
+    Counters c;
+    c.connections = connections_;
+    c.rejected_upgrades = rejected_upgrades_;
+    c.measured = measured_;
+    c.cache_hits = cache_hits_;
+    c.sentinel_runs = sentinel_runs_;
+    return c;
+  }
+
+ private:
+  void Log(const std::string& line) const {
+    if (opts_.log) opts_.log(line);
+  }
+
+  // Network side: everything below runs on the io thread.
+  void Accept();
+  template <class Ws>
+  void Handshake(std::shared_ptr<WsChannel<Ws>> ch);
+  template <class Ws>
+  void ReadUpgrade(std::shared_ptr<WsChannel<Ws>> ch);
+  template <class Ws>
+  void Reject(std::shared_ptr<WsChannel<Ws>> ch, unsigned version, http::status status,
+              const std::string& why);
+  void Open(std::shared_ptr<Channel> ch);
+  void OnClosed(uint64_t session_id, beast::error_code ec);
+  void OnMessage(const std::shared_ptr<Session>& s, std::string data, bool binary);
+  void OnHello(const std::shared_ptr<Session>& s, const Hello& hello);
+  void OnMeasure(const std::shared_ptr<Session>& s, const MeasureRequest& req);
+  void OnCancel(const std::shared_ptr<Session>& s, const Cancel& cancel);
+  std::pair<ErrorCode, std::string> Validate(const MeasureRequest& req) const;
+  void Send(Session& s, Envelope e) { s.channel->Send(EncodeEnvelope(std::move(e))); }
+  void Route(const std::string& client_id, const std::string& bytes);
+  void Complete(const std::shared_ptr<Job>& job, const std::string& final_bytes);
+  DeviceInfo DeviceWithQueue();
+
+  // Measurement side: the worker thread.
+  void WorkerLoop();
+  Envelope Process(Job& job);
+  absl::Status MaybeMeasureSentinel(Job& job, const MeasureHooks& hooks);
+  void PostProgress(const Job& job, MeasureProgress progress);
+  Envelope ErrorFor(const Job& job, const absl::Status& status) const;
+
+  ServerOptions opts_;
+  std::unique_ptr<WorkloadFactory> factory_;
+  DeviceInfo device_;
+  std::unique_ptr<ResultCache> cache_;
+  int port_ = 0;
+
+  asio::io_context ioc_{1};
+  tcp::acceptor acceptor_{ioc_};
+  std::unique_ptr<ssl::context> tls_;
+  std::thread io_thread_;
+  std::thread worker_thread_;
+  std::once_flag shutdown_once_;
+
+  // io thread state.
+  std::map<uint64_t, std::shared_ptr<Session>> sessions_;
+  std::unordered_map<std::string, std::weak_ptr<Session>> by_client_;
+  uint64_t next_session_ = 1;
+  struct Record {
+    std::shared_ptr<Job> job;  // set while waiting or running
+    std::string final_bytes;   // the MeasureResult / Error envelope once finished
+  };
+  std::map<RequestKey, Record> requests_;
+  std::deque<RequestKey> finished_order_;
+  bool stopping_io_ = false;
+
+  // The FIFO queue, shared by both threads.
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<Job>> queue_;
+  std::shared_ptr<Job> running_;
+  bool stopping_ = false;
+  std::atomic<bool> shutting_down_{false};
+
+  // Worker thread state.
+  double sentinel_first_ms_ = 0;
+  double drift_ = 0;
+  Clock::time_point last_sentinel_;
+
+  std::atomic<int64_t> connections_{0}, rejected_upgrades_{0}, measured_{0}, cache_hits_{0},
+      sentinel_runs_{0};
+};
+
+absl::Status EdgeServer::Impl::Start() {
+  device_ = factory_->Describe();
+  ServerLimits* limits = device_.mutable_limits();
+  limits->set_max_batch(opts_.max_batch);
+  limits->set_max_flops(opts_.max_flops);
+  limits->set_max_queued_per_client(opts_.max_queued_per_client);
+  limits->set_max_queued_total(opts_.max_queued_total);
+  limits->set_max_frame_bytes(opts_.max_frame_bytes);
+
+  opts_.defaults = ResolveSettings(opts_.defaults, DefaultSettings());
+  if (absl::Status st = CheckSettings(opts_.defaults); !st.ok()) return st;
+  opts_.sentinel_settings = ResolveSettings(opts_.sentinel_settings, QuickSentinelSettings());
+  if (absl::Status st = CheckSettings(opts_.sentinel_settings); !st.ok()) return st;
+  if (absl::Status st = ValidateStructure(opts_.sentinel); !st.ok()) return st;
+
+  auto cache = ResultCache::Open(opts_.cache_file);
+  if (!cache.ok()) return cache.status();
+  cache_ = std::move(*cache);
+
+  if (opts_.tls_cert_file.empty() != opts_.tls_key_file.empty())
+    return absl::InvalidArgumentError("TLS needs both a certificate and a key file");
+  try {
+    if (!opts_.tls_cert_file.empty()) {
+      tls_ = std::make_unique<ssl::context>(ssl::context::tls_server);
+      tls_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                        ssl::context::no_tlsv1_1);
+      tls_->use_certificate_chain_file(opts_.tls_cert_file);
+      tls_->use_private_key_file(opts_.tls_key_file, ssl::context::pem);
+    }
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("TLS certificate ", opts_.tls_cert_file,
+                                                   " / key ", opts_.tls_key_file, ": ", e.what()));
+  }
+  try {
+    tcp::resolver resolver(ioc_);
+    auto results = resolver.resolve(opts_.host, std::to_string(opts_.port),
+                                    tcp::resolver::passive | tcp::resolver::numeric_service);
+    tcp::endpoint endpoint = results.begin()->endpoint();
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+    port_ = acceptor_.local_endpoint().port();
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", opts_.host, ":", opts_.port, ": ", e.what()));
+  }
+  Accept();
+  io_thread_ = std::thread([this] { ioc_.run(); });
+  worker_thread_ = std::thread([this] { WorkerLoop(); });
+  Log(absl::StrCat("listening on ", tls_ ? "wss://" : "ws://", opts_.host, ":", port_,
+                   " device ", device_.device(), " threads ", device_.threads(), " fingerprint ",
+                   device_.fingerprint()));
+  return absl::OkStatus();
+}
+
+void EdgeServer::Impl::Shutdown() {
+  std::call_once(shutdown_once_, [this] {
+    if (!io_thread_.joinable()) return;  // never started
+    shutting_down_ = true;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+      if (running_) running_->cancel = true;
+    }
+    cv_.notify_all();
+    worker_thread_.join();  // its last posts (errors for every open request) precede ours
+    asio::post(ioc_, [this] {
+      stopping_io_ = true;
+      beast::error_code ignored;
+      acceptor_.close(ignored);
+      if (sessions_.empty()) {
+        ioc_.stop();
+        return;
+      }
+      for (auto& [id, s] : sessions_)
+        s->channel->Close(websocket::close_code::going_away, "server shutting down");
+    });
+    // Peers that do not answer the close handshake do not hold the exit for long.
+    asio::steady_timer deadline(ioc_, Seconds(3));
+    deadline.async_wait([this](beast::error_code ec) {
+      if (!ec) ioc_.stop();
+    });
+    io_thread_.join();
+    sessions_.clear();
+    by_client_.clear();
+    Log("stopped");
+  });
+}
+
+void EdgeServer::Impl::Accept() {
+  acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || stopping_io_) return;
+    if (!ec) {
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      if (tls_) {
+        Handshake(std::make_shared<WsChannel<TlsWs>>(std::move(socket), *tls_));
+      } else {
+        Handshake(std::make_shared<WsChannel<PlainWs>>(std::move(socket)));
+      }
+    }
+    Accept();
+  });
+}
+
+template <class Ws>
+void EdgeServer::Impl::Handshake(std::shared_ptr<WsChannel<Ws>> ch) {
+  beast::get_lowest_layer(ch->ws()).expires_after(Seconds(opts_.handshake_timeout_s));
+  if constexpr (kIsTls<Ws>) {
+    ch->ws().next_layer().async_handshake(ssl::stream_base::server,
+                                          [this, ch](beast::error_code ec) {
+                                            if (ec) {
+                                              Log(absl::StrCat("TLS handshake failed: ",
+                                                               ec.message()));
+                                              return;
+                                            }
+                                            ReadUpgrade(ch);
+                                          });
+  } else {
+    ReadUpgrade(ch);
+  }
+}
+
+template <class Ws>
+void EdgeServer::Impl::ReadUpgrade(std::shared_ptr<WsChannel<Ws>> ch) {
+  struct Upgrade {
+    beast::flat_buffer buffer;
+    http::request_parser<http::empty_body> parser;
+  };
+  auto up = std::make_shared<Upgrade>();
+  up->parser.header_limit(16 * 1024);
+  http::async_read(
+      ch->ws().next_layer(), up->buffer, up->parser,
+      [this, ch, up](beast::error_code ec, size_t) {
+        if (ec) return;  // not HTTP, or gone: drop the connection
+        http::request<http::empty_body> req = up->parser.release();
+        if (!websocket::is_upgrade(req)) {
+          Reject(ch, req.version(), http::status::bad_request,
+                 "this is an edgeloop WebSocket endpoint; send an upgrade request");
+          return;
+        }
+        if (!opts_.token.empty() &&
+            !SameSecret(std::string(req[http::field::authorization]), "Bearer " + opts_.token)) {
+          Reject(ch, req.version(), http::status::unauthorized, "missing or wrong bearer token");
+          return;
+        }
+        beast::get_lowest_layer(ch->ws()).expires_never();
+        websocket::stream_base::timeout timeouts;
+        timeouts.handshake_timeout = Seconds(opts_.handshake_timeout_s);
+        timeouts.idle_timeout = Seconds(opts_.idle_timeout_s);
+        timeouts.keep_alive_pings = true;
+        ch->ws().set_option(timeouts);
+        ch->ws().read_message_max(static_cast<size_t>(opts_.max_frame_bytes));
+        ch->ws().set_option(websocket::stream_base::decorator(
+            [](websocket::response_type& res) { res.set(http::field::server, "edgeloop-edge"); }));
+        ch->ws().async_accept(req, [this, ch](beast::error_code ec2) {
+          if (ec2) return;
+          Open(ch);
+        });
+      });
+}
+
+template <class Ws>
+void EdgeServer::Impl::Reject(std::shared_ptr<WsChannel<Ws>> ch, unsigned version,
+                              http::status status, const std::string& why) {
+  ++rejected_upgrades_;
+  Log(absl::StrCat("refused upgrade: ", why));
+  auto res = std::make_shared<http::response<http::string_body>>(status, version);
+  res->set(http::field::server, "edgeloop-edge");
+  res->set(http::field::content_type, "text/plain");
+  if (status == http::status::unauthorized) res->set(http::field::www_authenticate, "Bearer");
+  res->body() = why + "\n";
+  res->keep_alive(false);
+  res->prepare_payload();
+  http::async_write(ch->ws().next_layer(), *res, [ch, res](beast::error_code, size_t) {
+    ch->Abort();
+  });
+}
+
+void EdgeServer::Impl::Open(std::shared_ptr<Channel> ch) {
+  auto s = std::make_shared<Session>();
+  s->id = next_session_++;
+  s->client_id = absl::StrCat("anonymous-", s->id);
+  s->channel = ch;
+  sessions_[s->id] = s;
+  by_client_[s->client_id] = s;
+  ++connections_;
+  std::weak_ptr<Session> weak = s;
+  const uint64_t id = s->id;
+  ch->Start(Channel::Handlers{
+      [this, weak](std::string data, bool binary) {
+        if (auto locked = weak.lock()) OnMessage(locked, std::move(data), binary);
+      },
+      [this, id](beast::error_code ec) { OnClosed(id, ec); }});
+  if (stopping_io_) ch->Close(websocket::close_code::going_away, "server shutting down");
+}
+
+void EdgeServer::Impl::OnClosed(uint64_t session_id, beast::error_code ec) {
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end()) return;
+  std::shared_ptr<Session> s = it->second;
+  sessions_.erase(it);
+  auto bound = by_client_.find(s->client_id);
+  if (bound != by_client_.end() && bound->second.lock() == s) by_client_.erase(bound);
+  Log(absl::StrCat("client ", s->client_id, " disconnected: ", ec.message()));
+  if (stopping_io_ && sessions_.empty()) ioc_.stop();
+}
+
+void EdgeServer::Impl::OnMessage(const std::shared_ptr<Session>& s, std::string data,
+                                 bool binary) {
+  if (!binary) {
+    s->channel->Close(websocket::close_code::unknown_data,
+                      "text frames are not accepted; send binary Envelope frames");
+    return;
+  }
+  Envelope env;
+  std::string why;
+  if (ErrorCode code = DecodeEnvelope(data, &env, &why); code != ERROR_UNSPECIFIED) {
+    Send(*s, MakeErrorEnvelope(0, code, why));
+    return;
+  }
+  switch (env.body_case()) {
+    case Envelope::kHello:
+      OnHello(s, env.hello());
+      break;
+    case Envelope::kMeasureRequest:
+      OnMeasure(s, env.measure_request());
+      break;
+    case Envelope::kCancel:
+      OnCancel(s, env.cancel());
+      break;
+    case Envelope::kPing: {
+      Envelope pong;
+      pong.mutable_pong()->set_nonce(env.ping().nonce());
+      Send(*s, std::move(pong));
+      break;
+    }
+    default:
+      Send(*s, MakeErrorEnvelope(0, ERROR_UNKNOWN_MESSAGE,
+                                 "the server accepts hello, measure_request, cancel and ping"));
+  }
+}
+
+DeviceInfo EdgeServer::Impl::DeviceWithQueue() {
+  DeviceInfo info = device_;
+  std::lock_guard<std::mutex> lock(mu_);
+  info.set_queued(static_cast<int32_t>(queue_.size() + (running_ ? 1 : 0)));
+  return info;
+}
+
+void EdgeServer::Impl::OnHello(const std::shared_ptr<Session>& s, const Hello& hello) {
+  if (hello.client_id().empty() || hello.client_id().size() > 128) {
+    Send(*s, MakeErrorEnvelope(0, ERROR_BAD_MESSAGE, "hello.client_id must be 1..128 bytes"));
+    return;
+  }
+  auto bound = by_client_.find(s->client_id);
+  if (bound != by_client_.end() && bound->second.lock() == s) by_client_.erase(bound);
+  s->client_id = hello.client_id();
+  by_client_[s->client_id] = s;  // a reconnect takes over the results of the old session
+  Log(absl::StrCat("hello from ", hello.client_name(), " (", s->client_id, ")"));
+  Envelope reply;
+  *reply.mutable_device_info() = DeviceWithQueue();
+  Send(*s, std::move(reply));
+}
+
+std::pair<ErrorCode, std::string> EdgeServer::Impl::Validate(const MeasureRequest& req) const {
+  if (req.batch_sizes().empty() || req.batch_sizes_size() > opts_.max_batch_sizes)
+    return {ERROR_LIMIT_EXCEEDED, absl::StrCat("batch_sizes: ", req.batch_sizes_size(),
+                                               " entries; allowed 1..", opts_.max_batch_sizes)};
+  int largest = 0;
+  for (int b : req.batch_sizes()) {
+    if (b < 1 || b > opts_.max_batch)
+      return {ERROR_LIMIT_EXCEEDED,
+              absl::StrCat("batch size ", b, ": allowed 1..", opts_.max_batch)};
+    largest = std::max(largest, b);
+  }
+  const ArchConfig& a = req.arch();
+  if (absl::Status st = ValidateStructure(a); !st.ok())
+    return {ERROR_INVALID_ARCH, std::string(st.message())};
+  // Bound the token count first, so the FLOP count below cannot overflow.
+  auto ceil_div = [](int64_t x, int64_t y) { return (x + y - 1) / y; };
+  const int64_t tokens = ceil_div(a.frames(), a.patch_size(0)) *
+                         ceil_div(a.resolution(), a.patch_size(1)) *
+                         ceil_div(a.resolution(), a.patch_size(2));
+  if (tokens > (int64_t{1} << 24) || a.embed_dim() > 1024)
+    return {ERROR_LIMIT_EXCEEDED,
+            absl::StrCat("architecture too large: ", tokens, " tokens, embed_dim ",
+                         a.embed_dim(), "; allowed <= 16777216 tokens, embed_dim <= 1024")};
+  const int64_t flops = ComputeCost(a).flops;
+  if (flops > opts_.max_flops / largest)
+    return {ERROR_LIMIT_EXCEEDED,
+            absl::StrCat("forward at batch ", largest, " needs ", flops, " x ", largest,
+                         " MACs; this server allows ", opts_.max_flops)};
+  MeasurementSettings settings = ResolveSettings(req.settings(), opts_.defaults);
+  if (absl::Status st = CheckSettings(settings); !st.ok())
+    return {ERROR_LIMIT_EXCEEDED, std::string(st.message())};
+  return {ERROR_UNSPECIFIED, ""};
+}
+
+void EdgeServer::Impl::OnMeasure(const std::shared_ptr<Session>& s, const MeasureRequest& req) {
+  const uint64_t rid = req.request_id();
+  if (rid == 0) {
+    Send(*s, MakeErrorEnvelope(0, ERROR_BAD_MESSAGE, "measure_request.request_id must be > 0"));
+    return;
+  }
+  const RequestKey key{s->client_id, rid};
+  if (auto it = requests_.find(key); it != requests_.end()) {
+    // A resubmission: never measure twice. A pending job reports to this (newest)
+    // session through by_client_; a finished one is answered again.
+    if (!it->second.job) s->channel->Send(it->second.final_bytes);
+    return;
+  }
+  if (shutting_down_) {
+    Send(*s, MakeErrorEnvelope(rid, ERROR_SHUTTING_DOWN, "the server is shutting down"));
+    return;
+  }
+  if (auto [code, why] = Validate(req); code != ERROR_UNSPECIFIED) {
+    Send(*s, MakeErrorEnvelope(rid, code, why));
+    return;
+  }
+  auto job = std::make_shared<Job>();
+  job->client_id = s->client_id;
+  job->request = req;
+  int position = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const int total = static_cast<int>(queue_.size()) + (running_ ? 1 : 0);
+    int mine = (running_ && running_->client_id == s->client_id) ? 1 : 0;
+    for (const auto& q : queue_) mine += q->client_id == s->client_id;
+    if (total >= opts_.max_queued_total || mine >= opts_.max_queued_per_client) {
+      Send(*s, MakeErrorEnvelope(
+                   rid, ERROR_BUSY,
+                   absl::StrCat("queue full (", mine, " of ", opts_.max_queued_per_client,
+                                " for this client, ", total, " of ", opts_.max_queued_total,
+                                " in total); retry later")));
+      return;
+    }
+    queue_.push_back(job);
+    position = total;
+  }
+  cv_.notify_one();
+  requests_[key] = Record{job, ""};
+  Envelope progress;
+  MeasureProgress* p = progress.mutable_measure_progress();
+  p->set_request_id(rid);
+  p->set_phase(PHASE_QUEUED);
+  p->set_queue_position(position);
+  Send(*s, std::move(progress));
+}
+
+void EdgeServer::Impl::OnCancel(const std::shared_ptr<Session>& s, const Cancel& cancel) {
+  const uint64_t rid = cancel.request_id();
+  auto it = requests_.find({s->client_id, rid});
+  if (it == requests_.end()) {
+    Send(*s, MakeErrorEnvelope(rid, ERROR_NOT_FOUND, "no such request to cancel"));
+    return;
+  }
+  std::shared_ptr<Job> job = it->second.job;
+  if (!job) return;  // already answered
+  bool was_queued = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto q = std::find(queue_.begin(), queue_.end(), job);
+    if (q != queue_.end()) {
+      queue_.erase(q);
+      was_queued = true;
+    } else {
+      job->cancel = true;  // the worker answers when the current run ends
+    }
+  }
+  if (was_queued)
+    Complete(job, EncodeEnvelope(MakeErrorEnvelope(rid, ERROR_CANCELLED, "cancelled by client")));
+}
+
+void EdgeServer::Impl::Route(const std::string& client_id, const std::string& bytes) {
+  auto it = by_client_.find(client_id);
+  if (it == by_client_.end()) return;  // gone; a resubmission gets the remembered result
+  if (auto s = it->second.lock()) s->channel->Send(bytes);
+}
+
+void EdgeServer::Impl::Complete(const std::shared_ptr<Job>& job, const std::string& final_bytes) {
+  const RequestKey key{job->client_id, job->request.request_id()};
+  Record& rec = requests_[key];
+  rec.job.reset();
+  rec.final_bytes = final_bytes;
+  finished_order_.push_back(key);
+  while (finished_order_.size() > opts_.remembered_requests) {
+    requests_.erase(finished_order_.front());
+    finished_order_.pop_front();
+  }
+  Route(job->client_id, final_bytes);
+}
+
+void EdgeServer::Impl::WorkerLoop() {
+  while (true) {
+    std::shared_ptr<Job> job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_) break;
+      job = queue_.front();
+      queue_.pop_front();
+      running_ = job;
+    }
+    std::string bytes = EncodeEnvelope(Process(*job));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      running_.reset();
+    }
+    asio::post(ioc_, [this, job, bytes = std::move(bytes)] { Complete(job, bytes); });
+  }
+  // Shutting down: answer everything still waiting.
+  std::deque<std::shared_ptr<Job>> left;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    left.swap(queue_);
+  }
+  for (auto& job : left) {
+    std::string bytes = EncodeEnvelope(MakeErrorEnvelope(
+        job->request.request_id(), ERROR_SHUTTING_DOWN, "the server is shutting down"));
+    asio::post(ioc_, [this, job, bytes = std::move(bytes)] { Complete(job, bytes); });
+  }
+}
+
+void EdgeServer::Impl::PostProgress(const Job& job, MeasureProgress progress) {
+  progress.set_request_id(job.request.request_id());
+  Envelope e;
+  *e.mutable_measure_progress() = std::move(progress);
+  asio::post(ioc_, [this, client = job.client_id, bytes = EncodeEnvelope(std::move(e))] {
+    Route(client, bytes);
+  });
+}
+
+Envelope EdgeServer::Impl::ErrorFor(const Job& job, const absl::Status& status) const {
+  ErrorCode code = ERROR_INTERNAL;
+  if (absl::IsCancelled(status)) {
+    code = shutting_down_ ? ERROR_SHUTTING_DOWN : ERROR_CANCELLED;
+  } else if (absl::IsInvalidArgument(status)) {
+    code = ERROR_INVALID_ARCH;
+  }
+  return MakeErrorEnvelope(job.request.request_id(), code, status.message());
+}
+
+absl::Status EdgeServer::Impl::MaybeMeasureSentinel(Job& job, const MeasureHooks& hooks) {
+  if (opts_.sentinel_interval_s < 0) return absl::OkStatus();
+  const Clock::time_point now = Clock::now();
+  if (sentinel_first_ms_ > 0 &&
+      std::chrono::duration<double>(now - last_sentinel_).count() < opts_.sentinel_interval_s)
+    return absl::OkStatus();
+  MeasureProgress p;
+  p.set_phase(PHASE_SENTINEL);
+  PostProgress(job, p);
+  auto workload = factory_->Create(opts_.sentinel, 0);
+  if (!workload.ok()) return workload.status();
+  MeasureHooks quiet;
+  quiet.should_stop = hooks.should_stop;
+  auto r = MeasureBatch(workload->get(), 1, opts_.sentinel_settings, quiet);
+  if (!r.ok()) return r.status();
+  if (sentinel_first_ms_ == 0) sentinel_first_ms_ = r->median_ms();
+  drift_ = r->median_ms() / sentinel_first_ms_;
+  last_sentinel_ = Clock::now();
+  ++sentinel_runs_;
+  Log(absl::StrCat("sentinel median ", r->median_ms(), " ms, drift factor ", drift_));
+  return absl::OkStatus();
+}
+
+Envelope EdgeServer::Impl::Process(Job& job) {
+  const MeasureRequest& req = job.request;
+  Envelope out;
+  MeasureResult* result = out.mutable_measure_result();
+  result->set_request_id(req.request_id());
+  result->set_arch_key(CanonicalKey(req.arch()));
+  *result->mutable_device() = device_;
+  const MeasurementSettings settings = ResolveSettings(req.settings(), opts_.defaults);
+  std::unique_ptr<Workload> workload;
+  int batch_index = 0;
+  int batch = 0;
+  MeasureHooks hooks;
+  hooks.should_stop = [&job, this] { return job.cancel.load() || shutting_down_.load(); };
+  hooks.progress = [&](Phase phase, const LatencySummary& s) {
+    MeasureProgress p;
+    p.set_phase(phase);
+    p.set_batch_size(batch);
+    p.set_batch_index(batch_index);
+    p.set_runs(static_cast<int32_t>(s.n));
+    p.set_median_ms(s.median);
+    p.set_rel_ci(std::isfinite(s.rel_ci_half_width) ? s.rel_ci_half_width : 0);
+    PostProgress(job, p);
+  };
+  for (batch_index = 0; batch_index < req.batch_sizes_size(); ++batch_index) {
+    batch = req.batch_sizes(batch_index);
+    const std::string key =
+        ResultCache::Key(result->arch_key(), batch, device_.fingerprint(), device_.threads());
+    if (!req.force()) {
+      if (std::optional<BatchResult> hit = cache_->Lookup(key)) {
+        hit->set_cached(true);
+        *result->add_batches() = *hit;
+        ++cache_hits_;
+        continue;
+      }
+    }
+    if (absl::Status st = MaybeMeasureSentinel(job, hooks); !st.ok()) return ErrorFor(job, st);
+    if (!workload) {
+      MeasureProgress p;
+      p.set_phase(PHASE_BUILDING);
+      p.set_batch_size(batch);
+      p.set_batch_index(batch_index);
+      PostProgress(job, p);
+      auto built = factory_->Create(req.arch(), req.seed());
+      if (!built.ok()) return ErrorFor(job, built.status());
+      workload = std::move(*built);
+    }
+    absl::StatusOr<BatchResult> r = MeasureBatch(workload.get(), batch, settings, hooks);
+    if (!r.ok()) return ErrorFor(job, r.status());
+    r->set_drift_factor(drift_);
+    if (absl::Status st = cache_->Put(key, *r); !st.ok())
+      Log(absl::StrCat("cannot save the results cache: ", st.message()));
+    ++measured_;
+    *result->add_batches() = *std::move(r);
+  }
+  result->set_drift_factor(drift_);
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<EdgeServer>> EdgeServer::Start(
+    ServerOptions options, std::unique_ptr<WorkloadFactory> factory) {
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(factory));
+  if (absl::Status st = impl->Start(); !st.ok()) return st;
+  return std::unique_ptr<EdgeServer>(new EdgeServer(std::move(impl)));
+}
+
+EdgeServer::EdgeServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+EdgeServer::~EdgeServer() { Shutdown(); }
+int EdgeServer::port() const { return impl_->port(); }
+DeviceInfo EdgeServer::device() const { return impl_->device(); }
+void EdgeServer::Shutdown() { impl_->Shutdown(); }
+EdgeServer::Counters EdgeServer::counters() const { return impl_->counters(); }
+
+}  // namespace edgeloop::edge

@@ -1,0 +1,96 @@
+// The edge measurement server: WebSocket (optionally TLS) + Protobuf, see protocol.proto.
+//
+// Many clients may be connected at once; measurements run one at a time on a single FIFO
+// worker thread so they never disturb each other, while one network thread serves pings,
+// progress and results. Per request the worker builds the model once (WorkloadFactory),
+// then for each batch size either returns the cached result (key: canonical arch key,
+// batch, device fingerprint, threads; skipped with `force`) or measures it (measurer.h),
+// streaming MeasureProgress. A fixed sentinel subnet is re-measured every
+// `sentinel_interval_s` before a measurement; drift_factor = its median now / its first.
+//
+// Safety: a bearer token is checked during the HTTP upgrade (401 without it); frames
+// above `max_frame_bytes` close the connection with 1009, text frames with 1003; queues
+// are bounded per client and in total (Error busy); batch sizes, FLOPs per forward and
+// measurement settings are bounded (Error limit_exceeded); silent peers are dropped after
+// `idle_timeout_s` (WebSocket keep-alive pings are sent at half of it). A request is
+// identified by (Hello.client_id, request_id) and measured at most once: a resubmission
+// after a reconnect is answered from the running job or the remembered result.
+// Shutdown cancels the running measurement, answers every queued request with Error
+// shutting_down and closes all connections with 1001 (going away).
+#ifndef EDGELOOP_EDGE_BENCH_SERVER_H_
+#define EDGELOOP_EDGE_BENCH_SERVER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "edge_bench/protocol.pb.h"
+#include "edge_bench/workload.h"
+#include "proto/arch.pb.h"
+
+namespace edgeloop::edge {
+
+// The minimum of the default space at its smallest resolution: patch (4,4,4), embed 24,
+// depths 1, heads 3, window (8,7,7), mlp 1, resolution 64, frames 16 (a few ms on a CPU).
+ArchConfig DefaultSentinelArch();
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8765;                 // 0: any free port, see EdgeServer::port()
+  std::string token;               // empty: no authentication
+  std::string tls_cert_file;       // PEM chain; with tls_key_file enables wss://
+  std::string tls_key_file;
+  std::string cache_file;          // empty: in-memory cache only
+
+  int64_t max_frame_bytes = 1 << 20;
+  int max_queued_per_client = 32;  // waiting or running
+  int max_queued_total = 256;
+  int max_batch = 64;
+  int max_batch_sizes = 16;        // entries of MeasureRequest.batch_sizes
+  int64_t max_flops = 2'000'000'000'000;  // MACs of one forward at the largest batch
+  double idle_timeout_s = 120;
+  double handshake_timeout_s = 10;
+  size_t remembered_requests = 4096;  // finished request ids kept for resubmissions
+
+  MeasurementSettings defaults;    // empty fields: measurer.h DefaultSettings()
+  ArchConfig sentinel = DefaultSentinelArch();
+  MeasurementSettings sentinel_settings;  // empty fields: quick settings (<= ~1 s)
+  double sentinel_interval_s = 600;       // < 0 disables the sentinel (drift_factor 0)
+
+  std::function<void(const std::string&)> log;  // one line per event; null: silent
+};
+
+class EdgeServer {
+ public:
+  // Binds, loads the cache and starts the network and worker threads.
+  static absl::StatusOr<std::unique_ptr<EdgeServer>> Start(
+      ServerOptions options, std::unique_ptr<WorkloadFactory> factory);
+  ~EdgeServer();  // Shutdown()
+
+  int port() const;
+  DeviceInfo device() const;
+
+  // Idempotent; returns when every thread has stopped.
+  void Shutdown();
+
+  struct Counters {
+    int64_t connections = 0;      // accepted WebSocket sessions
+    int64_t rejected_upgrades = 0;  // 401 / 400 at the HTTP upgrade
+    int64_t measured = 0;         // batch sizes actually measured (not cached)
+    int64_t cache_hits = 0;
+    int64_t sentinel_runs = 0;
+  };
+  Counters counters() const;
+
+  class Impl;
+
+ private:
+  explicit EdgeServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace edgeloop::edge
+
+#endif  // EDGELOOP_EDGE_BENCH_SERVER_H_

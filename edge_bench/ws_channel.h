@@ -1,0 +1,162 @@
+// Internal to edge_bench (included only by server.cc and client.cc, which keep Boost.Beast
+// out of every public header).
+//
+// WsChannel owns one WebSocket stream (plain or TLS) used from a single io thread: a read
+// loop that hands every complete message to `on_message`, a queue of outgoing binary
+// messages written one at a time (Beast allows one outstanding write), and a close that
+// waits for the queue to drain, so an Error sent just before a close reaches the peer.
+// `on_closed` is called exactly once, when the read loop ends (peer close, error, timeout,
+// Abort).
+#ifndef EDGELOOP_EDGE_BENCH_WS_CHANNEL_H_
+#define EDGELOOP_EDGE_BENCH_WS_CHANNEL_H_
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+namespace edgeloop::edge::internal {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+using PlainWs = websocket::stream<beast::tcp_stream>;
+using TlsWs = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+
+template <class Ws>
+inline constexpr bool kIsTls = std::is_same_v<Ws, TlsWs>;
+
+inline std::chrono::steady_clock::duration Seconds(double s) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(s));
+}
+
+class Channel {
+ public:
+  struct Handlers {
+    std::function<void(std::string data, bool binary)> on_message;
+    std::function<void(beast::error_code ec)> on_closed;
+  };
+  virtual ~Channel() = default;
+  virtual void Start(Handlers handlers) = 0;
+  virtual void Send(std::string bytes) = 0;
+  virtual void Close(websocket::close_code code, std::string reason) = 0;
+  // Drops the TCP connection without a closing handshake (a vanished peer).
+  virtual void Abort() = 0;
+  // The close frame the peer sent, once closed.
+  virtual websocket::close_reason PeerCloseReason() const = 0;
+};
+
+template <class Ws>
+class WsChannel : public Channel, public std::enable_shared_from_this<WsChannel<Ws>> {
+ public:
+  template <class... Args>
+  explicit WsChannel(Args&&... args) : ws_(std::forward<Args>(args)...) {}
+
+  Ws& ws() { return ws_; }
+
+  void Start(Handlers handlers) override {
+    handlers_ = std::move(handlers);
+    ws_.binary(true);
+    Read();
+  }
+
+  void Send(std::string bytes) override {
+    if (closing_ || closed_) return;
+    outbox_.push_back(std::move(bytes));
+    if (!writing_) Write();
+  }
+
+  void Close(websocket::close_code code, std::string reason) override {
+    if (closing_ || closed_) return;
+    closing_ = true;
+    close_reason_ = websocket::close_reason(code, reason);
+    if (!writing_) DoClose();
+  }
+
+  void Abort() override {
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(ws_).close();
+  }
+
+  websocket::close_reason PeerCloseReason() const override { return ws_.reason(); }
+
+ private:
+  void Read() {
+    ws_.async_read(buffer_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+      self->OnRead(ec);
+    });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec) {
+      closed_ = true;
+      outbox_.clear();
+      if (handlers_.on_closed) handlers_.on_closed(ec);
+      handlers_ = Handlers{};  // break reference cycles through captured owners
+      return;
+    }
+    std::string data = beast::buffers_to_string(buffer_.data());
+    buffer_.consume(buffer_.size());
+    const bool binary = ws_.got_binary();
+    if (handlers_.on_message) handlers_.on_message(std::move(data), binary);
+    if (!closed_) Read();
+  }
+
+  void Write() {
+    writing_ = true;
+    ws_.async_write(asio::buffer(outbox_.front()),
+                    [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                      self->OnWrite(ec);
+                    });
+  }
+
+  void OnWrite(beast::error_code ec) {
+    writing_ = false;
+    if (!outbox_.empty()) outbox_.pop_front();
+    if (ec) {
+      // The read loop reports the failure; make sure it ends.
+      Abort();
+      return;
+    }
+    if (!outbox_.empty()) {
+      Write();
+    } else if (closing_) {
+      DoClose();
+    }
+  }
+
+  void DoClose() {
+    ws_.async_close(close_reason_, [self = this->shared_from_this()](beast::error_code ec) {
+      if (ec) self->Abort();
+    });
+  }
+
+  Ws ws_;
+  beast::flat_buffer buffer_;
+  Handlers handlers_;
+  std::deque<std::string> outbox_;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool closed_ = false;
+  websocket::close_reason close_reason_;
+};
+
+}  // namespace edgeloop::edge::internal
+
+#endif  // EDGELOOP_EDGE_BENCH_WS_CHANNEL_H_

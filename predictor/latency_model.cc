@@ -1,0 +1,577 @@
+#include "predictor/latency_model.h"
+
+#include <xgboost/c_api.h>
+
+#include <cmath>
+#include <numeric>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "base/atomic_file.h"
+#include "base/rng.h"
+#include "google/protobuf/util/json_util.h"
+#include "predictor/features.h"
+#include "predictor/json_util.h"
+
+namespace edgeloop::predictor {
+namespace {
+
+constexpr const char* kFormat = "edgeloop-latency-model";
+constexpr int kFormatVersion = 1;
+
+absl::Status XgbError(const std::string& what) {
+  return absl::InternalError(absl::StrCat("xgboost: ", what, ": ", XGBGetLastError()));
+}
+
+#define EDGELOOP_XGB(call, what)                  \
+  do {                                            \
+    if ((call) != 0) return XgbError(what);       \
+  } while (0)
+
+std::string Basename(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+std::string Dirname(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "" : path.substr(0, slash + 1);
+}
+
+std::string SidecarPath(const std::string& path) { return path + ".meta.json"; }
+
+// A DMatrix that frees itself.
+class DMatrix {
+ public:
+  ~DMatrix() {
+    if (handle_) XGDMatrixFree(handle_);
+  }
+  absl::Status Init(const float* x, int64_t rows, int cols, const std::vector<float>& label,
+                    const std::vector<double>& weight) {
+    EDGELOOP_XGB(XGDMatrixCreateFromMat(x, rows, cols, std::nanf(""), &handle_), "creating a DMatrix");
+    EDGELOOP_XGB(XGDMatrixSetFloatInfo(handle_, "label", label.data(), label.size()), "setting labels");
+    if (!weight.empty()) {
+      std::vector<float> w(weight.begin(), weight.end());
+      EDGELOOP_XGB(XGDMatrixSetFloatInfo(handle_, "weight", w.data(), w.size()), "setting weights");
+    }
+    return absl::OkStatus();
+  }
+  DMatrixHandle handle() const { return handle_; }
+
+ private:
+  DMatrixHandle handle_ = nullptr;
+};
+
+// Solves the small dense system a * x = b (n x n, row-major) by Gaussian elimination with
+// partial pivoting; a singular system leaves the affected unknowns at 0.
+std::vector<double> Solve(std::vector<double> a, std::vector<double> b) {
+  const size_t n = b.size();
+  for (size_t col = 0; col < n; ++col) {
+    size_t pivot = col;
+    for (size_t r = col + 1; r < n; ++r)
+      if (std::fabs(a[r * n + col]) > std::fabs(a[pivot * n + col])) pivot = r;
+    if (std::fabs(a[pivot * n + col]) < 1e-12) continue;
+    for (size_t c = 0; c < n; ++c) std::swap(a[col * n + c], a[pivot * n + c]);
+    std::swap(b[col], b[pivot]);
+    for (size_t r = 0; r < n; ++r) {
+      if (r == col) continue;
+      const double f = a[r * n + col] / a[col * n + col];
+      if (f == 0) continue;
+      for (size_t c = col; c < n; ++c) a[r * n + c] -= f * a[col * n + c];
+      b[r] -= f * b[col];
+    }
+  }
+  std::vector<double> x(n, 0.0);
+  for (size_t i = 0; i < n; ++i)
+    if (std::fabs(a[i * n + i]) >= 1e-12) x[i] = b[i] / a[i * n + i];
+  return x;
+}
+
+std::vector<int> ColumnIndices(const std::vector<std::string>& names,
+                               const std::vector<std::string>& wanted) {
+  std::vector<int> out;
+  for (const auto& w : wanted)
+    for (size_t i = 0; i < names.size(); ++i)
+      if (names[i] == w) out.push_back(static_cast<int>(i));
+  return out;
+}
+
+// Weighted least squares of log(y) on [1, log(1 + x_j)], a whisker of ridge on the slopes.
+std::vector<double> FitPrior(const Dataset& data, const std::vector<int>& columns) {
+  const size_t p = columns.size() + 1;
+  std::vector<double> ata(p * p, 0.0), atb(p, 0.0), row(p);
+  for (int r = 0; r < data.rows(); ++r) {
+    row[0] = 1;
+    for (size_t j = 0; j < columns.size(); ++j) row[j + 1] = std::log1p(std::max(0.0f, data.row(r)[columns[j]]));
+    const double w = data.weight.empty() ? 1.0 : data.weight[r];
+    const double t = std::log(data.y[r]);
+    for (size_t i = 0; i < p; ++i) {
+      atb[i] += w * row[i] * t;
+      for (size_t k = 0; k < p; ++k) ata[i * p + k] += w * row[i] * row[k];
+    }
+  }
+  for (size_t i = 1; i < p; ++i) ata[i * p + i] += 1e-6 * (1 + ata[i * p + i]);
+  return Solve(ata, atb);
+}
+
+std::string ParamsJson(const ModelParams& p) {
+  return absl::StrCat("{\"ensemble\":", p.ensemble, ",\"rounds\":", p.rounds,
+                      ",\"eta\":", JsonNumberText(p.eta), ",\"max_depth\":", p.max_depth,
+                      ",\"subsample\":", JsonNumberText(p.subsample),
+                      ",\"colsample_bytree\":", JsonNumberText(p.colsample_bytree),
+                      ",\"min_child_weight\":", JsonNumberText(p.min_child_weight),
+                      ",\"lambda\":", JsonNumberText(p.lambda), ",\"max_bin\":", p.max_bin,
+                      ",\"nthread\":", p.nthread,
+                      ",\"seed\":", p.seed, "}");
+}
+
+}  // namespace
+
+LatencyModel::~LatencyModel() {
+  for (void* b : boosters_) XGBoosterFree(b);
+}
+LatencyModel::LatencyModel(LatencyModel&& other) noexcept
+    : meta_(std::move(other.meta_)), boosters_(std::move(other.boosters_)) {
+  other.boosters_.clear();
+}
+LatencyModel& LatencyModel::operator=(LatencyModel&& other) noexcept {
+  if (this != &other) {
+    for (void* b : boosters_) XGBoosterFree(b);
+    meta_ = std::move(other.meta_);
+    boosters_ = std::move(other.boosters_);
+    other.boosters_.clear();
+  }
+  return *this;
+}
+
+absl::Status LatencyModel::ApplyParams(int member) const {
+  const ModelParams& p = meta_.params;
+  const std::pair<const char*, std::string> params[] = {
+      {"objective", "reg:squarederror"},
+      {"tree_method", "hist"},
+      {"eta", absl::StrCat(p.eta)},
+      {"max_depth", absl::StrCat(p.max_depth)},
+      // Member 0 makes the point prediction from every row and column.
+      {"subsample", member == 0 ? "1" : absl::StrCat(p.subsample)},
+      {"colsample_bytree", member == 0 ? "1" : absl::StrCat(p.colsample_bytree)},
+      {"min_child_weight", absl::StrCat(p.min_child_weight)},
+      {"lambda", absl::StrCat(p.lambda)},
+      {"max_bin", absl::StrCat(p.max_bin)},
+      {"nthread", absl::StrCat(p.nthread)},
+      {"seed", absl::StrCat(p.seed + 1000003ULL * member)},
+      {"verbosity", "0"},
+  };
+  for (const auto& [name, value] : params)
+    EDGELOOP_XGB(XGBoosterSetParam(boosters_[member], name, value.c_str()), absl::StrCat("setting ", name));
+  return absl::OkStatus();
+}
+
+std::vector<double> LatencyModel::Prior(const float* x, int64_t rows) const {
+  const std::vector<int> columns = ColumnIndices(meta_.feature_names, meta_.prior_features);
+  const int cols = static_cast<int>(meta_.feature_names.size());
+  std::vector<double> out(rows, meta_.prior_coef.empty() ? 0.0 : meta_.prior_coef[0]);
+  for (int64_t r = 0; r < rows; ++r)
+    for (size_t j = 0; j < columns.size() && j + 1 < meta_.prior_coef.size(); ++j)
+      out[r] += meta_.prior_coef[j + 1] * std::log1p(std::max(0.0f, x[r * cols + columns[j]]));
+  return out;
+}
+
+absl::StatusOr<LatencyModel> LatencyModel::Fit(const Dataset& data, ModelMeta meta,
+                                               const ModelParams& params) {
+  if (data.rows() < 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("empty training set: ", data.rows(), " sample(s), need at least 2"));
+  }
+  if (data.cols() == 0) return absl::InvalidArgumentError("no feature columns");
+  if (data.x.size() != static_cast<size_t>(data.rows()) * data.cols()) {
+    return absl::InvalidArgumentError("feature matrix and labels disagree in size");
+  }
+  for (double y : data.y) {
+    if (!(y > 0) || !std::isfinite(y)) return absl::InvalidArgumentError("latency labels must be positive");
+  }
+  if (params.ensemble < 1 || params.rounds < 1 || params.max_depth < 1 || !(params.eta > 0)) {
+    return absl::InvalidArgumentError("model params: ensemble, rounds, max_depth and eta must be positive");
+  }
+  meta.params = params;
+  meta.feature_names = data.feature_names;
+  meta.training_size = data.rows();
+  meta.offset = 0;
+  meta.residual_rounds = 0;
+  if (meta.mode == kArchMode) {
+    if (data.feature_names != FeatureNames()) {
+      return absl::InvalidArgumentError("arch-mode training data must use the features of features.h");
+    }
+    meta.feature_version = kFeatureVersion;
+    meta.prior_features = {"batch_flops", "batch_activation_total"};
+  } else {
+    meta.feature_version = 0;
+    meta.prior_features.clear();
+  }
+  meta.prior_coef = FitPrior(data, ColumnIndices(data.feature_names, meta.prior_features));
+
+  LatencyModel model;
+  model.meta_ = std::move(meta);
+  const std::vector<double> prior = model.Prior(data.x.data(), data.rows());
+  std::vector<float> label(data.rows());
+  for (int r = 0; r < data.rows(); ++r) label[r] = static_cast<float>(std::log(data.y[r]) - prior[r]);
+  DMatrix train;
+  if (auto s = train.Init(data.x.data(), data.rows(), data.cols(), label, data.weight); !s.ok()) return s;
+  for (int k = 0; k < params.ensemble; ++k) {
+    BoosterHandle h;
+    DMatrixHandle cache[] = {train.handle()};
+    EDGELOOP_XGB(XGBoosterCreate(cache, 1, &h), "creating a booster");
+    model.boosters_.push_back(h);
+    if (auto s = model.ApplyParams(k); !s.ok()) return s;
+    EDGELOOP_XGB(XGBoosterSetParam(h, "base_score", "0"), "setting base_score");
+    for (int i = 0; i < params.rounds; ++i)
+      EDGELOOP_XGB(XGBoosterUpdateOneIter(h, i, train.handle()), "boosting");
+  }
+  return model;
+}
+
+absl::StatusOr<std::vector<std::vector<float>>> LatencyModel::MemberMargins(
+    const float* x, int64_t rows, bool all_members) const {
+  const int cols = static_cast<int>(meta_.feature_names.size());
+  std::vector<std::vector<float>> out(all_members ? boosters_.size() : 1);
+  if (rows == 0) return out;
+  const std::string array = absl::StrCat("{\"data\":[", reinterpret_cast<uintptr_t>(x),
+                                         ",true],\"shape\":[", rows, ",", cols,
+                                         "],\"typestr\":\"<f4\",\"version\":3}");
+  const char* config = "{\"type\":0,\"training\":false,\"iteration_begin\":0,\"iteration_end\":0,"
+                       "\"strict_shape\":false,\"missing\":NaN,\"cache_id\":0}";
+  for (size_t k = 0; k < out.size(); ++k) {
+    const bst_ulong* shape;
+    bst_ulong dim;
+    const float* result;
+    EDGELOOP_XGB(XGBoosterPredictFromDense(boosters_[k], array.c_str(), config, nullptr, &shape,
+                                           &dim, &result),
+                 "predicting");
+    out[k].assign(result, result + rows);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Prediction>> LatencyModel::Predict(const float* x, int64_t rows,
+                                                              bool uncertainty) const {
+  auto margins = MemberMargins(x, rows, uncertainty);
+  if (!margins.ok()) return margins.status();
+  const std::vector<double> prior = Prior(x, rows);
+  std::vector<Prediction> out(rows);
+  const double k = static_cast<double>(margins->size());
+  for (int64_t r = 0; r < rows; ++r) {
+    out[r].ms = std::exp(prior[r] + (*margins)[0][r] + meta_.offset);
+    if (k < 2) continue;
+    double sum = 0, sq = 0;
+    for (const auto& m : *margins) sum += m[r];
+    const double mean = sum / k;
+    for (const auto& m : *margins) sq += (m[r] - mean) * (m[r] - mean);
+    out[r].log_std = std::sqrt(sq / (k - 1));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<double>> LatencyModel::PredictMs(const float* x, int64_t rows) const {
+  auto p = Predict(x, rows);
+  if (!p.ok()) return p.status();
+  std::vector<double> out(p->size());
+  for (size_t i = 0; i < out.size(); ++i) out[i] = (*p)[i].ms;
+  return out;
+}
+
+absl::StatusOr<std::vector<Prediction>> LatencyModel::PredictArchitectures(
+    const std::vector<std::pair<ArchConfig, int>>& arch_batch, bool uncertainty) const {
+  if (meta_.mode != kArchMode) {
+    return absl::FailedPreconditionError("a tabular model cannot predict architectures; use eval with a CSV");
+  }
+  if (auto s = CheckCompatible(""); !s.ok()) return s;
+  const int cols = NumFeatures();
+  std::vector<float> x(arch_batch.size() * cols);
+  for (size_t i = 0; i < arch_batch.size(); ++i)
+    ComputeFeatures(arch_batch[i].first, arch_batch[i].second, x.data() + i * cols);
+  return Predict(x.data(), static_cast<int64_t>(arch_batch.size()), uncertainty);
+}
+
+absl::Status LatencyModel::CheckCompatible(const std::string& device) const {
+  if (meta_.mode == kArchMode &&
+      (meta_.feature_version != kFeatureVersion || meta_.feature_names != FeatureNames())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "model trained on feature version ", meta_.feature_version,
+        ", this edgeloop computes feature version ", kFeatureVersion, "; refit the model"));
+  }
+  if (!device.empty() && !meta_.device.empty() && device != meta_.device) {
+    return absl::FailedPreconditionError(absl::StrCat("model trained for device \"", meta_.device,
+                                                      "\", not \"", device, "\""));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LatencyModel::AppendResidualRounds(const Dataset& data, int rounds, double eta,
+                                                int max_depth) {
+  if (data.rows() == 0 || rounds <= 0) return absl::OkStatus();
+  if (data.feature_names != meta_.feature_names) {
+    return absl::InvalidArgumentError("residual data has other features than the model");
+  }
+  const std::vector<double> prior = Prior(data.x.data(), data.rows());
+  std::vector<float> label(data.rows());
+  for (int r = 0; r < data.rows(); ++r)
+    label[r] = static_cast<float>(std::log(data.y[r]) - prior[r] - meta_.offset);
+  DMatrix train;
+  if (auto s = train.Init(data.x.data(), data.rows(), data.cols(), label, data.weight); !s.ok()) return s;
+  for (size_t k = 0; k < boosters_.size(); ++k) {
+    BoosterHandle h = boosters_[k];
+    EDGELOOP_XGB(XGBoosterSetParam(h, "eta", absl::StrCat(eta).c_str()), "setting eta");
+    EDGELOOP_XGB(XGBoosterSetParam(h, "max_depth", absl::StrCat(max_depth).c_str()), "setting max_depth");
+    EDGELOOP_XGB(XGBoosterSetParam(h, "subsample", "1"), "setting subsample");
+    // Few recent rows: leaves of single samples would chase measurement noise.
+    EDGELOOP_XGB(XGBoosterSetParam(h, "min_child_weight", "3"), "setting min_child_weight");
+    int done = 0;
+    EDGELOOP_XGB(XGBoosterBoostedRounds(h, &done), "counting rounds");
+    for (int i = 0; i < rounds; ++i)
+      EDGELOOP_XGB(XGBoosterUpdateOneIter(h, done + i, train.handle()), "boosting residual rounds");
+    if (auto s = ApplyParams(static_cast<int>(k)); !s.ok()) return s;
+  }
+  meta_.residual_rounds += rounds;
+  return absl::OkStatus();
+}
+
+std::string LatencyModel::MetaJson(const std::vector<std::string>& member_files) const {
+  const ModelMeta& m = meta_;
+  return absl::StrCat(
+      "{\"format\":\"", kFormat, "\",\"format_version\":", kFormatVersion,
+      ",\"mode\":", JsonQuote(m.mode), ",\"device\":", JsonQuote(m.device),
+      ",\"feature_version\":", m.feature_version,
+      ",\"feature_names\":", JsonStringArray(m.feature_names), ",\"target\":", JsonQuote(m.target),
+      ",\"training_size\":", m.training_size, ",\"cv\":", m.has_cv ? MetricsToJson(m.cv) : "null",
+      ",\"prior\":{\"features\":", JsonStringArray(m.prior_features),
+      ",\"coef\":", JsonNumberArray(m.prior_coef), "},\"log_offset\":", JsonNumberText(m.offset),
+      ",\"residual_rounds\":", m.residual_rounds, ",\"version\":", m.version,
+      ",\"params\":", ParamsJson(m.params), ",\"members\":", JsonStringArray(member_files),
+      ",\"prediction\":\"latency_ms = exp(prior.coef[0] + sum_j prior.coef[j+1]*log1p(x[prior.features[j]])"
+      " + booster(members[0]).predict(x) + log_offset); the other members give the uncertainty\"}");
+}
+
+absl::StatusOr<ModelMeta> LatencyModel::ParseMeta(const std::string& json, const std::string& origin,
+                                                  std::vector<std::string>* member_files) {
+  auto root = ParseJson(json, origin);
+  if (!root.ok()) return root.status();
+  if (!root->has_struct_value()) return absl::InvalidArgumentError(absl::StrCat(origin, ": not a JSON object"));
+  const auto& s = root->struct_value();
+  auto format = JsonString(s, "format", origin);
+  if (!format.ok() || *format != kFormat) {
+    return absl::InvalidArgumentError(absl::StrCat(origin, ": not an edgeloop latency model sidecar"));
+  }
+  ModelMeta m;
+  auto str = [&](const char* key, std::string* out) -> absl::Status {
+    auto v = JsonString(s, key, origin);
+    if (!v.ok()) return v.status();
+    *out = *v;
+    return absl::OkStatus();
+  };
+  auto num = [&](const google::protobuf::Struct& obj, const char* key, auto* out) -> absl::Status {
+    auto v = JsonNumber(obj, key, origin);
+    if (!v.ok()) return v.status();
+    *out = static_cast<std::remove_pointer_t<decltype(out)>>(*v);
+    return absl::OkStatus();
+  };
+  auto strings = [&](const google::protobuf::Value* v, std::vector<std::string>* out) {
+    if (v == nullptr) return;
+    for (const auto& e : v->list_value().values()) out->push_back(e.string_value());
+  };
+  for (auto st : {str("mode", &m.mode), str("device", &m.device), str("target", &m.target),
+                  num(s, "feature_version", &m.feature_version),
+                  num(s, "training_size", &m.training_size), num(s, "log_offset", &m.offset),
+                  num(s, "residual_rounds", &m.residual_rounds), num(s, "version", &m.version)}) {
+    if (!st.ok()) return st;
+  }
+  if (m.mode != kArchMode && m.mode != kTabularMode) {
+    return absl::InvalidArgumentError(absl::StrCat(origin, ": unknown mode \"", m.mode, "\""));
+  }
+  strings(JsonField(s, "feature_names"), &m.feature_names);
+  if (const auto* prior = JsonField(s, "prior"); prior && prior->has_struct_value()) {
+    strings(JsonField(prior->struct_value(), "features"), &m.prior_features);
+    if (const auto* coef = JsonField(prior->struct_value(), "coef"))
+      for (const auto& e : coef->list_value().values()) m.prior_coef.push_back(e.number_value());
+  }
+  if (const auto* cv = JsonField(s, "cv"); cv && cv->has_struct_value()) {
+    m.has_cv = true;
+    const auto& c = cv->struct_value();
+    for (auto st : {num(c, "n", &m.cv.n), num(c, "rmspe", &m.cv.rmspe), num(c, "mape", &m.cv.mape),
+                    num(c, "within_5", &m.cv.within_5), num(c, "within_10", &m.cv.within_10),
+                    num(c, "spearman", &m.cv.spearman), num(c, "kendall", &m.cv.kendall)}) {
+      if (!st.ok()) return st;
+    }
+  }
+  const auto* params = JsonField(s, "params");
+  if (params == nullptr || !params->has_struct_value()) {
+    return absl::InvalidArgumentError(absl::StrCat(origin, ": missing \"params\""));
+  }
+  const auto& p = params->struct_value();
+  for (auto st : {num(p, "ensemble", &m.params.ensemble), num(p, "rounds", &m.params.rounds),
+                  num(p, "eta", &m.params.eta), num(p, "max_depth", &m.params.max_depth),
+                  num(p, "subsample", &m.params.subsample),
+                  num(p, "colsample_bytree", &m.params.colsample_bytree),
+                  num(p, "min_child_weight", &m.params.min_child_weight),
+                  num(p, "lambda", &m.params.lambda), num(p, "max_bin", &m.params.max_bin),
+                  num(p, "nthread", &m.params.nthread),
+                  num(p, "seed", &m.params.seed)}) {
+    if (!st.ok()) return st;
+  }
+  if (member_files != nullptr) strings(JsonField(s, "members"), member_files);
+  if (m.feature_names.empty()) return absl::InvalidArgumentError(absl::StrCat(origin, ": no feature_names"));
+  return m;
+}
+
+absl::StatusOr<LatencyModel> LatencyModel::FromParts(ModelMeta meta,
+                                                     const std::vector<std::string>& boosters,
+                                                     const std::string& origin) {
+  if (boosters.empty()) return absl::InvalidArgumentError(absl::StrCat(origin, ": no boosters"));
+  LatencyModel model;
+  model.meta_ = std::move(meta);
+  for (size_t k = 0; k < boosters.size(); ++k) {
+    BoosterHandle h;
+    EDGELOOP_XGB(XGBoosterCreate(nullptr, 0, &h), "creating a booster");
+    model.boosters_.push_back(h);
+    if (XGBoosterLoadModelFromBuffer(h, boosters[k].data(), boosters[k].size()) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(origin, ": member ", k,
+                                                     " is not a valid XGBoost model (",
+                                                     XGBGetLastError(), ")"));
+    }
+    bst_ulong features = 0;
+    EDGELOOP_XGB(XGBoosterGetNumFeature(h, &features), "reading the feature count");
+    if (features != model.meta_.feature_names.size()) {
+      return absl::InvalidArgumentError(absl::StrCat(origin, ": member ", k, " has ", features,
+                                                     " features, the sidecar names ",
+                                                     model.meta_.feature_names.size()));
+    }
+    // XGBoost keeps trees, not training parameters: restore them for further training.
+    if (auto s = model.ApplyParams(static_cast<int>(k)); !s.ok()) return s;
+  }
+  return model;
+}
+
+absl::Status LatencyModel::Save(const std::string& path) const {
+  std::vector<std::string> files;
+  for (size_t k = 0; k < boosters_.size(); ++k) {
+    const std::string file = k == 0 ? path : absl::StrCat(path, ".member", k, ".json");
+    bst_ulong len = 0;
+    const char* buf = nullptr;
+    EDGELOOP_XGB(XGBoosterSaveModelToBuffer(boosters_[k], "{\"format\":\"json\"}", &len, &buf),
+                 "serializing a booster");
+    if (auto s = WriteFileAtomically(file, std::string(buf, len)); !s.ok()) return s;
+    files.push_back(Basename(file));
+  }
+  return WriteFileAtomically(SidecarPath(path), MetaJson(files) + "\n");
+}
+
+absl::StatusOr<LatencyModel> LatencyModel::Load(const std::string& path) {
+  auto sidecar = ReadFile(SidecarPath(path));
+  if (!sidecar.ok()) {
+    if (absl::IsNotFound(sidecar.status())) {
+      if (!ReadFile(path).ok()) return absl::NotFoundError(absl::StrCat("no such model: ", path));
+      return absl::InvalidArgumentError(absl::StrCat(path, ": no sidecar ", SidecarPath(path),
+                                                     " (not an edgeloop latency model)"));
+    }
+    return sidecar.status();
+  }
+  std::vector<std::string> files;
+  auto meta = ParseMeta(*sidecar, SidecarPath(path), &files);
+  if (!meta.ok()) return meta.status();
+  if (files.empty() || static_cast<int>(files.size()) != meta->params.ensemble) {
+    return absl::InvalidArgumentError(absl::StrCat(SidecarPath(path), ": member list does not match params.ensemble"));
+  }
+  std::vector<std::string> boosters;
+  for (size_t k = 0; k < files.size(); ++k) {
+    const std::string file = k == 0 ? path : Dirname(path) + files[k];
+    auto text = ReadFile(file);
+    if (!text.ok()) return text.status();
+    boosters.push_back(std::move(*text));
+  }
+  return FromParts(std::move(*meta), boosters, path);
+}
+
+absl::StatusOr<std::string> LatencyModel::SerializeBundle() const {
+  std::string out = absl::StrCat("{\"meta\":", MetaJson(), ",\"members\":[");
+  for (size_t k = 0; k < boosters_.size(); ++k) {
+    bst_ulong len = 0;
+    const char* buf = nullptr;
+    EDGELOOP_XGB(XGBoosterSaveModelToBuffer(boosters_[k], "{\"format\":\"json\"}", &len, &buf),
+                 "serializing a booster");
+    absl::StrAppend(&out, k ? "," : "", JsonQuote(absl::string_view(buf, len)));
+  }
+  return out + "]}";
+}
+
+absl::StatusOr<LatencyModel> LatencyModel::FromBundle(const std::string& bundle) {
+  auto root = ParseJson(bundle, "model bundle");
+  if (!root.ok()) return root.status();
+  const auto* meta = root->has_struct_value() ? JsonField(root->struct_value(), "meta") : nullptr;
+  const auto* members = root->has_struct_value() ? JsonField(root->struct_value(), "members") : nullptr;
+  if (meta == nullptr || members == nullptr) {
+    return absl::InvalidArgumentError("model bundle: expected {\"meta\":...,\"members\":[...]}");
+  }
+  std::string meta_json;
+  google::protobuf::util::MessageToJsonString(*meta, &meta_json);
+  auto parsed = ParseMeta(meta_json, "model bundle meta", nullptr);
+  if (!parsed.ok()) return parsed.status();
+  std::vector<std::string> boosters;
+  for (const auto& m : members->list_value().values()) boosters.push_back(m.string_value());
+  return FromParts(std::move(*parsed), boosters, "model bundle");
+}
+
+absl::StatusOr<int64_t> SaveModelVersion(MeasurementStore* store, LatencyModel* model,
+                                         const std::string& kind) {
+  auto bundle = model->SerializeBundle();
+  if (!bundle.ok()) return bundle.status();
+  const ModelMeta& meta = model->meta();
+  ModelRecord record;
+  record.device = meta.device;
+  record.kind = kind;
+  record.training_size = meta.training_size;
+  record.feature_version = meta.feature_version;
+  record.metrics_json = meta.has_cv ? MetricsToJson(meta.cv) : "{}";
+  record.meta_json = model->MetaJson();
+  record.model_json = std::move(*bundle);
+  auto version = store->SaveModel(&record);
+  if (!version.ok()) return version.status();
+  model->mutable_meta()->version = *version;
+  return *version;
+}
+
+absl::StatusOr<LatencyModel> LoadModelVersion(const MeasurementStore& store,
+                                              const std::string& device, int64_t version) {
+  auto record = store.LoadModel(device, version);
+  if (!record.ok()) return record.status();
+  auto model = LatencyModel::FromBundle(record->model_json);
+  if (!model.ok()) return model.status();
+  if (auto s = model->CheckCompatible(device); !s.ok()) return s;
+  model->mutable_meta()->version = record->version;
+  return model;
+}
+
+absl::StatusOr<AccuracyMetrics> CrossValidate(const Dataset& data, const ModelMeta& meta,
+                                              const ModelParams& params, int folds,
+                                              std::vector<double>* oof) {
+  if (folds < 2) return absl::InvalidArgumentError("cross-validation needs at least 2 folds");
+  if (data.rows() < 2 * folds) {
+    return absl::InvalidArgumentError(absl::StrCat("cross-validation with ", folds, " folds needs at least ",
+                                                   2 * folds, " samples, got ", data.rows()));
+  }
+  std::vector<int> order(data.rows());
+  std::iota(order.begin(), order.end(), 0);
+  Rng rng = Rng::Derive(params.seed, 0xCF);
+  rng.Shuffle(&order);
+  std::vector<double> predicted(data.rows());
+  for (int f = 0; f < folds; ++f) {
+    std::vector<int> train, test;
+    for (int i = 0; i < data.rows(); ++i) (i % folds == f ? test : train).push_back(order[i]);
+    auto model = LatencyModel::Fit(data.Subset(train), meta, params);
+    if (!model.ok()) return model.status();
+    const Dataset held = data.Subset(test);
+    auto p = model->PredictMs(held.x.data(), held.rows());
+    if (!p.ok()) return p.status();
+    for (size_t i = 0; i < test.size(); ++i) predicted[test[i]] = (*p)[i];
+  }
+  if (oof != nullptr) *oof = predicted;
+  return ComputeMetrics(data.y, predicted);
+}
+
+}  // namespace edgeloop::predictor

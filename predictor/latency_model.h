@@ -1,0 +1,153 @@
+// The latency model: XGBoost (C API) regression of log latency, one per device.
+//
+//   log(latency_ms) = prior(x) + booster_0(x) + offset
+//
+// - prior(x) = c0 + sum_j c_j * log(1 + x_j): a least-squares log-linear fit on a few
+//   features (arch mode: batch_flops and batch_activation_total; tabular mode: intercept
+//   only). Trees cannot extrapolate; the prior carries the power law so that the trees only
+//   model what it misses.
+// - booster_0: trained on log(y) - prior(x) over all rows and columns; it alone makes the
+//   point prediction, so scoring thousands of candidates costs one booster.
+// - booster_1..: `ensemble - 1` more boosters on the same target with other seeds and
+//   row/column subsamples; the spread of all members' outputs is the uncertainty
+//   (computed only when asked for).
+// - offset: a log-space correction the recalibrator moves for global drift (0 after a fit).
+//
+// Files: MODEL.json is booster 0 in XGBoost's JSON format (Python xgboost 1.7 loads it:
+// Booster(model_file=...).predict(DMatrix(X)) equals MemberMargins()[0]); the other
+// boosters are MODEL.json.member<k>.json; MODEL.json.meta.json is the sidecar: mode,
+// device, feature version and names, training size, CV metrics, prior, offset, params and
+// the member files. Saving is atomic per file, the sidecar last. XGBoost does not save
+// training hyper-parameters, so they are re-applied from the sidecar after every load.
+// Training is deterministic under params.seed with a fixed params.nthread.
+#ifndef EDGELOOP_PREDICTOR_LATENCY_MODEL_H_
+#define EDGELOOP_PREDICTOR_LATENCY_MODEL_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "predictor/dataset.h"
+#include "predictor/metrics.h"
+#include "predictor/store.h"
+#include "proto/arch.pb.h"
+
+namespace edgeloop::predictor {
+
+struct ModelParams {
+  int ensemble = 5;
+  int rounds = 100;
+  double eta = 0.15;
+  int max_depth = 4;
+  double subsample = 0.8;
+  double colsample_bytree = 0.8;
+  double min_child_weight = 1;
+  double lambda = 1;
+  int max_bin = 64;
+  int nthread = 1;
+  uint64_t seed = 0;
+};
+
+inline constexpr const char* kArchMode = "arch";
+inline constexpr const char* kTabularMode = "tabular";
+
+struct ModelMeta {
+  std::string mode = kArchMode;  // kArchMode or kTabularMode
+  std::string device;            // fingerprint; may be empty for tabular models
+  int feature_version = 0;       // arch mode: features.h kFeatureVersion
+  std::vector<std::string> feature_names;
+  std::string target = "median_ms";
+  int64_t training_size = 0;
+  bool has_cv = false;
+  AccuracyMetrics cv;
+  std::vector<std::string> prior_features;
+  std::vector<double> prior_coef;  // intercept first, then one per prior feature
+  double offset = 0;
+  int64_t residual_rounds = 0;     // trees appended by recalibration since the fit
+  int64_t version = 0;             // store version, 0 when not from a store
+  ModelParams params;
+};
+
+struct Prediction {
+  double ms = 0;       // the point prediction
+  double log_std = 0;  // ensemble spread in log space (relative uncertainty), when asked
+};
+
+class LatencyModel {
+ public:
+  ~LatencyModel();
+  LatencyModel(LatencyModel&&) noexcept;
+  LatencyModel& operator=(LatencyModel&&) noexcept;
+
+  // Trains on `data` (at least 2 rows). `meta` supplies mode, device and target; the rest
+  // is filled in. Arch mode requires data.feature_names == FeatureNames().
+  static absl::StatusOr<LatencyModel> Fit(const Dataset& data, ModelMeta meta,
+                                          const ModelParams& params);
+
+  // `x` is rows x meta().feature_names.size(), row-major. With `uncertainty`, every
+  // member predicts and log_std is filled in; otherwise only booster 0 runs.
+  absl::StatusOr<std::vector<Prediction>> Predict(const float* x, int64_t rows,
+                                                  bool uncertainty = false) const;
+  absl::StatusOr<std::vector<double>> PredictMs(const float* x, int64_t rows) const;
+  // Arch mode: features computed here.
+  absl::StatusOr<std::vector<Prediction>> PredictArchitectures(
+      const std::vector<std::pair<ArchConfig, int>>& arch_batch, bool uncertainty = false) const;
+  // Raw booster outputs, [member][row], as Python's Booster.predict would give; only
+  // member 0 unless `all_members`.
+  absl::StatusOr<std::vector<std::vector<float>>> MemberMargins(const float* x, int64_t rows,
+                                                                bool all_members = true) const;
+  // The log-linear prior for each row.
+  std::vector<double> Prior(const float* x, int64_t rows) const;
+
+  absl::Status Save(const std::string& path) const;
+  static absl::StatusOr<LatencyModel> Load(const std::string& path);
+  // One self-contained JSON document (meta + every booster), for the store.
+  absl::StatusOr<std::string> SerializeBundle() const;
+  static absl::StatusOr<LatencyModel> FromBundle(const std::string& bundle);
+
+  // Refuses a model of another feature version or device (FailedPrecondition). An empty
+  // `device` skips the device check.
+  absl::Status CheckCompatible(const std::string& device) const;
+
+  // Appends `rounds` shallow trees to every booster, fitted on `data` to what the model
+  // (prior + trees + offset) still misses; the trees are then part of the model.
+  absl::Status AppendResidualRounds(const Dataset& data, int rounds, double eta, int max_depth);
+
+  const ModelMeta& meta() const { return meta_; }
+  ModelMeta* mutable_meta() { return &meta_; }
+  std::string MetaJson(const std::vector<std::string>& member_files = {}) const;
+
+ private:
+  LatencyModel() = default;
+  static absl::StatusOr<ModelMeta> ParseMeta(const std::string& json, const std::string& origin,
+                                             std::vector<std::string>* member_files);
+  static absl::StatusOr<LatencyModel> FromParts(ModelMeta meta, const std::vector<std::string>& boosters,
+                                                const std::string& origin);
+  absl::Status ApplyParams(int member) const;
+
+  ModelMeta meta_;
+  std::vector<void*> boosters_;  // BoosterHandle
+};
+
+// Saves `model` as the next version of its device in the store's predictor_models and
+// records that version in its meta; returns the version.
+absl::StatusOr<int64_t> SaveModelVersion(MeasurementStore* store, LatencyModel* model,
+                                         const std::string& kind);
+// Loads a version (0 = latest) of a device's model from the store and checks that it fits
+// this edgeloop's features and the device.
+absl::StatusOr<LatencyModel> LoadModelVersion(const MeasurementStore& store,
+                                              const std::string& device, int64_t version = 0);
+
+// k-fold cross-validation: every row is predicted by a model that did not see it.
+// Returns the metrics of the out-of-fold predictions (filled into *oof when non-null).
+absl::StatusOr<AccuracyMetrics> CrossValidate(const Dataset& data, const ModelMeta& meta,
+                                              const ModelParams& params, int folds,
+                                              std::vector<double>* oof = nullptr);
+
+}  // namespace edgeloop::predictor
+
+#endif  // EDGELOOP_PREDICTOR_LATENCY_MODEL_H_

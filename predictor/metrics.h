@@ -1,0 +1,39 @@
+// Accuracy of latency predictions against measurements, as the predictor literature
+// reports it (nn-Meter's definitions):
+//   rmspe     = sqrt(mean(((y - p) / y)^2)) * 100            (percent)
+//   mape      = mean(|y - p| / y) * 100                       (percent)
+//   within_5  = share of samples with |y - p| / y <= 0.05     (fraction in [0, 1])
+//   within_10 = share with |y - p| / y <= 0.10
+//   spearman  = Pearson correlation of the ranks (ties get their average rank)
+//   kendall   = Kendall's tau-b (tie-corrected)
+// Measured values must be positive. Correlations of fewer than two samples, or of a
+// constant series, are 0.
+#ifndef EDGELOOP_PREDICTOR_METRICS_H_
+#define EDGELOOP_PREDICTOR_METRICS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace edgeloop::predictor {
+
+struct AccuracyMetrics {
+  int64_t n = 0;
+  double rmspe = 0, mape = 0, within_5 = 0, within_10 = 0, spearman = 0, kendall = 0;
+};
+
+AccuracyMetrics ComputeMetrics(const std::vector<double>& measured,
+                               const std::vector<double>& predicted);
+
+double Spearman(const std::vector<double>& a, const std::vector<double>& b);
+double KendallTauB(const std::vector<double>& a, const std::vector<double>& b);
+// Average ranks (1-based) with ties sharing their mean rank.
+std::vector<double> AverageRanks(const std::vector<double>& v);
+
+std::string MetricsToJson(const AccuracyMetrics& m);
+// "n=200 RMSPE 4.1% MAPE 3.2% within+-5% 78.0% within+-10% 97.5% Spearman 0.991 Kendall 0.932"
+std::string MetricsToText(const AccuracyMetrics& m);
+
+}  // namespace edgeloop::predictor
+
+#endif  // EDGELOOP_PREDICTOR_METRICS_H_

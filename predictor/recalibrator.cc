@@ -1,0 +1,208 @@
+#include "predictor/recalibrator.h"
+
+#include <cmath>
+#include <numeric>
+
+#include "absl/strings/str_cat.h"
+#include "arch/arch_config.h"
+#include "predictor/features.h"
+
+namespace edgeloop::predictor {
+namespace {
+
+constexpr int kResidualMemory = 5;
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Recalibrator>> Recalibrator::Create(MeasurementStore* store,
+                                                                   LatencyModel model,
+                                                                   RecalibratorOptions options) {
+  if (model.meta().mode != kArchMode) {
+    return absl::InvalidArgumentError("the recalibrator needs an architecture-mode model");
+  }
+  if (model.meta().device.empty()) return absl::InvalidArgumentError("the model names no device");
+  if (auto s = model.CheckCompatible(model.meta().device); !s.ok()) return s;
+  std::unique_ptr<Recalibrator> r(new Recalibrator(store, std::move(model), options));
+  r->saved_offset_ = r->model_.meta().offset;
+  r->status_.offset = r->model_.meta().offset;
+  r->status_.model_version = r->model_.meta().version;
+  if (r->model_.meta().version == 0) {
+    if (auto s = r->SaveVersion("initial"); !s.ok()) return s;
+  }
+  return r;
+}
+
+absl::StatusOr<std::unique_ptr<Recalibrator>> Recalibrator::Resume(MeasurementStore* store,
+                                                                   const std::string& device,
+                                                                   RecalibratorOptions options) {
+  auto model = LoadModelVersion(*store, device);
+  if (!model.ok()) return model.status();
+  return Create(store, std::move(*model), options);
+}
+
+double Recalibrator::HitRate() const {
+  if (window_.empty()) return 1.0;
+  int hits = 0;
+  for (const auto& o : window_) hits += o.hit;
+  return static_cast<double>(hits) / window_.size();
+}
+
+absl::Status Recalibrator::SaveVersion(const std::string& kind) {
+  auto version = SaveModelVersion(store_, &model_, kind);
+  if (!version.ok()) return version.status();
+  status_.model_version = *version;
+  saved_offset_ = model_.meta().offset;
+  return absl::OkStatus();
+}
+
+absl::Status Recalibrator::ResidualUpdate() {
+  std::vector<Measurement> rows;
+  const size_t first = regime_.size() > static_cast<size_t>(options_.recent_window)
+                           ? regime_.size() - options_.recent_window
+                           : 0;
+  for (size_t i = first; i < regime_.size(); ++i) rows.push_back(regime_[i].m);
+  if (auto s = model_.AppendResidualRounds(ArchDataset(rows), options_.residual_rounds,
+                                           options_.residual_eta, options_.residual_depth);
+      !s.ok()) {
+    return s;
+  }
+  window_.clear();
+  return SaveVersion("residual");
+}
+
+absl::Status Recalibrator::Refit() {
+  auto stored = store_->Measurements(model_.meta().device);
+  if (!stored.ok()) return stored.status();
+  // Rows of earlier regimes describe another device state: with enough rows of the current
+  // regime they are left out (down-weighting is not enough: they outnumber the new rows in
+  // every leaf), otherwise they stay in with a small weight.
+  std::vector<int> regime_rows, all_rows;
+  for (size_t i = 0; i < stored->size(); ++i) {
+    all_rows.push_back(static_cast<int>(i));
+    if ((*stored)[i].id >= regime_start_id_) regime_rows.push_back(static_cast<int>(i));
+  }
+  const bool regime_only = static_cast<int>(regime_rows.size()) >= options_.refit_min_regime;
+  Dataset data = ArchDataset(*stored).Subset(regime_only ? regime_rows : all_rows);
+  const std::vector<int>& rows = regime_only ? regime_rows : all_rows;
+  const int n = data.rows();
+  data.weight.resize(n);
+  for (int i = 0; i < n; ++i) {
+    data.weight[i] = (*stored)[rows[i]].id < regime_start_id_
+                         ? options_.old_regime_weight
+                         : std::pow(0.5, (n - 1 - i) / options_.recency_half_life);
+  }
+  ModelMeta meta;
+  meta.mode = kArchMode;
+  meta.device = model_.meta().device;
+  meta.target = model_.meta().target;
+  auto refit = LatencyModel::Fit(data, meta, model_.meta().params);
+  if (!refit.ok()) return refit.status();
+  model_ = std::move(*refit);
+  window_.clear();
+  recent_residuals_.clear();
+  since_refit_ = 0;
+  degraded_for_ = 0;
+  return SaveVersion("refit");
+}
+
+absl::Status Recalibrator::Observe(const Measurement& m) {
+  if (m.device != model_.meta().device) {
+    return absl::InvalidArgumentError(absl::StrCat("measurement of device \"", m.device,
+                                                   "\" given to the recalibrator of \"",
+                                                   model_.meta().device, "\""));
+  }
+  if (auto s = ValidateStructure(m.arch); !s.ok()) return s;
+  if (m.batch_size < 1 || !(m.median_ms > 0)) {
+    return absl::InvalidArgumentError("measurement needs batch_size >= 1 and median_ms > 0");
+  }
+  const std::vector<float> x = ComputeFeatures(m.arch, m.batch_size);
+  auto predicted = model_.PredictMs(x.data(), 1);
+  if (!predicted.ok()) return predicted.status();
+  const double pred = (*predicted)[0];
+  // The measurement counts only once committed.
+  auto id = store_->AddMeasurement(m, pred, status_.model_version);
+  if (!id.ok()) return id.status();
+
+  ++status_.observations;
+  status_.measurement_id = *id;
+  status_.predicted_ms = pred;
+  status_.relative_error = (pred - m.median_ms) / m.median_ms;
+  status_.action = RecalibrationAction::kOffset;
+  const bool hit = std::fabs(status_.relative_error) <= options_.tolerance;
+  double residual = std::log(m.median_ms / pred);
+
+  window_.push_back({*id, m, hit});
+  while (window_.size() > static_cast<size_t>(options_.error_window)) window_.pop_front();
+  regime_.push_back({*id, m, hit});
+
+  ModelMeta* meta = model_.mutable_meta();
+  // Sentinel: a changed drift factor is direct evidence of a global change of speed.
+  bool sentinel_moved = false;
+  if (m.drift_factor > 0) {
+    if (last_drift_factor_ > 0 &&
+        std::fabs(m.drift_factor / last_drift_factor_ - 1) > options_.sentinel_jump) {
+      const double jump = std::log(m.drift_factor / last_drift_factor_);
+      meta->offset += jump;
+      residual -= jump;
+      sentinel_moved = true;
+    }
+    last_drift_factor_ = m.drift_factor;
+  }
+  recent_residuals_.push_back(residual);
+  while (recent_residuals_.size() > static_cast<size_t>(kResidualMemory)) recent_residuals_.pop_front();
+  const double mean_recent =
+      std::accumulate(recent_residuals_.begin(), recent_residuals_.end(), 0.0) / recent_residuals_.size();
+  const double alpha = std::fabs(mean_recent) > options_.tolerance / 2 ? options_.offset_alpha_fast
+                                                                      : options_.offset_alpha_slow;
+  meta->offset += alpha * residual;
+  status_.offset = meta->offset;
+
+  // Drift detector: judged only once the window holds enough evidence.
+  const bool judged = window_.size() >= static_cast<size_t>(options_.error_window / 2);
+  status_.hit_rate = HitRate();
+  const bool was_degraded = status_.degraded;
+  if (judged) status_.degraded = status_.hit_rate < options_.hit_threshold;
+  if (sentinel_moved || (status_.degraded && !was_degraded)) {
+    // A new regime begins at the sentinel jump, or at the first miss of the window.
+    int64_t start = *id;
+    if (!sentinel_moved) {
+      for (const auto& o : window_) {
+        if (!o.hit) {
+          start = o.id;
+          break;
+        }
+      }
+    }
+    regime_start_id_ = start;
+    while (!regime_.empty() && regime_.front().id < start) regime_.pop_front();
+  }
+  while (regime_.size() > static_cast<size_t>(4 * options_.recent_window)) regime_.pop_front();
+
+  ++since_refit_;
+  // Only judged observations move the escalation clocks: after a residual update the
+  // window refills before the model is judged again.
+  if (judged && status_.degraded) {
+    ++degraded_for_;
+    ++since_residual_;
+  } else if (judged) {
+    degraded_for_ = 0;
+  }
+  const bool refit = degraded_for_ >= options_.refit_after_degraded ||
+                     meta->residual_rounds > options_.max_residual_rounds ||
+                     since_refit_ >= options_.refit_every;
+  if (refit) {
+    if (auto s = Refit(); !s.ok()) return s;
+    status_.action = RecalibrationAction::kRefit;
+  } else if (judged && status_.degraded && since_residual_ >= options_.residual_every &&
+             regime_.size() >= static_cast<size_t>(options_.residual_min_samples)) {
+    if (auto s = ResidualUpdate(); !s.ok()) return s;
+    since_residual_ = 0;
+    status_.action = RecalibrationAction::kResidual;
+  } else if (std::fabs(meta->offset - saved_offset_) > options_.offset_snapshot) {
+    if (auto s = SaveVersion("offset"); !s.ok()) return s;
+  }
+  status_.offset = model_.meta().offset;
+  return absl::OkStatus();
+}
+
+}  // namespace edgeloop::predictor

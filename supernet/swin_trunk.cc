@@ -1,0 +1,76 @@
+#include "supernet/swin_trunk.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+
+#include "absl/strings/match.h"
+#include "arch/arch_config.h"
+#include "supernet/elastic_ops.h"
+
+namespace edgeloop::supernet {
+
+namespace F = torch::nn::functional;
+
+ClsHeadImpl::ClsHeadImpl(int64_t width) {
+  fc_cls = register_module("fc_cls", torch::nn::Linear(width, kHeadClasses));
+}
+
+SwinTrunk SwinTrunk::RegisterOn(torch::nn::Module* owner, const SubnetDims& widest) {
+  SwinTrunk trunk;
+  auto layers = owner->register_module("layers", torch::nn::ModuleList());
+  for (int s = 0; s < kNumStages; ++s) {
+    trunk.stages.push_back(SwinStage(widest.stages[s], widest.window, s < kNumStages - 1));
+    layers->push_back(trunk.stages.back());
+  }
+  const int64_t width = widest.final_width();
+  trunk.norm = owner->register_module("norm",
+                                      torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
+  trunk.head = owner->register_module("head", ClsHead(width));
+  trunk.hidden = torch::nn::Linear(kHeadClasses, kHeadHidden);
+  trunk.output = torch::nn::Linear(kHeadHidden, kNumTargets);
+  owner->register_module("linear_layers",
+                         torch::nn::Sequential(trunk.hidden, torch::nn::ReLU(), trunk.output));
+  return trunk;
+}
+
+torch::Tensor SwinTrunk::Forward(const torch::Tensor& x, PatchEmbed3DImpl& embed,
+                                 const SubnetDims& active, bool training) {
+  torch::Tensor y = embed.forward(x, active.embed).permute({0, 2, 3, 4, 1}).contiguous();
+  for (int s = 0; s < kNumStages; ++s) y = stages[s]->forward(y, active.stages[s]);
+  const int64_t c = active.final_width();
+  y = SlicedLayerNorm(y, norm, c).mean({1, 2, 3});
+  y = F::dropout(y, F::DropoutFuncOptions().p(0.5).training(training));
+  y = SlicedLinear(y, head->fc_cls, c, kHeadClasses);
+  return output(torch::relu(hidden(y)));
+}
+
+void InitSwinWeights(torch::nn::Module& module, uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  at::Generator gen = at::detail::createCPUGenerator(seed);
+  auto trunc_normal = [&](torch::Tensor& t) {
+    t.normal_(0.0, 0.02, gen).clamp_(-0.04, 0.04);
+  };
+  auto params = module.named_parameters();
+  for (auto& item : params) {
+    const std::string& name = item.key();
+    torch::Tensor& p = item.value();
+    if (p.dim() == 5) {  // Conv3d weight; its bias follows with the same bound.
+      const double bound = 1.0 / std::sqrt(static_cast<double>(p[0].numel()));
+      p.uniform_(-bound, bound, gen);
+    } else if (absl::StrContains(name, "patch_embed") && absl::EndsWith(name, ".bias")) {
+      const std::string weight = name.substr(0, name.size() - 4) + "weight";
+      const torch::Tensor* w = params.find(weight);
+      const double bound = 1.0 / std::sqrt(static_cast<double>((*w)[0].numel()));
+      p.uniform_(-bound, bound, gen);
+    } else if (absl::EndsWith(name, "relative_position_bias_table") || p.dim() == 2) {
+      trunc_normal(p);
+    } else if (absl::EndsWith(name, ".weight")) {  // LayerNorm
+      p.fill_(1.0);
+    } else {
+      p.zero_();
+    }
+  }
+}
+
+}  // namespace edgeloop::supernet

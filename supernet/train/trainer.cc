@@ -1,0 +1,580 @@
+#include "supernet/train/trainer.h"
+
+#include <ATen/autocast_mode.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <optional>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "arch/arch_config.h"
+#include "arch/space.h"
+#include "base/atomic_file.h"
+#include "base/interrupt.h"
+#include "base/json.h"
+#include "base/progress.h"
+#include "base/rng.h"
+#include "data/pipeline.h"
+#include "supernet/evaluate.h"
+#include "supernet/run_dir.h"
+#include "supernet/state_dict.h"
+#include "supernet/supernet.h"
+#include "supernet/train/distributed.h"
+#include "supernet/train/lr_schedule.h"
+#include "supernet/video_swin.h"
+
+namespace edgeloop::train {
+namespace {
+
+using supernet::RunDir;
+
+// Streams (of Rng::Derive) so that the draws of different purposes never coincide.
+constexpr uint64_t kSubnetStream = 0x53554254;      // "SUBT"
+constexpr uint64_t kResolutionStream = 0x5245534f;  // "RESO"
+constexpr uint64_t kTorchStream = 0x54524348;       // "TRCH"
+
+// A stand-alone architecture trains as the supernet of a space holding only it: the same
+// run directory, checkpoints, evaluation and export serve both kinds of run.
+std::string SingleArchSpaceText(const ArchConfig& a) {
+  const auto list = [](const auto& v) { return absl::StrCat("[", absl::StrJoin(v, ", "), "]"); };
+  std::string text = absl::StrCat(
+      "# The one architecture of a stand-alone run.\nname: \"arch_", CanonicalKey(a),
+      "\"\npatch_size { t: [", a.patch_size(0), "] h: [", a.patch_size(1), "] w: [",
+      a.patch_size(2), "] }\nembed_dim: [", a.embed_dim(), "]\n");
+  for (int s = 0; s < kNumStages; ++s)
+    absl::StrAppend(&text, "stage { depth: [", a.depths(s), "] num_heads: [", a.num_heads(s),
+                    "] }\n");
+  absl::StrAppend(&text, "mlp_ratio: [", absl::StrFormat("%.10g", a.mlp_ratio()),
+                  "]\nwindow_size: ", list(a.window_size()), "\nresolution: [", a.resolution(),
+                  "]\nframes: [", a.frames(), "]\n");
+  return text;
+}
+
+std::vector<std::pair<int64_t, std::string>> CheckpointFiles(const std::string& run_dir) {
+  std::vector<std::pair<int64_t, std::string>> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(run_dir + "/checkpoints", ec)) {
+    const std::string name = e.path().filename().string();
+    int64_t step;
+    if (name.size() == 17 && name.rfind("ckpt-", 0) == 0 &&
+        name.compare(name.size() - 3, 3, ".pt") == 0 &&
+        absl::SimpleAtoi(name.substr(5, 9), &step)) {
+      out.emplace_back(step, e.path().string());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The newest checkpoint that reads back intact; damaged newer ones are reported and skipped.
+absl::StatusOr<supernet::Checkpoint> NewestIntactCheckpoint(const std::string& run_dir,
+                                                            std::string* path) {
+  auto files = CheckpointFiles(run_dir);
+  if (files.empty()) return absl::NotFoundError(absl::StrCat(run_dir, " holds no checkpoint"));
+  for (auto it = files.rbegin(); it != files.rend(); ++it) {
+    auto ckpt = supernet::ReadCheckpoint(it->second);
+    if (ckpt.ok()) {
+      *path = it->second;
+      return ckpt;
+    }
+    std::fprintf(stderr, "edgeloop train: warning: %s is damaged (%s); trying an older one\n",
+                 it->second.c_str(), std::string(ckpt.status().message()).c_str());
+  }
+  return absl::DataLossError(absl::StrCat("every checkpoint in ", run_dir, " is damaged"));
+}
+
+int64_t ExtraInt(const supernet::Checkpoint& ckpt, const std::string& key, int64_t fallback) {
+  auto it = ckpt.extras.find(key);
+  return it != ckpt.extras.end() && it->second.isInt() ? it->second.toInt() : fallback;
+}
+
+struct Member {
+  std::string name;
+  ArchConfig arch;
+};
+
+ArchConfig AtResolution(ArchConfig a, int resolution) {
+  a.set_resolution(resolution);
+  return a;
+}
+
+// Progressive shrinking: phase 0 trains the largest subnet only (resolution stays elastic);
+// phase 1 also opens depth and MLP ratio; phase 2 opens everything.
+ArchConfig Restrict(const ArchConfig& a, const ArchConfig& max, int phase) {
+  if (phase >= 2) return a;
+  ArchConfig r = AtResolution(max, a.resolution());
+  if (phase == 1) {
+    *r.mutable_depths() = a.depths();
+    r.set_mlp_ratio(a.mlp_ratio());
+  }
+  return r;
+}
+
+int ShrinkPhase(const TrainConfig& c, int64_t step, int64_t total) {
+  if (!c.progressive_shrinking) return 2;
+  const double f = static_cast<double>(step) / static_cast<double>(std::max<int64_t>(1, total));
+  int phase = 0;
+  for (double boundary : c.shrink_phases)
+    if (f >= boundary) ++phase;
+  return std::min(phase, 2);
+}
+
+int ResolutionFor(const std::vector<int>& choices, uint64_t seed, int64_t epoch, int64_t index) {
+  if (choices.size() == 1) return choices[0];
+  Rng r = Rng::Derive(seed ^ kResolutionStream, static_cast<uint64_t>(epoch) * 1000003ULL +
+                                                    static_cast<uint64_t>(index));
+  return choices[r.Uniform(choices.size())];
+}
+
+std::vector<Member> SandwichMembers(const Space& space, const TrainConfig& c, int64_t step,
+                                    int resolution, int phase) {
+  const ArchConfig max = AtResolution(space.Max(), resolution);
+  std::vector<Member> members = {{"max", max}};
+  if (phase == 0) return members;
+  members.push_back({"min", Restrict(AtResolution(space.Min(), resolution), max, phase)});
+  Rng rng = Rng::Derive(c.seed ^ kSubnetStream, static_cast<uint64_t>(step));
+  for (int k = 0; k < c.random_subnets; ++k) {
+    ArchConfig a = AtResolution(space.Sample(&rng), resolution);
+    members.push_back({absl::StrCat("rand", k + 1), Restrict(a, max, phase)});
+  }
+  return members;
+}
+
+std::string ConfigJson(const TrainConfig& c, int world_size) {
+  return absl::StrCat(
+      "{\"data\":", JsonStringArray(c.data_files), ",\"train_split\":", JsonQuote(c.train_split),
+      ",\"val_split\":", JsonQuote(c.val_split), ",\"steps\":", c.steps,
+      ",\"epochs\":", JsonNumberText(c.epochs), ",\"batch_size\":", c.batch_size,
+      ",\"lr\":", JsonNumberText(c.lr), ",\"weight_decay\":", JsonNumberText(c.weight_decay),
+      ",\"warmup_steps\":", c.warmup_steps, ",\"clip_norm\":", JsonNumberText(c.clip_norm),
+      ",\"random_subnets\":", c.random_subnets,
+      ",\"distill_weight\":", JsonNumberText(c.distill_weight),
+      ",\"progressive_shrinking\":", c.progressive_shrinking ? "true" : "false",
+      ",\"head_dropout\":", c.head_dropout ? "true" : "false", ",\"device\":",
+      JsonQuote(c.device), ",\"threads\":", c.threads, ",\"world_size\":", world_size, "}");
+}
+
+template <typename T>
+absl::Status Guard(const char* what, T&& fn) {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    return absl::InternalError(absl::StrCat(what, ": ", msg.substr(0, msg.find('\n'))));
+  }
+}
+
+torch::Tensor ToTensor(const std::vector<float>& data, std::vector<int64_t> shape,
+                       const torch::Device& device) {
+  return torch::from_blob(const_cast<float*>(data.data()), shape, torch::kFloat)
+      .to(device, /*non_blocking=*/false, /*copy=*/true);
+}
+
+absl::Status CheckConfig(const TrainConfig& c) {
+  if (c.space_path.empty() == c.arch.empty())
+    return absl::InvalidArgumentError("give exactly one of --space (supernet) and --arch (stand-alone)");
+  if (c.data_files.empty()) return absl::InvalidArgumentError("--data is required");
+  if (c.out.empty()) return absl::InvalidArgumentError("--out is required");
+  if (c.steps <= 0 && c.epochs <= 0)
+    return absl::InvalidArgumentError("give --steps > 0 or --epochs > 0");
+  if (c.batch_size < 1) return absl::InvalidArgumentError("--batch-size must be >= 1");
+  if (!(c.lr > 0)) return absl::InvalidArgumentError("--lr must be > 0");
+  if (c.random_subnets < 0) return absl::InvalidArgumentError("--random-subnets must be >= 0");
+  if (c.device != "cpu" && c.device != "cuda")
+    return absl::InvalidArgumentError(absl::StrCat("--device '", c.device, "': cpu or cuda"));
+  if (c.device == "cuda" && !torch::cuda::is_available())
+    return absl::FailedPreconditionError("--device cuda: this LibTorch sees no CUDA device");
+  if (!c.init_from.empty() && c.arch.empty())
+    return absl::InvalidArgumentError("--init-from goes with --arch (stand-alone training)");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<TrainSummary> Train(const TrainConfig& c, const LaunchEnv& env) {
+  if (auto s = CheckConfig(c); !s.ok()) return s;
+  torch::set_num_threads(std::max(1, c.threads));
+  const torch::Device device(c.device == "cuda" ? torch::kCUDA : torch::kCPU);
+
+  // What is trained: a space (supernet) or one architecture (a space holding only it).
+  const bool standalone = c.space_path.empty();
+  ArchConfig fixed_arch;
+  std::string space_text;
+  std::string space_origin = c.space_path;
+  if (standalone) {
+    auto a = ResolveArch(c.arch, nullptr);
+    if (!a.ok()) return a.status();
+    fixed_arch = *a;
+    space_text = SingleArchSpaceText(fixed_arch);
+    space_origin = "--arch";
+  } else {
+    auto text = ReadFile(c.space_path);
+    if (!text.ok())
+      return absl::InvalidArgumentError(absl::StrCat("--space: ", text.status().message()));
+    space_text = *text;
+  }
+  auto space_or = Space::FromText(space_text, space_origin);
+  if (!space_or.ok()) return space_or.status();
+  const Space space = std::move(*space_or);
+  if (space.spec().frames_size() != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "space '", space.name(), "' has several frame counts; training needs exactly one"));
+  }
+  const int frames = space.spec().frames(0);
+  const std::vector<int> resolutions(space.spec().resolution().begin(),
+                                     space.spec().resolution().end());
+
+  // The job.
+  Distributed::Options dist_options;
+  dist_options.use_cuda = device.is_cuda();
+  auto dist_or = Distributed::Init(env, dist_options);
+  if (!dist_or.ok()) return dist_or.status();
+  Distributed& dist = **dist_or;
+  if (c.batch_size % dist.world_size() != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("--batch-size ", c.batch_size,
+                                                   " is not divisible by the world size ",
+                                                   dist.world_size()));
+  }
+
+  // Data: this rank's shard; each batch at the resolution of its step.
+  data::PipelineOptions train_opts;
+  train_opts.files = c.data_files;
+  train_opts.split = c.train_split;
+  train_opts.batch_size = c.batch_size / dist.world_size();
+  train_opts.frames = frames;
+  train_opts.resolution = resolutions.front();
+  train_opts.resolution_for_batch = [resolutions, seed = c.seed](int64_t epoch, int64_t index) {
+    return ResolutionFor(resolutions, seed, epoch, index);
+  };
+  train_opts.train = true;
+  train_opts.seed = c.seed;
+  train_opts.workers = c.workers;
+  train_opts.rank = dist.rank();
+  train_opts.world_size = dist.world_size();
+  auto pipeline_or = data::Pipeline::Open(train_opts);
+  if (!pipeline_or.ok()) return pipeline_or.status();
+  data::Pipeline& pipeline = **pipeline_or;
+  if (pipeline.batches_per_epoch() == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "training split '", c.train_split, "' has ", pipeline.num_samples(),
+        " samples per rank, fewer than one batch of ", train_opts.batch_size));
+  }
+  if (!pipeline.labelled())
+    return absl::InvalidArgumentError("the training data carries no labels (laser_params)");
+  const int64_t total_steps =
+      c.steps > 0 ? c.steps
+                  : static_cast<int64_t>(std::ceil(c.epochs * pipeline.batches_per_epoch()));
+  WarmupCosine schedule{c.lr, c.warmup_steps >= 0 ? c.warmup_steps : total_steps / 20,
+                        total_steps, c.final_lr_fraction};
+
+  // The run directory: rank 0 creates it (or checks the one to resume); the others open it
+  // once everyone knows rank 0 succeeded.
+  absl::Status setup = absl::OkStatus();
+  if (dist.is_primary()) {
+    auto existing = RunDir::Open(c.out);
+    if (existing.ok()) {
+      if (!c.resume) {
+        setup = absl::AlreadyExistsError(absl::StrCat(
+            c.out, " already holds a run; pass --resume to continue it or choose another --out"));
+      } else if (supernet::SpaceFingerprint(existing->space()) !=
+                 supernet::SpaceFingerprint(space)) {
+        setup = absl::InvalidArgumentError(absl::StrCat(
+            "--resume: ", c.out, " was trained for space '", existing->space().name(),
+            "', not for '", space.name(), "' (another space or architecture)"));
+      }
+    } else if (existing.status().code() != absl::StatusCode::kNotFound) {
+      setup = existing.status();  // a damaged or foreign run directory: never overwrite it
+    } else {
+      const std::string space_file = c.out + ".space.tmp";
+      std::error_code ec;
+      std::filesystem::create_directories(std::filesystem::path(c.out).parent_path().empty()
+                                              ? std::filesystem::path(".")
+                                              : std::filesystem::path(c.out).parent_path(),
+                                          ec);
+      setup = WriteFileAtomically(space_file, space_text);
+      if (setup.ok()) setup = RunDir::Create(c.out, space_file, c.seed).status();
+      std::filesystem::remove(space_file, ec);
+    }
+  }
+  torch::Tensor failed = torch::full({1}, setup.ok() ? 0.0f : 1.0f);
+  if (auto s = dist.AllReduceMean({failed}); !s.ok()) return s;
+  if (failed.item<float>() > 0) {
+    if (!setup.ok()) return setup;
+    return absl::AbortedError("rank 0 could not set up the run directory");
+  }
+  auto run = RunDir::Open(c.out);
+  if (!run.ok()) return run.status();
+
+  // The model: the run's newest intact checkpoint (step 0 holds the initial weights).
+  auto net_or = supernet::MakeSupernet(space, c.seed);
+  if (!net_or.ok()) return net_or.status();
+  supernet::Supernet net = *net_or;
+  std::string ckpt_path;
+  auto ckpt = NewestIntactCheckpoint(c.out, &ckpt_path);
+  if (!ckpt.ok()) return ckpt.status();
+  if (auto s = supernet::LoadCheckpointInto(*ckpt, *net); !s.ok()) return s;
+  const bool resuming = ckpt->step > 0;
+  if (resuming && !c.resume) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(c.out, " already holds trained steps; pass --resume"));
+  }
+
+  if (!resuming && !c.init_from.empty()) {
+    auto source = RunDir::Open(c.init_from);
+    if (!source.ok()) return source.status();
+    if (auto s = source->space().Contains(fixed_arch); !s.ok())
+      return absl::InvalidArgumentError(absl::StrCat("--init-from ", c.init_from, ": ", s.message()));
+    auto source_net = source->LoadSupernet();
+    if (!source_net.ok()) return source_net.status();
+    auto extracted = (*source_net)->extract(fixed_arch);
+    if (!extracted.ok()) return extracted.status();
+    if (auto s = net->LoadSubnetWeights(fixed_arch, supernet::StateDictOf(**extracted)); !s.ok())
+      return s;
+  }
+  if (!resuming && !c.init_supernet_from.empty()) {
+    if (standalone)
+      return absl::InvalidArgumentError("--init-supernet-from goes with --space (supernet training)");
+    auto state = supernet::ReadStateDictFile(c.init_supernet_from);
+    if (!state.ok()) return state.status();
+    auto arch = space.Named("baseline");
+    if (!arch.ok()) return arch.status();
+    if (auto s = net->LoadSubnetWeights(*arch, *state); !s.ok()) return s;
+  }
+  net->to(device);
+  net->train();
+
+  // Optimiser: no weight decay on norms and biases (1-D tensors).
+  std::vector<torch::Tensor> decay, no_decay, all_params;
+  for (auto& p : net->parameters()) {
+    (p.dim() >= 2 ? decay : no_decay).push_back(p);
+    all_params.push_back(p);
+  }
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
+                                 torch::optim::AdamWOptions(c.lr).weight_decay(c.weight_decay)));
+  groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(
+                                    torch::optim::AdamWOptions(c.lr).weight_decay(0)));
+  torch::optim::AdamW optimizer(std::move(groups));
+
+
+  // Resume where the checkpoint left off: step, data position, optimizer state.
+  int64_t step = 0, epoch = 0, batch_in_epoch = 0;
+  if (resuming) {
+    const int64_t world = ExtraInt(*ckpt, "world_size", -1);
+    if (world != dist.world_size()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--resume: the checkpoint was written by a job of ", world, " processes, this one has ",
+          dist.world_size(), "; resume with the same world size"));
+    }
+    step = ckpt->step;
+    epoch = ExtraInt(*ckpt, "epoch", 0);
+    batch_in_epoch = ExtraInt(*ckpt, "batch", 0);
+    auto opt = ckpt->extras.find("optimizer");
+    if (opt == ckpt->extras.end() || !opt->second.isTensor())
+      return absl::DataLossError(absl::StrCat(ckpt_path, ": no optimizer state"));
+    if (auto s = Guard("loading the optimizer state", [&] {
+          torch::Tensor bytes = opt->second.toTensor().contiguous();
+          std::istringstream in(std::string(static_cast<const char*>(bytes.data_ptr()),
+                                            static_cast<size_t>(bytes.numel())));
+          torch::serialize::InputArchive archive;
+          archive.load_from(in);
+          optimizer.load(archive);
+          return absl::OkStatus();
+        });
+        !s.ok())
+      return s;
+    net->to(device);
+    if (dist.is_primary())
+      std::fprintf(stderr, "edgeloop train: resuming from step %lld (%s)\n",
+                   static_cast<long long>(step), ckpt_path.c_str());
+  }
+  if (auto s = pipeline.StartEpoch(epoch); !s.ok()) return s;
+  if (batch_in_epoch > 0) {
+    if (auto s = pipeline.SkipBatches(batch_in_epoch); !s.ok()) return s;
+  }
+
+  auto save = [&](int64_t at_step) -> absl::Status {
+    if (!dist.is_primary()) return absl::OkStatus();
+    std::ostringstream opt_bytes;
+    absl::Status serialised = Guard("saving the optimizer state", [&] {
+      torch::serialize::OutputArchive archive;
+      optimizer.save(archive);
+      archive.save_to(opt_bytes);
+      return absl::OkStatus();
+    });
+    if (!serialised.ok()) return serialised;
+    const std::string bytes = opt_bytes.str();
+    std::map<std::string, c10::IValue> extras;
+    extras["epoch"] = epoch;
+    extras["batch"] = batch_in_epoch;
+    extras["world_size"] = static_cast<int64_t>(dist.world_size());
+    extras["global_batch"] = static_cast<int64_t>(c.batch_size);
+    // Bytes as a uint8 tensor keep the checkpoint loadable by Python's torch.load.
+    extras["optimizer"] = torch::from_blob(const_cast<char*>(bytes.data()),
+                                           {static_cast<int64_t>(bytes.size())}, torch::kUInt8)
+                              .clone();
+    if (auto s = run->SaveCheckpoint(*net, at_step, extras); !s.ok()) return s;
+    // Keep the newest keep_checkpoints files.
+    auto files = CheckpointFiles(c.out);
+    std::error_code ec;
+    for (size_t i = 0; c.keep_checkpoints > 0 &&
+                       i + static_cast<size_t>(c.keep_checkpoints) < files.size();
+         ++i)
+      std::filesystem::remove(files[i].second, ec);
+    return absl::OkStatus();
+  };
+
+  std::unique_ptr<std::ofstream> log;
+  if (dist.is_primary()) log = std::make_unique<std::ofstream>(c.out + "/log.jsonl", std::ios::app);
+  Progress progress(standalone ? "train" : "train supernet", total_steps, "steps", 2.0);
+  TrainSummary summary;
+  const auto start_time = std::chrono::steady_clock::now();
+  int64_t samples_this_run = 0;
+  data::Batch batch;
+  std::vector<std::pair<std::string, double>> last_losses;
+  if (c.device == "cuda" && c.amp) at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+
+  while (step < total_steps) {
+    // All ranks agree on stopping, so they checkpoint the same step.
+    torch::Tensor stop = torch::full({1}, Interrupted() ? 1.0f : 0.0f);
+    if (auto s = dist.AllReduceMean({stop}); !s.ok()) return s;
+    if (stop.item<float>() > 0) {
+      summary.interrupted = true;
+      break;
+    }
+    auto more = pipeline.Next(&batch);
+    if (!more.ok()) return more.status();
+    if (!*more) {
+      ++epoch;
+      batch_in_epoch = 0;
+      if (auto s = pipeline.StartEpoch(epoch); !s.ok()) return s;
+      continue;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    const int resolution = static_cast<int>(batch.resolution);
+    std::vector<Member> members;
+    if (standalone) {
+      members = {{"arch", fixed_arch}};
+    } else {
+      members = SandwichMembers(space, c, step, resolution, ShrinkPhase(c, step, total_steps));
+    }
+    const double lr = schedule.At(step);
+    for (auto& group : optimizer.param_groups())
+      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+
+    absl::Status step_status = Guard("training step", [&]() -> absl::Status {
+      torch::manual_seed(Rng::Derive(c.seed ^ kTorchStream,
+                                     static_cast<uint64_t>(step) * 4096 + dist.rank())
+                             .Next());
+      auto x = ToTensor(batch.inputs, {batch.batch_size, 1, batch.frames, resolution, resolution},
+                        device);
+      auto y = ToTensor(batch.targets, {batch.batch_size, 2}, device);
+      if (!c.head_dropout) net->eval();  // LayerNorm only: eval() just drops dropout
+      optimizer.zero_grad();
+      torch::Tensor teacher;
+      last_losses.clear();
+      for (size_t i = 0; i < members.size(); ++i) {
+        if (auto s = net->set_active(members[i].arch); !s.ok()) return s;
+        if (c.device == "cuda" && c.amp) at::autocast::set_enabled(true);
+        torch::Tensor pred = net->forward(x).to(torch::kFloat);
+        if (c.device == "cuda" && c.amp) {
+          at::autocast::set_enabled(false);
+          at::autocast::clear_cache();
+        }
+        torch::Tensor loss = torch::mse_loss(pred, y);
+        last_losses.emplace_back(members[i].name, loss.item<double>());
+        if (i == 0) {
+          teacher = pred.detach();
+        } else if (c.distill_weight > 0) {
+          loss = loss + c.distill_weight * torch::mse_loss(pred, teacher);
+        }
+        loss.backward();
+      }
+      std::vector<torch::Tensor> grads;
+      for (auto& p : all_params)
+        if (p.grad().defined()) grads.push_back(p.grad());
+      if (auto s = dist.AllReduceMean(grads); !s.ok()) return s;
+      if (c.clip_norm > 0) torch::nn::utils::clip_grad_norm_(all_params, c.clip_norm);
+      optimizer.step();
+      return absl::OkStatus();
+    });
+    if (!step_status.ok()) return step_status;
+    ++step;
+    ++batch_in_epoch;
+    samples_this_run += c.batch_size;
+    const double step_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
+    if (dist.is_primary() && (step % c.log_every == 0 || step == total_steps)) {
+      std::string losses;
+      for (const auto& [name, value] : last_losses)
+        absl::StrAppend(&losses, losses.empty() ? "" : ",", JsonQuote(name), ":",
+                        JsonNumberText(value));
+      *log << absl::StrCat("{\"step\":", step, ",\"epoch\":", epoch, ",\"lr\":",
+                           JsonNumberText(lr), ",\"resolution\":", resolution, ",\"loss\":{",
+                           losses, "},\"samples_per_s\":",
+                           JsonNumberText(samples_this_run / std::max(1e-9, elapsed)),
+                           ",\"step_s\":", JsonNumberText(step_seconds), "}\n");
+      log->flush();
+    }
+    if (dist.is_primary() && !c.quiet) {
+      progress.Update(step, absl::StrFormat("loss(max) %.4f  lr %.2e  res %d",
+                                            last_losses.front().second, lr, resolution));
+    }
+    if (step % c.checkpoint_every == 0 && step < total_steps) {
+      if (auto s = save(step); !s.ok()) return s;
+    }
+  }
+  if (auto s = save(step); !s.ok()) return s;
+  if (dist.is_primary() && !c.quiet) progress.Finish(summary.interrupted ? "interrupted" : "done");
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
+  summary.steps_done = step;
+  summary.samples_per_second = samples_this_run / std::max(1e-9, elapsed);
+  if (summary.interrupted || c.val_split.empty()) return summary;
+
+  // Rank 0 alone evaluates; the other ranks are done.
+  if (!dist.is_primary()) return summary;
+  std::vector<Member> subnets;
+  if (standalone) {
+    subnets.push_back({"arch", fixed_arch});
+  } else {
+    subnets.push_back({"min", space.Min()});
+    subnets.push_back({"max", space.Max()});
+    auto baseline = space.Named("baseline");
+    if (baseline.ok() && space.Contains(*baseline).ok()) subnets.push_back({"baseline", *baseline});
+  }
+  net->to(torch::kCPU);
+  supernet::EvalOptions eval;
+  eval.files = c.data_files;
+  eval.split = c.val_split;
+  eval.max_samples = c.val_samples;
+  eval.workers = c.workers;
+  std::string mse_json;
+  for (const Member& m : subnets) {
+    auto r = supernet::EvaluateSubnet(*net, m.arch, eval);
+    if (!r.ok()) return r.status();
+    summary.val_mse.emplace_back(m.name, r->mse);
+    absl::StrAppend(&mse_json, mse_json.empty() ? "" : ",", JsonQuote(m.name), ":{\"mse\":",
+                    JsonNumberText(r->mse), ",\"rmse_speed_mm_s\":",
+                    JsonNumberText(r->rmse_speed_mm_s), ",\"rmse_power_w\":",
+                    JsonNumberText(r->rmse_power_w), ",\"samples\":", r->samples, "}");
+  }
+  const std::string json = absl::StrCat(
+      "{\"steps\":", step, ",\"samples_per_s\":", JsonNumberText(summary.samples_per_second),
+      ",\"val_split\":", JsonQuote(c.val_split), ",\"val\":{", mse_json, "}}\n");
+  if (auto s = WriteFileAtomically(c.out + "/summary.json", json); !s.ok()) return s;
+  return summary;
+}
+
+}  // namespace edgeloop::train

@@ -1,0 +1,203 @@
+// The reader against generated files (round trip, both layouts) and hand-made bad files.
+#include "data/reader.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "data/synth.h"
+#include "gtest/gtest.h"
+#include "tests/data/data_test_util.h"
+#include "tests/test_util.h"
+
+namespace edgeloop::data {
+namespace {
+
+using ::edgeloop::data::testing::Contains;
+using ::edgeloop::data::testing::Generate;
+using ::edgeloop::data::testing::LayerSpec;
+using ::edgeloop::data::testing::SmallSynth;
+using ::edgeloop::data::testing::WriteLayers;
+using ::edgeloop::testing::TempDir;
+
+void ExpectRoundTrip(const SynthOptions& o, const std::vector<std::string>& paths) {
+  const std::vector<SynthLine> truth = Generate(o);
+  ASSERT_EQ(truth.size(), 2u * 5 * 4);
+  auto reader = Reader::Open(paths);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  const Reader& r = **reader;
+  EXPECT_EQ(r.Objects(), (std::vector<std::string>{"C027", "C028"}));
+  ASSERT_EQ(r.layers().size(), 10u);
+  ASSERT_EQ(r.lines().size(), truth.size());
+  EXPECT_TRUE(r.labelled());
+  EXPECT_EQ(r.skips().total(), 0);
+  std::vector<uint8_t> frames, expected;
+  for (size_t i = 0; i < truth.size(); ++i) {
+    const ScanLine& line = r.lines()[i];
+    const LayerInfo& layer = r.layers()[static_cast<size_t>(line.layer)];
+    EXPECT_EQ(layer.object, truth[i].object);
+    EXPECT_EQ(layer.number, truth[i].layer);
+    EXPECT_EQ(line.line, truth[i].line);
+    EXPECT_EQ(line.speed, truth[i].speed);  // exact: float64 in the file
+    EXPECT_EQ(line.power, truth[i].power);
+    EXPECT_EQ(line.num_frames, truth[i].num_frames);
+    EXPECT_EQ(layer.height, 32);
+    ASSERT_TRUE(r.ReadFrames(static_cast<int64_t>(i), &frames).ok());
+    SynthLine meta;
+    RenderLine(o, truth[i].object, truth[i].layer, truth[i].line, &meta, &expected);
+    EXPECT_EQ(frames, expected) << "line " << i;
+  }
+}
+
+TEST(ReaderTest, RoundTripV10) {
+  TempDir dir;
+  SynthOptions o = SmallSynth(dir.File("train.hdf5"));
+  ExpectRoundTrip(o, {o.out});
+  auto reader = Reader::Open({o.out});
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ((*reader)->layout(0), Layout::kV10);
+  EXPECT_EQ((*reader)->layers()[0].group_path, "/C027/layer0001");
+}
+
+TEST(ReaderTest, RoundTripV11AsDirectoryAndFiles) {
+  TempDir dir;
+  SynthOptions o = SmallSynth(dir.File("objects"), Layout::kV11);
+  ExpectRoundTrip(o, {o.out});  // the directory
+  ExpectRoundTrip(o, {dir.File("objects/C027.hdf5"), dir.File("objects/C028.hdf5")});
+  auto reader = Reader::Open({dir.File("objects/C028.hdf5")});
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ((*reader)->layout(0), Layout::kV11);
+  EXPECT_EQ((*reader)->Objects(), std::vector<std::string>{"C028"});
+  EXPECT_EQ((*reader)->layers()[0].group_path, "/layer0001");
+}
+
+TEST(ReaderTest, SameSeedSamePixelsInBothLayouts) {
+  TempDir dir;
+  SynthOptions a = SmallSynth(dir.File("a.hdf5"));
+  SynthOptions b = SmallSynth(dir.File("b"), Layout::kV11);
+  Generate(a);
+  Generate(b);
+  auto ra = Reader::Open({a.out});
+  auto rb = Reader::Open({b.out});
+  ASSERT_TRUE(ra.ok() && rb.ok());
+  ASSERT_EQ((*ra)->lines().size(), (*rb)->lines().size());
+  std::vector<uint8_t> fa, fb;
+  for (int64_t i = 0; i < static_cast<int64_t>((*ra)->lines().size()); i += 7) {
+    ASSERT_TRUE((*ra)->ReadFrames(i, &fa).ok());
+    ASSERT_TRUE((*rb)->ReadFrames(i, &fb).ok());
+    EXPECT_EQ(fa, fb);
+  }
+}
+
+TEST(ReaderTest, UnlabelledFileIsReadable) {
+  TempDir dir;
+  SynthOptions o = SmallSynth(dir.File("test.hdf5"));
+  o.labelled = false;
+  Generate(o);
+  auto reader = Reader::Open({o.out});
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_FALSE((*reader)->labelled());
+  EXPECT_EQ((*reader)->lines().size(), 40u);
+  for (const ScanLine& l : (*reader)->lines()) EXPECT_FALSE(l.labelled);
+  EXPECT_EQ((*reader)->skips().total(), 0);
+}
+
+std::string OpenError(const std::string& path) {
+  auto reader = Reader::Open({path});
+  EXPECT_FALSE(reader.ok());
+  return reader.ok() ? "" : std::string(reader.status().message());
+}
+
+TEST(ReaderBadInputTest, MissingFileAndNotHdf5) {
+  TempDir dir;
+  EXPECT_EQ(Reader::Open({dir.File("nope.hdf5")}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_PRED2(Contains, OpenError(dir.File("nope.hdf5")), ("nope.hdf5: no such file"));
+  std::ofstream(dir.File("text.hdf5")) << "not hdf5 at all";
+  EXPECT_PRED2(Contains, OpenError(dir.File("text.hdf5")), ("text.hdf5: not an HDF5 file"));
+  std::filesystem::create_directory(dir.File("empty"));
+  EXPECT_PRED2(Contains, OpenError(dir.File("empty")), ("empty: directory holds no *.hdf5 or *.h5 file"));
+}
+
+TEST(ReaderBadInputTest, MissingDatasets) {
+  TempDir dir;
+  LayerSpec no_frame;
+  no_frame.write_frame = false;
+  WriteLayers(dir.File("a.hdf5"), {no_frame});
+  EXPECT_PRED2(Contains, OpenError(dir.File("a.hdf5")), ("a.hdf5: /C027/layer0001/frame: missing dataset"));
+  LayerSpec no_index;
+  no_index.write_index = false;
+  WriteLayers(dir.File("b.hdf5"), {no_index});
+  EXPECT_PRED2(Contains, OpenError(dir.File("b.hdf5")), ("/C027/layer0001/scan_line_index: missing dataset"));
+  WriteLayers(dir.File("empty.hdf5"), {});
+  EXPECT_PRED2(Contains, OpenError(dir.File("empty.hdf5")), ("no object or layer groups"));
+}
+
+TEST(ReaderBadInputTest, MistypedDatasets) {
+  TempDir dir;
+  LayerSpec float_frames;
+  float_frames.frame_type = H5T_NATIVE_FLOAT;
+  WriteLayers(dir.File("a.hdf5"), {float_frames});
+  EXPECT_PRED2(Contains, OpenError(dir.File("a.hdf5")),
+              ("/C027/layer0001/frame: expected uint8 [n_frames, height, width], found float32 [6, 8, 8]"));
+  LayerSpec string_params;
+  string_params.params_as_string = true;
+  WriteLayers(dir.File("b.hdf5"), {string_params});
+  EXPECT_PRED2(Contains, OpenError(dir.File("b.hdf5")), ("/C027/layer0001/laser_params: expected numeric [n_lines, 2]"));
+  LayerSpec one_column;
+  one_column.params_cols = 1;
+  WriteLayers(dir.File("c.hdf5"), {one_column});
+  EXPECT_PRED2(Contains, OpenError(dir.File("c.hdf5")), ("laser_params: expected numeric"));
+}
+
+TEST(ReaderBadInputTest, IndexInconsistentWithFrames) {
+  TempDir dir;
+  LayerSpec short_index;
+  short_index.index = {0, 0, 1, 1};
+  WriteLayers(dir.File("a.hdf5"), {short_index});
+  EXPECT_PRED2(Contains, OpenError(dir.File("a.hdf5")),
+              ("/C027/layer0001/scan_line_index: has 4 entries but frame has 6 frames"));
+  LayerSpec split_run;
+  split_run.index = {0, 0, 1, 1, 0, 0};
+  WriteLayers(dir.File("b.hdf5"), {split_run});
+  EXPECT_PRED2(Contains, OpenError(dir.File("b.hdf5")), ("scan line 0 has frames in two separate runs"));
+}
+
+TEST(ReaderBadInputTest, IsolatedBadLinesAreSkippedAndCounted) {
+  TempDir dir;
+  LayerSpec missing_label;  // line 2 has frames but laser_params has 2 rows
+  missing_label.index = {0, 0, 1, 1, 2, 2};
+  LayerSpec orphan_label;  // 3 rows, lines 0 and 2 have frames, line 1 none; negative frames
+  orphan_label.group = "/C027/layer0002";
+  orphan_label.index = {0, 0, -1, -1, 2, 2};
+  orphan_label.params = {500, 200, 900, 150, 1000, 300};
+  LayerSpec bad_value;
+  bad_value.group = "/C027/layer0003";
+  bad_value.params = {500, 200, std::nan(""), 150};
+  LayerSpec no_frames;
+  no_frames.group = "/C027/layer0004";
+  no_frames.frames = 0;
+  no_frames.index = {};
+  no_frames.params = {};
+  no_frames.write_params = false;
+  WriteLayers(dir.File("a.hdf5"), {missing_label, orphan_label, bad_value, no_frames});
+  auto reader = Reader::Open({dir.File("a.hdf5")});
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  const SkipReport& s = (*reader)->skips();
+  EXPECT_EQ(s.lines_without_labels, 1);
+  EXPECT_EQ(s.lines_without_frames, 1);
+  EXPECT_EQ(s.frames_without_line, 2);
+  EXPECT_EQ(s.lines_with_bad_labels, 1);
+  EXPECT_EQ(s.empty_layers, 1);
+  EXPECT_EQ((*reader)->lines().size(), 2u + 2u + 1u);
+  for (const ScanLine& l : (*reader)->lines()) EXPECT_TRUE(l.labelled);
+  ASSERT_FALSE(s.examples.empty());
+  EXPECT_PRED2(Contains, s.examples[0], ("a.hdf5: /C027/layer0001/laser_params: no row for scan line 2"));
+  // The kept lines read back with the right frames.
+  std::vector<uint8_t> frames;
+  ASSERT_TRUE((*reader)->ReadFrames(1, &frames).ok());
+  EXPECT_EQ(frames.size(), 2u * 8 * 8);
+  EXPECT_EQ(frames[0], (2 * 64) % 200);
+}
+
+}  // namespace
+}  // namespace edgeloop::data

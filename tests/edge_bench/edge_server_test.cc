@@ -1,0 +1,621 @@
+// End-to-end tests of the edge server and client: real servers on loopback ports chosen by
+// the kernel, real clients (and raw WebSocket peers for malformed traffic), real tiny
+// Video Swin models measured with LibTorch on the CPU.
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "arch/arch_config.h"
+#include "edge_bench/client.h"
+#include "edge_bench/protocol.h"
+#include "edge_bench/server.h"
+#include "edge_bench/torch_workload.h"
+#include "gtest/gtest.h"
+#include "tests/test_util.h"
+
+namespace edgeloop::edge {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+// The minimum of supernet/spaces/tiny.textproto: a forward takes well under a millisecond.
+ArchConfig TinyArch() {
+  ArchConfig a;
+  for (int v : {4, 4, 4}) a.add_patch_size(v);
+  a.set_embed_dim(12);
+  for (int i = 0; i < 4; ++i) {
+    a.add_depths(1);
+    a.add_num_heads(3);
+  }
+  for (int v : {4, 4, 4}) a.add_window_size(v);
+  a.set_mlp_ratio(1);
+  a.set_resolution(32);
+  a.set_frames(8);
+  return a;
+}
+
+MeasurementSettings QuickSettings() {
+  MeasurementSettings s;
+  s.set_warmup_runs(2);
+  s.set_warmup_ms(1);
+  s.set_min_runs(6);
+  s.set_max_runs(12);
+  s.set_max_time_ms(300);
+  s.set_target_rel_ci(0.5);
+  return s;
+}
+
+// Settings that keep the worker busy for up to `ms` (the CI target cannot be met).
+MeasurementSettings LongSettings(double ms) {
+  MeasurementSettings s = QuickSettings();
+  s.set_max_runs(100000);
+  s.set_max_time_ms(ms);
+  s.set_target_rel_ci(1e-9);
+  return s;
+}
+
+MeasureRequest TinyRequest(std::vector<int> batches, bool force = false) {
+  MeasureRequest r;
+  *r.mutable_arch() = TinyArch();
+  for (int b : batches) r.add_batch_sizes(b);
+  *r.mutable_settings() = QuickSettings();
+  r.set_force(force);
+  return r;
+}
+
+ServerOptions TestOptions() {
+  ServerOptions o;
+  o.port = 0;
+  o.sentinel = TinyArch();
+  o.sentinel_settings = QuickSettings();
+  o.defaults = QuickSettings();
+  return o;
+}
+
+std::unique_ptr<EdgeServer> StartServer(ServerOptions o = TestOptions()) {
+  auto factory = MakeTorchWorkloadFactory("cpu", 1);
+  EXPECT_TRUE(factory.ok()) << factory.status();
+  auto server = EdgeServer::Start(std::move(o), *std::move(factory));
+  EXPECT_TRUE(server.ok()) << server.status();
+  return server.ok() ? *std::move(server) : nullptr;
+}
+
+std::string Url(const EdgeServer& s, const char* scheme = "ws") {
+  return absl::StrCat(scheme, "://127.0.0.1:", s.port());
+}
+
+std::unique_ptr<EdgeClient> Connect(std::vector<std::string> urls, std::string token = "",
+                                    std::string ca = "") {
+  ClientOptions o;
+  o.servers = std::move(urls);
+  o.token = std::move(token);
+  o.ca_file = std::move(ca);
+  o.connect_timeout_s = 2;
+  auto c = EdgeClient::Create(o);
+  EXPECT_TRUE(c.ok()) << c.status();
+  return c.ok() ? *std::move(c) : nullptr;
+}
+
+// A WebSocket peer that sends whatever a test wants (blocking; ctest bounds the time).
+class RawPeer {
+ public:
+  explicit RawPeer(int port) : ws_(ioc_) {
+    tcp::resolver resolver(ioc_);
+    asio::connect(ws_.next_layer(), resolver.resolve("127.0.0.1", std::to_string(port)));
+    ws_.handshake("127.0.0.1", "/");
+    ws_.binary(true);
+  }
+  void SendBinary(const std::string& bytes) {
+    ws_.binary(true);
+    ws_.write(asio::buffer(bytes));
+  }
+  void SendText(const std::string& text) {
+    ws_.text(true);
+    ws_.write(asio::buffer(text));
+  }
+  void Send(Envelope e) { SendBinary(EncodeEnvelope(std::move(e))); }
+  // The next Error or MeasureResult envelope, skipping progress; false on close.
+  bool ReadFinal(Envelope* out) {
+    while (true) {
+      beast::flat_buffer buf;
+      beast::error_code ec;
+      ws_.read(buf, ec);
+      if (ec) return false;
+      std::string why;
+      if (DecodeEnvelope(beast::buffers_to_string(buf.data()), out, &why) != ERROR_UNSPECIFIED)
+        return false;
+      if (out->has_error() || out->has_measure_result() || out->has_pong()) return true;
+    }
+  }
+  // Reads until the server closes; returns the close code it sent.
+  int ReadUntilClosed() {
+    while (true) {
+      beast::flat_buffer buf;
+      beast::error_code ec;
+      ws_.read(buf, ec);
+      if (ec) return ws_.reason().code;
+    }
+  }
+  tcp::socket& socket() { return ws_.next_layer(); }
+
+ private:
+  asio::io_context ioc_;
+  websocket::stream<tcp::socket> ws_;
+};
+
+ErrorCode ErrorFor(RawPeer& peer, Envelope e) {
+  peer.Send(std::move(e));
+  Envelope reply;
+  if (!peer.ReadFinal(&reply) || !reply.has_error()) return ERROR_UNSPECIFIED;
+  return reply.error().code();
+}
+
+void ExpectMeasureWorks(const EdgeServer& server) {
+  auto client = Connect({Url(server)});
+  auto r = client->Measure(TinyRequest({1}, /*force=*/true), 30);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_GT(r->batches(0).median_ms(), 0);
+}
+
+TEST(EdgeServerTest, MeasurementRoundTrip) {
+  auto server = StartServer();
+  auto client = Connect({Url(*server)});
+  ASSERT_TRUE(client->WaitConnected(5).ok());
+  std::vector<DeviceInfo> devices = client->Devices();
+  ASSERT_EQ(devices.size(), 1u);
+  EXPECT_EQ(devices[0].device(), "cpu");
+  EXPECT_EQ(devices[0].threads(), 1);
+  EXPECT_EQ(devices[0].fingerprint().size(), 16u);
+  EXPECT_FALSE(devices[0].torch_version().empty());
+  EXPECT_EQ(devices[0].limits().max_batch(), 64);
+
+  std::vector<Phase> phases;
+  auto r = client->Measure(TinyRequest({1, 2}), 30,
+                           [&](const MeasureProgress& p) { phases.push_back(p.phase()); });
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->arch_key(), CanonicalKey(TinyArch()));
+  EXPECT_EQ(r->device().fingerprint(), devices[0].fingerprint());
+  EXPECT_DOUBLE_EQ(r->drift_factor(), 1.0);  // the sentinel was measured once
+  ASSERT_EQ(r->batches_size(), 2);
+  for (const BatchResult& b : r->batches()) {
+    EXPECT_FALSE(b.cached());
+    EXPECT_GE(b.runs(), 6);
+    EXPECT_LE(b.runs(), 12);
+    EXPECT_GE(b.warmup_runs(), 2);
+    EXPECT_GT(b.min_ms(), 0);
+    EXPECT_LE(b.min_ms(), b.p10_ms());
+    EXPECT_LE(b.p10_ms(), b.median_ms());
+    EXPECT_LE(b.median_ms(), b.p90_ms());
+    EXPECT_LE(b.p90_ms(), b.p99_ms());
+    EXPECT_LE(b.p99_ms(), b.max_ms());
+    EXPECT_LE(b.ci_low_ms(), b.median_ms());
+    EXPECT_GE(b.ci_high_ms(), b.median_ms());
+    EXPECT_GE(b.std_ms(), 0);
+    EXPECT_GE(b.peak_memory_bytes(), 0);
+  }
+  EXPECT_EQ(r->batches(0).batch_size(), 1);
+  EXPECT_EQ(r->batches(1).batch_size(), 2);
+  ASSERT_FALSE(phases.empty());
+  EXPECT_EQ(phases.front(), PHASE_QUEUED);
+  EXPECT_NE(std::find(phases.begin(), phases.end(), PHASE_TIMED), phases.end());
+  EXPECT_EQ(server->counters().sentinel_runs, 1);
+  auto rtt = client->PingMs();
+  ASSERT_TRUE(rtt.ok()) << rtt.status();
+  EXPECT_LT(*rtt, 1000);
+}
+
+TEST(EdgeServerTest, CacheHitForceAndPersistence) {
+  testing::TempDir dir;
+  ServerOptions o = TestOptions();
+  o.cache_file = dir.File("results.cache");
+  double first_median = 0;
+  {
+    auto server = StartServer(o);
+    auto client = Connect({Url(*server)});
+    auto first = client->Measure(TinyRequest({2}), 30);
+    ASSERT_TRUE(first.ok()) << first.status();
+    EXPECT_FALSE(first->batches(0).cached());
+    first_median = first->batches(0).median_ms();
+    auto second = client->Measure(TinyRequest({2}), 30);
+    ASSERT_TRUE(second.ok());
+    EXPECT_TRUE(second->batches(0).cached());
+    EXPECT_EQ(second->batches(0).median_ms(), first_median);
+    auto forced = client->Measure(TinyRequest({2}, /*force=*/true), 30);
+    ASSERT_TRUE(forced.ok());
+    EXPECT_FALSE(forced->batches(0).cached());
+    EXPECT_EQ(server->counters().measured, 2);
+    EXPECT_EQ(server->counters().cache_hits, 1);
+  }
+  // A restarted server answers from the file; a different batch is measured.
+  auto server = StartServer(o);
+  auto client = Connect({Url(*server)});
+  auto again = client->Measure(TinyRequest({2, 1}), 30);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->batches(0).cached());
+  EXPECT_FALSE(again->batches(1).cached());
+  EXPECT_EQ(server->counters().measured, 1);
+}
+
+TEST(EdgeServerTest, TokenRefusedAndAccepted) {
+  ServerOptions o = TestOptions();
+  o.token = "s3cret-token";
+  auto server = StartServer(o);
+  {
+    auto anonymous = Connect({Url(*server)});
+    absl::Status st = anonymous->WaitConnected(5);
+    EXPECT_TRUE(absl::IsPermissionDenied(st)) << st;
+    EXPECT_NE(st.message().find("401"), std::string::npos) << st;
+    // Requests fail at once instead of waiting for a server that will never accept.
+    auto r = anonymous->Measure(TinyRequest({1}), 10);
+    EXPECT_TRUE(absl::IsPermissionDenied(r.status())) << r.status();
+  }
+  {
+    auto wrong = Connect({Url(*server)}, "s3cret-tokeN");
+    EXPECT_TRUE(absl::IsPermissionDenied(wrong->WaitConnected(5)));
+  }
+  auto client = Connect({Url(*server)}, "s3cret-token");
+  ASSERT_TRUE(client->WaitConnected(5).ok());
+  auto r = client->Measure(TinyRequest({1}), 30);
+  EXPECT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(server->counters().rejected_upgrades, 2);
+}
+
+TEST(EdgeServerTest, TlsHandshakeWithATestCertificate) {
+  testing::TempDir dir;
+  const std::string cert = dir.File("cert.pem"), key = dir.File("key.pem");
+  auto gen = testing::RunCommand(absl::StrCat(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext "
+      "subjectAltName=IP:127.0.0.1 -keyout ",
+      key, " -out ", cert));
+  ASSERT_EQ(gen.exit_code, 0) << gen.out;
+  ServerOptions o = TestOptions();
+  o.tls_cert_file = cert;
+  o.tls_key_file = key;
+  o.token = "tls-token";
+  auto server = StartServer(o);
+  auto client = Connect({Url(*server, "wss")}, "tls-token", cert);
+  ASSERT_TRUE(client->WaitConnected(5).ok());
+  auto r = client->Measure(TinyRequest({1}), 30);
+  EXPECT_TRUE(r.ok()) << r.status();
+  // Without trusting the certificate, the client refuses the server.
+  auto untrusting = Connect({Url(*server, "wss")}, "tls-token");
+  absl::Status st = untrusting->WaitConnected(1);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("TLS"), std::string::npos) << st;
+  // A plain ws:// client cannot talk to a wss:// server.
+  auto plain = Connect({Url(*server)}, "tls-token");
+  EXPECT_FALSE(plain->WaitConnected(1).ok());
+}
+
+TEST(EdgeServerTest, BadInputGetsErrorsOrCloseCodesAndServingGoesOn) {
+  ServerOptions o = TestOptions();
+  o.max_frame_bytes = 4096;
+  auto server = StartServer(o);
+  RawPeer peer(server->port());
+
+  EXPECT_EQ(ErrorFor(peer, Envelope()), ERROR_UNKNOWN_MESSAGE);
+  peer.SendBinary("\x12\x34\xff\xfe random bytes \x00\x01");
+  Envelope reply;
+  ASSERT_TRUE(peer.ReadFinal(&reply));
+  EXPECT_EQ(reply.error().code(), ERROR_BAD_MESSAGE);
+  // A truncated frame: the first half of a valid request.
+  Envelope valid;
+  *valid.mutable_measure_request() = TinyRequest({1});
+  valid.mutable_measure_request()->set_request_id(5);
+  std::string bytes = EncodeEnvelope(valid);
+  peer.SendBinary(bytes.substr(0, bytes.size() / 2));
+  ASSERT_TRUE(peer.ReadFinal(&reply));
+  EXPECT_EQ(reply.error().code(), ERROR_BAD_MESSAGE);
+  // Unknown message type (field 99) and a future protocol version.
+  peer.SendBinary(std::string("\x08\x01\x98\x06\x01", 5));
+  ASSERT_TRUE(peer.ReadFinal(&reply));
+  EXPECT_EQ(reply.error().code(), ERROR_UNKNOWN_MESSAGE);
+  Envelope future;
+  future.mutable_ping()->set_nonce(1);
+  future.set_protocol_version(kProtocolVersion + 1);
+  peer.SendBinary(future.SerializeAsString());
+  ASSERT_TRUE(peer.ReadFinal(&reply));
+  EXPECT_EQ(reply.error().code(), ERROR_UNSUPPORTED_VERSION);
+  // A message type only servers send.
+  Envelope result;
+  result.mutable_measure_result()->set_request_id(3);
+  EXPECT_EQ(ErrorFor(peer, result), ERROR_UNKNOWN_MESSAGE);
+  // Invalid and out-of-limit requests.
+  auto request = [](int id, std::function<void(MeasureRequest*)> edit) {
+    Envelope e;
+    *e.mutable_measure_request() = TinyRequest({1});
+    e.mutable_measure_request()->set_request_id(id);
+    edit(e.mutable_measure_request());
+    return e;
+  };
+  EXPECT_EQ(ErrorFor(peer, request(10, [](MeasureRequest* r) {
+              r->mutable_arch()->set_num_heads(1, 5);  // 24 channels are not divisible by 5
+            })),
+            ERROR_INVALID_ARCH);
+  EXPECT_EQ(ErrorFor(peer, request(11, [](MeasureRequest* r) { r->clear_arch(); })),
+            ERROR_INVALID_ARCH);
+  EXPECT_EQ(ErrorFor(peer, request(12, [](MeasureRequest* r) { r->set_batch_sizes(0, 65); })),
+            ERROR_LIMIT_EXCEEDED);
+  EXPECT_EQ(ErrorFor(peer, request(13, [](MeasureRequest* r) { r->clear_batch_sizes(); })),
+            ERROR_LIMIT_EXCEEDED);
+  EXPECT_EQ(ErrorFor(peer, request(14, [](MeasureRequest* r) {
+              *r->mutable_arch() = BaselineArch();
+              r->mutable_arch()->set_resolution(4096);
+              r->mutable_arch()->set_frames(4096);
+            })),
+            ERROR_LIMIT_EXCEEDED);
+  EXPECT_EQ(ErrorFor(peer, request(15, [](MeasureRequest* r) {
+              r->mutable_settings()->set_max_time_ms(1e9);
+            })),
+            ERROR_LIMIT_EXCEEDED);
+  EXPECT_EQ(ErrorFor(peer, request(0, [](MeasureRequest*) {})), ERROR_BAD_MESSAGE);
+  Envelope cancel;
+  cancel.mutable_cancel()->set_request_id(999);
+  EXPECT_EQ(ErrorFor(peer, cancel), ERROR_NOT_FOUND);
+  // The same connection still measures.
+  peer.Send(request(16, [](MeasureRequest*) {}));
+  ASSERT_TRUE(peer.ReadFinal(&reply));
+  ASSERT_TRUE(reply.has_measure_result()) << reply.DebugString();
+  EXPECT_EQ(reply.measure_result().request_id(), 16u);
+
+  // Oversized frame: closed with 1009; text frame: closed with 1003.
+  {
+    RawPeer big(server->port());
+    big.SendBinary(std::string(5000, 'x'));
+    EXPECT_EQ(big.ReadUntilClosed(), websocket::close_code::too_big);
+  }
+  {
+    RawPeer text(server->port());
+    text.SendText("{\"measure\": \"please\"}");
+    EXPECT_EQ(text.ReadUntilClosed(), websocket::close_code::unknown_data);
+  }
+  // A truncated WebSocket frame header, then the peer vanishes.
+  {
+    RawPeer cut(server->port());
+    asio::write(cut.socket(), asio::buffer(std::string("\x82\xfe\x00", 3)));
+    cut.socket().close();
+  }
+  // A client that vanishes in the middle of its request.
+  {
+    RawPeer vanishing(server->port());
+    vanishing.Send(request(17, [](MeasureRequest* r) {
+      r->set_force(true);
+      *r->mutable_settings() = LongSettings(300);
+    }));
+    vanishing.socket().close();
+  }
+  // Not WebSocket at all: plain HTTP gets 400, random bytes are dropped.
+  {
+    asio::io_context ioc;
+    tcp::socket sock(ioc);
+    sock.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server->port()));
+    http::request<http::empty_body> req(http::verb::get, "/", 11);
+    req.set(http::field::host, "127.0.0.1");
+    http::write(sock, req);
+    beast::flat_buffer buf;
+    http::response<http::string_body> res;
+    http::read(sock, buf, res);
+    EXPECT_EQ(res.result(), http::status::bad_request);
+  }
+  {
+    asio::io_context ioc;
+    tcp::socket sock(ioc);
+    sock.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server->port()));
+    asio::write(sock, asio::buffer(std::string("\x16\x03\x01garbage\r\n\r\n")));
+    beast::error_code ec;
+    char c;
+    sock.read_some(asio::buffer(&c, 1), ec);
+    EXPECT_TRUE(ec);  // closed by the server
+  }
+  ExpectMeasureWorks(*server);
+}
+
+TEST(EdgeServerTest, QueueLimitsAnswerBusyAndIdlePeersAreDropped) {
+  ServerOptions o = TestOptions();
+  o.max_queued_per_client = 2;
+  o.idle_timeout_s = 0.6;
+  auto server = StartServer(o);
+  auto client = Connect({Url(*server)});
+  std::mutex mu;
+  std::vector<absl::Status> outcomes;
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < 3; ++i) {
+    MeasureRequest r = TinyRequest({1}, true);
+    *r.mutable_settings() = LongSettings(400);
+    ids.push_back(client->Submit(r, [&](const RequestOutcome& out) {
+      std::lock_guard<std::mutex> lock(mu);
+      outcomes.push_back(out.status);
+    }));
+  }
+  for (int i = 0; i < 1000 && client->pending() > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(outcomes.size(), 3u);
+  int busy = 0, ok = 0;
+  for (const auto& st : outcomes) {
+    busy += absl::IsResourceExhausted(st);
+    ok += st.ok();
+  }
+  EXPECT_EQ(busy, 1);
+  EXPECT_EQ(ok, 2);
+  // A peer that stops reading (and so never answers keep-alive pings) is dropped.
+  RawPeer silent(server->port());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_NE(silent.ReadUntilClosed(), websocket::close_code::normal);
+  ExpectMeasureWorks(*server);
+}
+
+TEST(EdgeServerTest, SixteenConcurrentClients) {
+  auto server = StartServer();
+  std::vector<std::thread> threads;
+  std::atomic<int> measured{0}, pinged{0};
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&, i] {
+      auto client = Connect({Url(*server)});
+      if (!client->WaitConnected(10).ok()) return;
+      for (int k = 0; k < 10; ++k) pinged += client->PingMs().ok();
+      MeasureRequest r = TinyRequest({1 + i % 2}, /*force=*/true);
+      auto result = client->Measure(r, 60);
+      measured += result.ok() && result->batches(0).runs() > 0;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(pinged.load(), 160);
+  EXPECT_EQ(measured.load(), 16);
+  EXPECT_EQ(server->counters().measured, 16);
+  EXPECT_EQ(server->counters().connections, 16);
+}
+
+TEST(EdgeServerTest, ReconnectResubmitsWithoutMeasuringTwice) {
+  auto server = StartServer();
+  auto client = Connect({Url(*server)});
+  ASSERT_TRUE(client->WaitConnected(5).ok());
+  std::atomic<bool> timed{false};
+  MeasureRequest r = TinyRequest({1}, /*force=*/true);
+  *r.mutable_settings() = LongSettings(700);
+  std::promise<RequestOutcome> done;
+  client->Submit(
+      r, [&](const RequestOutcome& o) { done.set_value(o); },
+      [&](const MeasureProgress& p) { timed = timed || p.phase() == PHASE_TIMED; }, 30);
+  while (!timed) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  client->DropConnections();  // the network fails mid-measurement
+  RequestOutcome out = done.get_future().get();
+  ASSERT_TRUE(out.status.ok()) << out.status;
+  EXPECT_FALSE(out.result.batches(0).cached());
+  EXPECT_EQ(server->counters().measured, 1);
+  EXPECT_EQ(server->counters().connections, 2);
+
+  // Server restart: a request submitted while the server is down is sent after it is back.
+  const int port = server->port();
+  server->Shutdown();
+  std::promise<RequestOutcome> later;
+  client->Submit(TinyRequest({2}), [&](const RequestOutcome& o) { later.set_value(o); }, nullptr,
+                 30);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ServerOptions o = TestOptions();
+  o.port = port;
+  auto restarted = StartServer(o);
+  ASSERT_NE(restarted, nullptr);
+  RequestOutcome second = later.get_future().get();
+  EXPECT_TRUE(second.status.ok()) << second.status;
+  EXPECT_EQ(restarted->counters().measured, 1);
+}
+
+TEST(EdgeServerTest, FleetDispatchesToTheLeastLoadedServer) {
+  auto a = StartServer();
+  auto b = StartServer();
+  auto client = Connect({Url(*a), Url(*b)});
+  ASSERT_TRUE(client->WaitConnected(5, 2).ok());
+  std::atomic<int> ok{0};
+  std::vector<std::promise<void>> done(4);
+  for (int i = 0; i < 4; ++i) {
+    client->Submit(TinyRequest({1}, true), [&, i](const RequestOutcome& o) {
+      ok += o.status.ok();
+      done[i].set_value();
+    });
+  }
+  for (auto& d : done) d.get_future().wait();
+  EXPECT_EQ(ok.load(), 4);
+  EXPECT_EQ(a->counters().measured, 2);
+  EXPECT_EQ(b->counters().measured, 2);
+}
+
+TEST(EdgeServerTest, CancelStopsTheRunningMeasurement) {
+  auto server = StartServer();
+  auto client = Connect({Url(*server)});
+  std::atomic<bool> timed{false};
+  MeasureRequest r = TinyRequest({1}, true);
+  *r.mutable_settings() = LongSettings(20000);
+  std::promise<absl::Status> done;
+  const auto t0 = std::chrono::steady_clock::now();
+  const uint64_t id = client->Submit(
+      r, [&](const RequestOutcome& o) { done.set_value(o.status); },
+      [&](const MeasureProgress& p) { timed = timed || p.phase() == PHASE_TIMED; });
+  while (!timed) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  client->Cancel(id);
+  EXPECT_TRUE(absl::IsCancelled(done.get_future().get()));
+  // The worker is free again long before the 20 s cap.
+  auto next = client->Measure(TinyRequest({1}, true), 30);
+  EXPECT_TRUE(next.ok()) << next.status();
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10);
+}
+
+TEST(EdgeServerTest, PerRequestTimeout) {
+  auto server = StartServer();
+  auto client = Connect({Url(*server)});
+  MeasureRequest r = TinyRequest({1}, true);
+  *r.mutable_settings() = LongSettings(20000);
+  auto result = client->Measure(r, 0.5);
+  EXPECT_TRUE(absl::IsDeadlineExceeded(result.status())) << result.status();
+  auto next = client->Measure(TinyRequest({1}, true), 30);  // the server cancelled it
+  EXPECT_TRUE(next.ok()) << next.status();
+}
+
+TEST(EdgeServerTest, GracefulShutdownTellsClients) {
+  auto server = StartServer();
+  auto client = Connect({Url(*server)});
+  std::atomic<bool> timed{false};
+  MeasureRequest r = TinyRequest({1}, true);
+  *r.mutable_settings() = LongSettings(20000);
+  std::promise<absl::Status> running, queued;
+  client->Submit(
+      r, [&](const RequestOutcome& o) { running.set_value(o.status); },
+      [&](const MeasureProgress& p) { timed = timed || p.phase() == PHASE_TIMED; });
+  client->Submit(r, [&](const RequestOutcome& o) { queued.set_value(o.status); });
+  while (!timed) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const auto t0 = std::chrono::steady_clock::now();
+  server->Shutdown();
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 3);
+  absl::Status a = running.get_future().get(), b = queued.get_future().get();
+  EXPECT_TRUE(absl::IsUnavailable(a)) << a;
+  EXPECT_TRUE(absl::IsUnavailable(b)) << b;
+  EXPECT_NE(a.message().find("shutting_down"), std::string::npos) << a;
+}
+
+// The edgeloop binary of this build tree: from the environment when set, otherwise found
+// relative to this test executable (<build>/tests/edge_bench/edge_server_test), so the test
+// never runs another build's binary.
+std::string EdgeloopBin() {
+  if (std::getenv("EDGELOOP_BIN") != nullptr || std::getenv("EDGELOOP_BINARY_DIR") != nullptr)
+    return testing::EdgeloopBinary();
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe");
+  return (exe.parent_path().parent_path().parent_path() / "tools" / "edgeloop").string();
+}
+
+TEST(EdgeCliTest, ServeMeasureAndSigterm) {
+  testing::TempDir dir;
+  const std::string bin = EdgeloopBin();
+  const std::string log = dir.File("serve.log");
+  // In a subshell, so that RunCommand's 2>&1 captures every command's stderr.
+  const std::string script = absl::StrCat(
+      "(", bin, " serve --listen 127.0.0.1:0 --threads 1 --sentinel-interval -1 --cache ",
+      dir.File("cache"), " > ", log, " 2>&1 & pid=$!; ",
+      "for i in $(seq 200); do grep -q 'listening on' ", log, " && break; sleep 0.05; done; ",
+      "url=$(sed -n 's/^listening on //p' ", log, "); ", bin, " measure --edge $url --arch '",
+      ArchToJson(TinyArch()), "' --batch 1,2 --max-runs 8 --min-runs 6 --target-ci 0.5 --quiet; ",
+      "echo measure_rc=$?; ", bin, " measure --edge $url --arch baseline --batch 1000 --quiet; ",
+      "echo limit_rc=$?; kill -TERM $pid; wait $pid; echo serve_rc=$?)");
+  auto r = testing::RunCommand(script);
+  EXPECT_NE(r.out.find("measure_rc=0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("median_ms"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("limit_exceeded"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("limit_rc=2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("serve_rc=0"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace edgeloop::edge

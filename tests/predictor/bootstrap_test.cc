@@ -1,0 +1,101 @@
+#include "predictor/bootstrap.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "arch/arch_config.h"
+#include "arch/cost_model.h"
+#include "gtest/gtest.h"
+#include "tests/predictor/predictor_test_util.h"
+#include "tests/test_util.h"
+
+namespace edgeloop::predictor {
+namespace {
+
+using testing::TempDir;
+
+double LogFlops(const ArchConfig& a) { return std::log(static_cast<double>(ComputeCost(a).flops)); }
+
+TEST(BootstrapTest, DesignIsDistinctDeterministicAndCoversTheFlopsRange) {
+  const Space space = DefaultSpace();
+  const auto design = DesignArchitectures(space, 60, 5);
+  ASSERT_EQ(design.size(), 60u);
+  std::set<std::string> keys;
+  for (const auto& a : design) {
+    keys.insert(CanonicalKey(a));
+    EXPECT_TRUE(space.Contains(a).ok());
+  }
+  EXPECT_EQ(keys.size(), 60u);
+  const auto again = DesignArchitectures(space, 60, 5);
+  for (size_t i = 0; i < design.size(); ++i) EXPECT_TRUE(ArchEqual(design[i], again[i]));
+  // The corners are in; and every tenth of the log-FLOPs range holds a design point,
+  // which uniform sampling of the same size does not achieve at the cheap end.
+  EXPECT_TRUE(ArchEqual(design[0], space.Min()));
+  EXPECT_TRUE(ArchEqual(design[1], space.Max()));
+  const double lo = LogFlops(space.Min()), hi = LogFlops(space.Max());
+  std::set<int> deciles;
+  for (const auto& a : design) deciles.insert(std::min(9, static_cast<int>((LogFlops(a) - lo) / (hi - lo) * 10)));
+  EXPECT_EQ(deciles.size(), 10u);
+}
+
+TEST(BootstrapTest, MeasuresStoresFitsAndResumes) {
+  TempDir dir;
+  const Space space = DefaultSpace();
+  auto store = MeasurementStore::Open(dir.File("boot.db"));
+  ASSERT_TRUE(store.ok());
+  SyntheticDevice device("boot-device", 4);
+  int calls = 0;
+  Measurer measurer = [&](const ArchConfig& arch, int batch) -> absl::StatusOr<Measurement> {
+    ++calls;
+    Measurement m = device.Measure(arch, batch);
+    m.device.clear();  // the bootstrap fills it in
+    return m;
+  };
+  BootstrapOptions options;
+  options.device = "boot-device";
+  options.samples = 80;
+  options.batches = {1, 2};
+  options.params = QuickParams();
+  auto result = RunBootstrap(space, options, measurer, store->get());
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(calls, 160);
+  EXPECT_EQ(result->measured, 160);
+  EXPECT_EQ(result->cv.n, 160);
+  EXPECT_GE(result->cv.within_10, 0.85) << MetricsToText(result->cv);
+  EXPECT_GE(result->cv.spearman, 0.98) << MetricsToText(result->cv);
+  EXPECT_EQ(*(*store)->CountMeasurements("boot-device"), 160);
+  EXPECT_EQ(result->model.meta().version, 1);
+  EXPECT_TRUE((*store)->LoadModel("boot-device").ok());
+
+  // Rerun (e.g. after an interruption): nothing is measured twice.
+  auto again = RunBootstrap(space, options, measurer, store->get());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(calls, 160);
+  EXPECT_EQ(again->reused, 160);
+  EXPECT_EQ(again->model.meta().version, 2);
+}
+
+TEST(BootstrapTest, MeasurerFailuresStopWithTheCommittedRowsKept) {
+  TempDir dir;
+  const Space space = DefaultSpace();
+  auto store = MeasurementStore::Open(dir.File("boot.db"));
+  SyntheticDevice device("d", 4);
+  int calls = 0;
+  Measurer flaky = [&](const ArchConfig& arch, int batch) -> absl::StatusOr<Measurement> {
+    if (++calls > 5) return absl::UnavailableError("edge server went away");
+    return device.Measure(arch, batch);
+  };
+  BootstrapOptions options;
+  options.device = "d";
+  options.samples = 20;
+  auto result = RunBootstrap(space, options, flaky, store->get());
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("edge server went away"), std::string::npos);
+  EXPECT_EQ(*(*store)->CountMeasurements("d"), 5);
+  options.device.clear();
+  EXPECT_TRUE(absl::IsInvalidArgument(RunBootstrap(space, options, flaky, store->get()).status()));
+}
+
+}  // namespace
+}  // namespace edgeloop::predictor

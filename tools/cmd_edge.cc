@@ -1,0 +1,230 @@
+// `edgeloop serve` and `edgeloop measure`: the edge measurement server and its client.
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include <google/protobuf/util/json_util.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "arch/arch_config.h"
+#include "arch/space.h"
+#include "base/atomic_file.h"
+#include "base/interrupt.h"
+#include "edge_bench/client.h"
+#include "edge_bench/protocol.h"
+#include "edge_bench/server.h"
+#include "edge_bench/torch_workload.h"
+#include "tools/cli/command.h"
+
+namespace edgeloop {
+namespace {
+
+using cli::FlagSet;
+
+// Reads a token file: its content without surrounding whitespace, which must not be empty.
+absl::StatusOr<std::string> ReadToken(const std::string& path) {
+  if (path.empty()) return std::string();
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  std::string token(absl::StripAsciiWhitespace(*text));
+  if (token.empty())
+    return absl::InvalidArgumentError(absl::StrCat("token file ", path, " is empty"));
+  return token;
+}
+
+int Serve(const std::vector<std::string>& args) {
+  const char* kCmd = "serve";
+  std::string listen = "127.0.0.1:8765", device = "cpu", token_file, cert, key, cache;
+  int64_t threads = 1, max_batch = 64, queue_client = 32, queue_total = 256;
+  int64_t max_frame = 1 << 20;
+  double max_gflops = 2000, idle = 120, sentinel_interval = 600;
+  FlagSet flags(kCmd,
+                "Runs the edge measurement server: clients send architectures over WebSocket "
+                "(Protobuf frames) and get latency statistics measured on this device.");
+  flags.String("listen", &listen, "HOST:PORT to listen on (port 0: any free port, printed)");
+  flags.String("device", &device, "cpu or cuda");
+  flags.Int("threads", &threads, "intra-op threads for the measurements");
+  flags.String("token-file", &token_file, "file holding a bearer token clients must send");
+  flags.String("tls-cert", &cert, "PEM certificate chain: serve wss://");
+  flags.String("tls-key", &key, "PEM private key of --tls-cert");
+  flags.String("cache", &cache, "results cache file (kept across restarts)");
+  flags.Int("max-batch", &max_batch, "largest batch size accepted");
+  flags.Double("max-gflops", &max_gflops, "largest forward accepted, in GMACs (arch x batch)");
+  flags.Int("max-queue-per-client", &queue_client, "requests a client may have waiting");
+  flags.Int("max-queue", &queue_total, "requests waiting in total");
+  flags.Int("max-frame-bytes", &max_frame, "largest WebSocket message accepted");
+  flags.Double("idle-timeout", &idle, "seconds of silence after which a client is dropped");
+  flags.Double("sentinel-interval", &sentinel_interval,
+               "seconds between re-measurements of the drift sentinel (< 0: never)");
+  int code;
+  if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
+
+  edge::ServerOptions opts;
+  auto hp = edge::ParseHostPort(listen);
+  if (!hp.ok()) return cli::ReportError(kCmd, hp.status());
+  opts.host = hp->first;
+  opts.port = hp->second;
+  auto token = ReadToken(token_file);
+  if (!token.ok()) return cli::ReportError(kCmd, token.status());
+  opts.token = *token;
+  opts.tls_cert_file = cert;
+  opts.tls_key_file = key;
+  opts.cache_file = cache;
+  if (max_batch < 1 || queue_client < 1 || queue_total < 1 || max_frame < 1024 || idle <= 0 ||
+      max_gflops <= 0)
+    return cli::ReportError(kCmd, absl::InvalidArgumentError(
+                                      "limits must be positive (max-frame-bytes >= 1024)"));
+  opts.max_batch = static_cast<int>(max_batch);
+  opts.max_flops = static_cast<int64_t>(max_gflops * 1e9);
+  opts.max_queued_per_client = static_cast<int>(queue_client);
+  opts.max_queued_total = static_cast<int>(queue_total);
+  opts.max_frame_bytes = max_frame;
+  opts.idle_timeout_s = idle;
+  opts.sentinel_interval_s = sentinel_interval;
+  opts.log = [](const std::string& line) { std::fprintf(stderr, "serve: %s\n", line.c_str()); };
+
+  auto factory = edge::MakeTorchWorkloadFactory(device, static_cast<int>(threads));
+  if (!factory.ok()) return cli::ReportError(kCmd, factory.status());
+  InstallInterruptHandlers();
+  auto server = edge::EdgeServer::Start(opts, *std::move(factory));
+  if (!server.ok()) return cli::ReportError(kCmd, server.status());
+  std::printf("listening on %s://%s:%d\n", cert.empty() ? "ws" : "wss", opts.host.c_str(),
+              (*server)->port());
+  std::fflush(stdout);
+  while (!Interrupted()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::fprintf(stderr, "serve: signal %d, shutting down\n", InterruptSignal());
+  (*server)->Shutdown();
+  return cli::kExitOk;
+}
+
+absl::StatusOr<std::vector<int>> ParseBatches(const std::string& text) {
+  std::vector<int> out;
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    int b = 0;
+    if (!absl::SimpleAtoi(part, &b) || b < 1)
+      return absl::InvalidArgumentError(
+          absl::StrCat("flag --batch: '", part, "' is not a positive integer"));
+    out.push_back(b);
+  }
+  if (out.empty()) return absl::InvalidArgumentError("flag --batch: no batch sizes");
+  return out;
+}
+
+void PrintTable(const edge::MeasureResult& r) {
+  const edge::DeviceInfo& d = r.device();
+  std::printf("arch %s\ndevice %s on %s (%d cores), %d threads, torch %s, fingerprint %s\n"
+              "drift factor %.3f\n\n",
+              r.arch_key().c_str(), d.device().c_str(), d.cpu_model().c_str(), d.cores(),
+              d.threads(), d.torch_version().c_str(), d.fingerprint().c_str(), r.drift_factor());
+  std::printf("%6s %10s %10s %9s %9s %9s %9s %9s %9s %6s %8s %9s %7s\n", "batch", "median_ms",
+              "mean_ms", "std_ms", "min_ms", "p10_ms", "p90_ms", "p99_ms", "max_ms", "runs",
+              "ci95_%", "peak_MB", "cached");
+  for (const edge::BatchResult& b : r.batches()) {
+    const double ci = b.median_ms() > 0 ? 100 * std::max(b.median_ms() - b.ci_low_ms(),
+                                                         b.ci_high_ms() - b.median_ms()) /
+                                              b.median_ms()
+                                        : 0;
+    std::printf("%6d %10.3f %10.3f %9.3f %9.3f %9.3f %9.3f %9.3f %9.3f %6d %8.2f %9.1f %7s\n",
+                b.batch_size(), b.median_ms(), b.mean_ms(), b.std_ms(), b.min_ms(), b.p10_ms(),
+                b.p90_ms(), b.p99_ms(), b.max_ms(), b.runs(), ci,
+                b.peak_memory_bytes() / 1048576.0, b.cached() ? "yes" : "no");
+  }
+}
+
+int Measure(const std::vector<std::string>& args) {
+  const char* kCmd = "measure";
+  std::string edge_urls, arch_arg, space_path, batches = "1,2,4,8,16", token_file, ca_file;
+  bool json = false, force = false, quiet = false;
+  double timeout = 600, target_ci = 0, max_time_ms = 0;
+  int64_t max_runs = 0, min_runs = 0, warmup_runs = 0, seed = 0;
+  FlagSet flags(kCmd, "Measures an architecture on edge servers and prints the latency table.");
+  flags.String("edge", &edge_urls, "server URL(s), comma-separated: ws://HOST:PORT or wss://",
+               true);
+  flags.String("arch", &arch_arg, "JSON object, .json file, or a name (baseline, min, max, ...)",
+               true);
+  flags.String("space", &space_path, "search space file for names such as min and max");
+  flags.String("batch", &batches, "comma-separated batch sizes");
+  flags.String("token-file", &token_file, "file holding the server's bearer token");
+  flags.String("ca-file", &ca_file, "PEM certificate(s) to trust for wss://");
+  flags.Bool("json", &json, "print the MeasureResult as one JSON object");
+  flags.Bool("force", &force, "measure even when the server has the result cached");
+  flags.Bool("quiet", &quiet, "no progress lines on stderr");
+  flags.Double("timeout", &timeout, "seconds before giving up (connection and measurement)");
+  flags.Double("target-ci", &target_ci, "stop when the 95% CI of the median is within this "
+                                        "fraction (server default 0.01)");
+  flags.Int("min-runs", &min_runs, "timed runs before the stop rule (server default)");
+  flags.Int("max-runs", &max_runs, "cap on timed runs per batch size (server default)");
+  flags.Double("max-time-ms", &max_time_ms, "cap on timed-run time per batch size");
+  flags.Int("warmup-runs", &warmup_runs, "warm-up runs (server default)");
+  flags.Int("seed", &seed, "seed of the random weights and input");
+  int code;
+  if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
+
+  std::unique_ptr<Space> space;
+  if (!space_path.empty()) {
+    auto s = Space::FromFile(space_path);
+    if (!s.ok()) return cli::ReportError(kCmd, s.status());
+    space = std::make_unique<Space>(*std::move(s));
+  }
+  auto arch = ResolveArch(arch_arg, space.get());
+  if (!arch.ok()) return cli::ReportError(kCmd, arch.status());
+  auto batch_list = ParseBatches(batches);
+  if (!batch_list.ok()) return cli::ReportError(kCmd, batch_list.status());
+  auto token = ReadToken(token_file);
+  if (!token.ok()) return cli::ReportError(kCmd, token.status());
+
+  edge::ClientOptions copts;
+  copts.servers = absl::StrSplit(edge_urls, ',', absl::SkipWhitespace());
+  copts.token = *token;
+  copts.ca_file = ca_file;
+  copts.client_name = "edgeloop measure";
+  auto client = edge::EdgeClient::Create(copts);
+  if (!client.ok()) return cli::ReportError(kCmd, client.status());
+  if (absl::Status st = (*client)->WaitConnected(timeout); !st.ok())
+    return cli::ReportError(kCmd, absl::UnavailableError(st.message()));
+
+  edge::MeasureRequest req;
+  *req.mutable_arch() = *arch;
+  for (int b : *batch_list) req.add_batch_sizes(b);
+  req.set_force(force);
+  req.set_seed(static_cast<uint64_t>(seed));
+  edge::MeasurementSettings* s = req.mutable_settings();
+  s->set_target_rel_ci(target_ci);
+  s->set_min_runs(static_cast<int32_t>(min_runs));
+  s->set_max_runs(static_cast<int32_t>(max_runs));
+  s->set_max_time_ms(max_time_ms);
+  s->set_warmup_runs(static_cast<int32_t>(warmup_runs));
+  edge::ProgressCallback progress;
+  if (!quiet) {
+    progress = [](const edge::MeasureProgress& p) {
+      std::string phase = edge::Phase_Name(p.phase()).substr(6);
+      std::fprintf(stderr, "measure: %-8s batch %d  runs %d  median %.3f ms  ci %.2f%%\n",
+                   absl::AsciiStrToLower(phase).c_str(), p.batch_size(), p.runs(),
+                   p.median_ms(), 100 * p.rel_ci());
+    };
+  }
+  auto result = (*client)->Measure(req, timeout, progress);
+  if (!result.ok()) return cli::ReportError(kCmd, result.status());
+  if (json) {
+    std::string out;
+    google::protobuf::util::JsonPrintOptions o;
+    o.preserve_proto_field_names = true;
+    (void)google::protobuf::util::MessageToJsonString(*result, &out, o);
+    std::printf("%s\n", out.c_str());
+  } else {
+    PrintTable(*result);
+  }
+  return cli::kExitOk;
+}
+
+const cli::CommandRegistrar kRegister({
+    {"serve", "edge measurement server (WebSocket + Protobuf)", Serve},
+    {"measure", "measure an architecture's latency on edge servers", Measure},
+});
+
+}  // namespace
+}  // namespace edgeloop

@@ -1,0 +1,294 @@
+// `edgeloop predictor fit|eval|predict|export`: the XGBoost latency predictor.
+#include <cmath>
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "arch/arch_config.h"
+#include "arch/space.h"
+#include "base/atomic_file.h"
+#include "predictor/csv.h"
+#include "predictor/dataset.h"
+#include "predictor/json_util.h"
+#include "predictor/latency_model.h"
+#include "predictor/recalibrator.h"
+#include "predictor/store.h"
+#include "predictor/store_io.h"
+#include "tools/cli/command.h"
+
+namespace edgeloop {
+namespace {
+
+using cli::FlagSet;
+using predictor::Dataset;
+using predictor::LatencyModel;
+using predictor::MeasurementStore;
+using predictor::ModelMeta;
+using predictor::ModelParams;
+
+int PredictorFit(const std::vector<std::string>& args) {
+  const char* kCmd = "predictor fit";
+  std::string csv, target, features, db, device, out;
+  int64_t folds = 5, seed = 0, ensemble = ModelParams().ensemble, rounds = ModelParams().rounds;
+  int64_t max_depth = ModelParams().max_depth;
+  double eta = ModelParams().eta;
+  bool json = false;
+  FlagSet flags(kCmd,
+                "Fits a latency model, prints its k-fold cross-validation metrics and saves it "
+                "(XGBoost JSON + MODEL.json.meta.json sidecar). Tabular mode: --csv/--target "
+                "[--features]. Architecture mode: --db/--device (the model version is also "
+                "kept in the store).");
+  flags.String("csv", &csv, "tabular mode: CSV file with numeric columns");
+  flags.String("target", &target, "tabular mode: the latency column (positive numbers)");
+  flags.String("features", &features, "tabular mode: comma-separated feature columns (default: "
+                                      "every other numeric column)");
+  flags.String("db", &db, "architecture mode: measurement store");
+  flags.String("device", &device, "device fingerprint (required with --db)");
+  flags.String("out", &out, "output model file, e.g. model.json", true);
+  flags.Int("folds", &folds, "cross-validation folds (0: skip)");
+  flags.Int("seed", &seed, "random seed");
+  flags.Int("ensemble", &ensemble, "boosters (1 point model + uncertainty members)");
+  flags.Int("rounds", &rounds, "boosting rounds per booster");
+  flags.Int("max-depth", &max_depth, "tree depth");
+  flags.Double("eta", &eta, "learning rate");
+  flags.Bool("json", &json, "print the result as JSON");
+  int code;
+  if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
+  auto bad = [&](const std::string& msg) {
+    return cli::ReportError(kCmd, absl::InvalidArgumentError(msg));
+  };
+  if (csv.empty() == db.empty()) return bad("give exactly one of --csv (tabular) and --db (architectures)");
+  if (out.size() < 5 || out.substr(out.size() - 5) != ".json") return bad("--out must end in .json (XGBoost JSON)");
+  if (folds == 1 || folds < 0) return bad("--folds must be 0 or >= 2");
+  ModelParams params;
+  params.seed = static_cast<uint64_t>(seed);
+  params.ensemble = static_cast<int>(ensemble);
+  params.rounds = static_cast<int>(rounds);
+  params.max_depth = static_cast<int>(max_depth);
+  params.eta = eta;
+  ModelMeta meta;
+  meta.device = device;
+  Dataset data;
+  if (!csv.empty()) {
+    if (target.empty()) return bad("--target is required with --csv");
+    auto table = predictor::ReadCsv(csv);
+    if (!table.ok()) return cli::ReportError(kCmd, table.status());
+    std::vector<std::string> names;
+    if (!features.empty()) names = absl::StrSplit(features, ',', absl::SkipWhitespace());
+    auto d = predictor::TabularDataset(*table, target, names);
+    if (!d.ok()) return cli::ReportError(kCmd, d.status());
+    data = std::move(*d);
+    meta.mode = predictor::kTabularMode;
+    meta.target = target;
+  } else {
+    if (device.empty()) return bad("--device is required with --db");
+    auto store = MeasurementStore::Open(db, MeasurementStore::Mode::kReadOnly);
+    if (!store.ok()) return cli::ReportError(kCmd, store.status());
+    auto rows = (*store)->Measurements(device);
+    if (!rows.ok()) return cli::ReportError(kCmd, rows.status());
+    if (rows->empty()) return bad(absl::StrCat(db, ": no measurements of device \"", device, "\" (empty training set)"));
+    data = predictor::ArchDataset(*rows);
+    meta.mode = predictor::kArchMode;
+  }
+  if (folds >= 2) {
+    auto cv = predictor::CrossValidate(data, meta, params, static_cast<int>(folds));
+    if (!cv.ok()) return cli::ReportError(kCmd, cv.status());
+    meta.has_cv = true;
+    meta.cv = *cv;
+  }
+  auto model = LatencyModel::Fit(data, meta, params);
+  if (!model.ok()) return cli::ReportError(kCmd, model.status());
+  if (!db.empty()) {
+    auto store = MeasurementStore::Open(db);
+    if (!store.ok()) return cli::ReportError(kCmd, store.status());
+    auto v = predictor::SaveModelVersion(store->get(), &*model, "fit");
+    if (!v.ok()) return cli::ReportError(kCmd, v.status());
+  }
+  if (auto s = model->Save(out); !s.ok()) return cli::ReportError(kCmd, s);
+  if (json) {
+    std::printf("{\"model\":%s,\"training_size\":%d,\"cv\":%s,\"version\":%lld}\n",
+                predictor::JsonQuote(out).c_str(), data.rows(),
+                meta.has_cv ? predictor::MetricsToJson(meta.cv).c_str() : "null",
+                static_cast<long long>(model->meta().version));
+  } else {
+    if (meta.has_cv) std::printf("cv (%lld-fold): %s\n", static_cast<long long>(folds), predictor::MetricsToText(meta.cv).c_str());
+    std::printf("fitted %s model on %d samples, %d features -> %s (+ %s.meta.json)%s\n",
+                meta.mode.c_str(), data.rows(), data.cols(), out.c_str(), out.c_str(),
+                model->meta().version ? absl::StrCat(", store version ", model->meta().version).c_str() : "");
+  }
+  return cli::kExitOk;
+}
+
+int PredictorEval(const std::vector<std::string>& args) {
+  const char* kCmd = "predictor eval";
+  std::string model_path, csv;
+  bool json = false;
+  FlagSet flags(kCmd, "Scores a model on a CSV: RMSPE, MAPE, share within +-5% / +-10%, "
+                      "Spearman, Kendall. Tabular models read their feature and target columns; "
+                      "architecture models read the store's CSV export format.");
+  flags.String("model", &model_path, "model file (with its .meta.json sidecar)", true);
+  flags.String("csv", &csv, "CSV file with measured latencies", true);
+  flags.Bool("json", &json, "print the metrics as JSON");
+  int code;
+  if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
+  auto model = LatencyModel::Load(model_path);
+  if (!model.ok()) return cli::ReportError(kCmd, model.status());
+  if (auto s = model->CheckCompatible(""); !s.ok()) return cli::ReportError(kCmd, s);
+  auto text = ReadFile(csv);
+  if (!text.ok()) return cli::ReportError(kCmd, text.status());
+  const ModelMeta& meta = model->meta();
+  std::vector<float> x;
+  std::vector<double> y;
+  if (meta.mode == predictor::kTabularMode) {
+    auto table = predictor::ParseCsv(*text, csv);
+    if (!table.ok()) return cli::ReportError(kCmd, table.status());
+    auto features = predictor::TabularFeatures(*table, meta.feature_names);
+    if (!features.ok()) return cli::ReportError(kCmd, features.status());
+    auto target = table->NumericColumn(meta.target);
+    if (!target.ok()) return cli::ReportError(kCmd, target.status());
+    x = std::move(*features);
+    y = std::move(*target);
+  } else {
+    auto rows = predictor::ParseMeasurementCsv(*text, csv, meta.device);
+    if (!rows.ok()) return cli::ReportError(kCmd, rows.status());
+    for (const auto& m : *rows) {
+      if (auto s = model->CheckCompatible(m.device); !s.ok()) return cli::ReportError(kCmd, s);
+    }
+    Dataset d = predictor::ArchDataset(*rows);
+    x = std::move(d.x);
+    y = std::move(d.y);
+  }
+  if (y.empty()) return cli::ReportError(kCmd, absl::InvalidArgumentError(absl::StrCat(csv, ": no data rows")));
+  for (double v : y) {
+    if (!(v > 0)) return cli::ReportError(kCmd, absl::InvalidArgumentError(absl::StrCat(csv, ": measured latencies must be > 0")));
+  }
+  auto predicted = model->PredictMs(x.data(), static_cast<int64_t>(y.size()));
+  if (!predicted.ok()) return cli::ReportError(kCmd, predicted.status());
+  const auto metrics = predictor::ComputeMetrics(y, *predicted);
+  std::printf("%s\n", json ? predictor::MetricsToJson(metrics).c_str() : predictor::MetricsToText(metrics).c_str());
+  return cli::kExitOk;
+}
+
+int PredictorPredict(const std::vector<std::string>& args) {
+  const char* kCmd = "predictor predict";
+  std::string model_path, arch_arg, space_path, device;
+  int64_t batch = 1;
+  bool json = false;
+  FlagSet flags(kCmd, "Predicts the latency of one architecture at a batch size, with the "
+                      "ensemble's uncertainty.");
+  flags.String("model", &model_path, "architecture-mode model file", true);
+  flags.String("arch", &arch_arg, "architecture: JSON object, .json file, or a name known to --space", true);
+  flags.Int("batch", &batch, "batch size");
+  flags.String("space", &space_path, "search space, to resolve names such as min/max");
+  flags.String("device", &device, "refuse the model unless it was trained for this device");
+  flags.Bool("json", &json, "print JSON");
+  int code;
+  if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
+  if (batch < 1) return cli::ReportError(kCmd, absl::InvalidArgumentError("--batch must be >= 1"));
+  std::optional<Space> space;
+  if (!space_path.empty()) {
+    auto s = Space::FromFile(space_path);
+    if (!s.ok()) return cli::ReportError(kCmd, s.status());
+    space = std::move(*s);
+  }
+  auto arch = ResolveArch(arch_arg, space ? &*space : nullptr);
+  if (!arch.ok()) return cli::ReportError(kCmd, arch.status());
+  if (auto s = ValidateStructure(*arch); !s.ok()) return cli::ReportError(kCmd, s);
+  auto model = LatencyModel::Load(model_path);
+  if (!model.ok()) return cli::ReportError(kCmd, model.status());
+  if (auto s = model->CheckCompatible(device); !s.ok()) return cli::ReportError(kCmd, s);
+  auto p = model->PredictArchitectures({{*arch, static_cast<int>(batch)}}, /*uncertainty=*/true);
+  if (!p.ok()) return cli::ReportError(kCmd, p.status());
+  const auto& r = (*p)[0];
+  if (json) {
+    std::printf("{\"latency_ms\":%s,\"log_std\":%s,\"batch\":%lld,\"key\":%s,\"device\":%s}\n",
+                predictor::JsonNumberText(r.ms).c_str(), predictor::JsonNumberText(r.log_std).c_str(),
+                static_cast<long long>(batch), predictor::JsonQuote(CanonicalKey(*arch)).c_str(),
+                predictor::JsonQuote(model->meta().device).c_str());
+  } else {
+    std::printf("%.4f ms (ensemble +-%.1f%%) for %s at batch %lld on %s\n", r.ms,
+                (std::exp(r.log_std) - 1) * 100, CanonicalKey(*arch).c_str(),
+                static_cast<long long>(batch), model->meta().device.c_str());
+  }
+  return cli::kExitOk;
+}
+
+int PredictorExport(const std::vector<std::string>& args) {
+  const char* kCmd = "predictor export";
+  std::string db, device, out;
+  int64_t version = 0;
+  FlagSet flags(kCmd, "Writes a model version kept in the store (e.g. the latest recalibrated "
+                      "one) as MODEL.json + sidecar.");
+  flags.String("db", &db, "measurement store", true);
+  flags.String("device", &device, "device fingerprint", true);
+  flags.Int("version", &version, "model version (default: the latest)");
+  flags.String("out", &out, "output model file (.json)", true);
+  int code;
+  if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
+  auto store = MeasurementStore::Open(db, MeasurementStore::Mode::kReadOnly);
+  if (!store.ok()) return cli::ReportError(kCmd, store.status());
+  auto model = predictor::LoadModelVersion(**store, device, version);
+  if (!model.ok()) return cli::ReportError(kCmd, model.status());
+  if (auto s = model->Save(out); !s.ok()) return cli::ReportError(kCmd, s);
+  std::printf("wrote version %lld of %s to %s\n", static_cast<long long>(model->meta().version),
+              device.c_str(), out.c_str());
+  return cli::kExitOk;
+}
+
+int PredictorRecalibrate(const std::vector<std::string>& args) {
+  const char* kCmd = "predictor recalibrate";
+  std::string db, device, csv;
+  bool quiet = false;
+  FlagSet flags(kCmd,
+                "Streams measurements (a CSV in the store's export format) through the "
+                "recalibrator of a device, as the live stream would: each is committed to the "
+                "store with the prediction made before it, then the model is updated (offset, "
+                "residual trees, refit); every model version is kept in the store. Starts from "
+                "the device's latest model version in the store.");
+  flags.String("db", &db, "measurement store holding the device's model", true);
+  flags.String("device", &device, "device fingerprint", true);
+  flags.String("csv", &csv, "measurements to stream, in order", true);
+  flags.Bool("quiet", &quiet, "print only the summary");
+  int code;
+  if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
+  auto text = ReadFile(csv);
+  if (!text.ok()) return cli::ReportError(kCmd, text.status());
+  auto rows = predictor::ParseMeasurementCsv(*text, csv, device);
+  if (!rows.ok()) return cli::ReportError(kCmd, rows.status());
+  auto store = MeasurementStore::Open(db);
+  if (!store.ok()) return cli::ReportError(kCmd, store.status());
+  auto recal = predictor::Recalibrator::Resume(store->get(), device);
+  if (!recal.ok()) return cli::ReportError(kCmd, recal.status());
+  const char* kActions[] = {"offset", "residual", "refit"};
+  int64_t hits = 0;
+  for (const auto& m : *rows) {
+    if (auto s = (*recal)->Observe(m); !s.ok()) return cli::ReportError(kCmd, s);
+    const auto& st = (*recal)->status();
+    hits += std::fabs(st.relative_error) <= 0.10;
+    if (!quiet) {
+      std::printf("#%lld measured %.4f ms predicted %.4f ms error %+.1f%% hit-rate %.2f%s %s offset %.4f v%lld\n",
+                  static_cast<long long>(st.measurement_id), m.median_ms, st.predicted_ms,
+                  st.relative_error * 100, st.hit_rate, st.degraded ? " DEGRADED" : "",
+                  kActions[static_cast<int>(st.action)], st.offset,
+                  static_cast<long long>(st.model_version));
+    }
+  }
+  std::printf("streamed %zu measurements: %lld predicted within +-10%% before the update; model "
+              "version %lld\n",
+              rows->size(), static_cast<long long>(hits),
+              static_cast<long long>((*recal)->status().model_version));
+  return cli::kExitOk;
+}
+
+const cli::CommandRegistrar kRegister({
+    {"predictor fit", "fit a latency model (CSV columns or store measurements) with k-fold CV", PredictorFit},
+    {"predictor eval", "accuracy metrics of a model on a CSV", PredictorEval},
+    {"predictor predict", "predicted latency of one architecture", PredictorPredict},
+    {"predictor export", "write a model version kept in the store to files", PredictorExport},
+    {"predictor recalibrate", "stream measurements through a device's recalibrator", PredictorRecalibrate},
+});
+
+}  // namespace
+}  // namespace edgeloop

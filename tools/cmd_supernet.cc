@@ -1,0 +1,250 @@
+// `edgeloop init | export | eval | supernet bench`: create a run directory with a fresh
+// supernet, export a subnet (or an imported PyTorch state dict) as TorchScript, evaluate a
+// subnet with inherited weights, time a static model's forward pass.
+#include <algorithm>
+#include <functional>
+#include <optional>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "arch/arch_config.h"
+#include "arch/space.h"
+#include "base/interrupt.h"
+#include "supernet/evaluate.h"
+#include "supernet/run_dir.h"
+#include "supernet/state_dict.h"
+#include "supernet/torchscript_export.h"
+#include "supernet/video_swin.h"
+#include "tools/cli/command.h"
+
+namespace edgeloop {
+namespace {
+
+using cli::FlagSet;
+using supernet::VideoSwin;
+
+constexpr char kArchHelp[] =
+    "architecture: JSON object, path to a .json file, or a name (min, max, baseline, ...)";
+
+void AddThreads(FlagSet* flags, int64_t* threads) {
+  flags->Int("threads", threads, "CPU threads for the model (torch::set_num_threads)");
+}
+
+absl::Status ApplyThreads(int64_t threads) {
+  if (threads < 1)
+    return absl::InvalidArgumentError(absl::StrCat("flag --threads: got ", threads, ", expected >= 1"));
+  torch::set_num_threads(static_cast<int>(threads));
+  return absl::OkStatus();
+}
+
+int Init(const std::vector<std::string>& args) {
+  std::string space_path, out;
+  int64_t seed = 0;
+  FlagSet flags("init", "Creates a run directory: the search space, run.json and a checkpoint of "
+                        "a freshly initialised supernet (step 0).");
+  flags.String("space", &space_path, "search space text-format file", true);
+  flags.String("out", &out, "run directory to create", true);
+  flags.Int("seed", &seed, "seed of the initial weights");
+  int code;
+  if (!cli::ParseFlags(&flags, "init", args, &code)) return code;
+  auto run = supernet::RunDir::Create(out, space_path, static_cast<uint64_t>(seed));
+  if (!run.ok()) return cli::ReportError("init", run.status());
+  std::printf("created run %s (space %s, %s architectures, seed %lld)\n", out.c_str(),
+              run->space().name().c_str(), absl::StrCat(run->space().NumArchitectures()).c_str(),
+              static_cast<long long>(seed));
+  return cli::kExitOk;
+}
+
+int Export(const std::vector<std::string>& args) {
+  std::string run_dir, state_dict, arch_arg, out;
+  FlagSet flags("export",
+                "Writes a subnet as a TorchScript archive (runs in Python torch.jit.load and "
+                "LibTorch) and its ArchConfig JSON beside it (model.pt -> model.json). The "
+                "weights come from a run's latest checkpoint (--run) or from a PyTorch state dict "
+                "saved with torch.save(model.state_dict(), FILE) (--from-state-dict).");
+  flags.String("run", &run_dir, "run directory (weights inherited from its supernet)");
+  flags.String("from-state-dict", &state_dict, "PyTorch state dict file with the reference "
+                                               "Video Swin's parameter names");
+  flags.String("arch", &arch_arg, kArchHelp, true);
+  flags.String("out", &out, "output TorchScript file, e.g. model.pt", true);
+  int code;
+  if (!cli::ParseFlags(&flags, "export", args, &code)) return code;
+  if (run_dir.empty() == state_dict.empty()) {
+    return cli::ReportError("export", absl::InvalidArgumentError(
+                                          "give exactly one of --run and --from-state-dict"));
+  }
+  VideoSwin model{nullptr};
+  if (!run_dir.empty()) {
+    auto run = supernet::RunDir::Open(run_dir);
+    if (!run.ok()) return cli::ReportError("export", run.status());
+    auto arch = ResolveArch(arch_arg, &run->space());
+    if (!arch.ok()) return cli::ReportError("export", arch.status());
+    if (auto s = run->space().Contains(*arch); !s.ok())
+      return cli::ReportError("export", absl::InvalidArgumentError(absl::StrCat(
+                                            "architecture outside the run's space: ", s.message())));
+    auto net = run->LoadSupernet();
+    if (!net.ok()) return cli::ReportError("export", net.status());
+    auto extracted = (*net)->extract(*arch);
+    if (!extracted.ok()) return cli::ReportError("export", extracted.status());
+    model = *extracted;
+  } else {
+    auto arch = ResolveArch(arch_arg, nullptr);
+    if (!arch.ok()) return cli::ReportError("export", arch.status());
+    if (auto s = ValidateStructure(*arch); !s.ok()) return cli::ReportError("export", s);
+    auto state = supernet::ReadStateDictFile(state_dict);
+    if (!state.ok()) return cli::ReportError("export", state.status());
+    model = VideoSwin(*arch);
+    if (auto s = supernet::LoadStateDict(*model, *state); !s.ok())
+      return cli::ReportError("export", absl::Status(s.code(), absl::StrCat(state_dict, ": ", s.message())));
+  }
+  model->eval();
+  if (auto s = supernet::ExportTorchScript(*model, out); !s.ok())
+    return cli::ReportError("export", s);
+  std::printf("wrote %s and %s (%s)\n", out.c_str(), supernet::ArchJsonPath(out).c_str(),
+              CanonicalKey(model->arch()).c_str());
+  return cli::kExitOk;
+}
+
+int Eval(const std::vector<std::string>& args) {
+  std::string run_dir, arch_arg, data, split = "all";
+  int64_t samples = -1, batch_size = 8, threads = 2, workers = 2;
+  bool json = false;
+  FlagSet flags("eval", "Evaluates a subnet with weights inherited from a run's supernet: MSE on "
+                        "normalised targets (speed/900, power/215) and RMSE in mm/s and W.");
+  flags.String("run", &run_dir, "run directory", true);
+  flags.String("arch", &arch_arg, kArchHelp, true);
+  flags.String("data", &data, "HDF5 data file(s), comma-separated", true);
+  flags.String("split", &split, "split spec (see `edgeloop data --help`)");
+  flags.Int("samples", &samples, "evaluate the first N samples of the split, -1 = all");
+  flags.Int("batch-size", &batch_size, "samples per forward pass");
+  flags.Int("workers", &workers, "data loading threads");
+  flags.Bool("json", &json, "print one JSON object");
+  AddThreads(&flags, &threads);
+  int code;
+  if (!cli::ParseFlags(&flags, "eval", args, &code)) return code;
+  if (auto s = ApplyThreads(threads); !s.ok()) return cli::ReportError("eval", s);
+  if (batch_size < 1)
+    return cli::ReportError("eval", absl::InvalidArgumentError("flag --batch-size: expected >= 1"));
+  auto run = supernet::RunDir::Open(run_dir);
+  if (!run.ok()) return cli::ReportError("eval", run.status());
+  auto arch = ResolveArch(arch_arg, &run->space());
+  if (!arch.ok()) return cli::ReportError("eval", arch.status());
+  if (auto s = run->space().Contains(*arch); !s.ok())
+    return cli::ReportError("eval", absl::InvalidArgumentError(absl::StrCat(
+                                        "architecture outside the run's space: ", s.message())));
+  auto net = run->LoadSupernet();
+  if (!net.ok()) return cli::ReportError("eval", net.status());
+  supernet::EvalOptions options;
+  options.files = absl::StrSplit(data, ',', absl::SkipEmpty());
+  options.split = split;
+  options.max_samples = samples;
+  options.batch_size = static_cast<int>(batch_size);
+  options.workers = static_cast<int>(workers);
+  options.progress = !json;
+  InstallInterruptHandlers();
+  auto result = supernet::EvaluateSubnet(**net, *arch, options);
+  if (!result.ok()) return cli::ReportError("eval", result.status());
+  if (json) {
+    std::printf("{\"key\":\"%s\",\"mse\":%.9g,\"rmse_speed_mm_s\":%.6g,\"rmse_power_w\":%.6g,"
+                "\"samples\":%lld,\"seconds\":%.3f,\"arch\":%s}\n",
+                CanonicalKey(*arch).c_str(), result->mse, result->rmse_speed_mm_s,
+                result->rmse_power_w, static_cast<long long>(result->samples), result->seconds,
+                ArchToJson(*arch).c_str());
+  } else {
+    std::printf("%s\n  samples %lld  MSE %.6g  RMSE speed %.2f mm/s  RMSE power %.2f W  (%.2f s)\n",
+                CanonicalKey(*arch).c_str(), static_cast<long long>(result->samples), result->mse,
+                result->rmse_speed_mm_s, result->rmse_power_w, result->seconds);
+  }
+  return cli::kExitOk;
+}
+
+// Forward latency of a static model (random weights) on random input, in inference mode.
+int Bench(const std::vector<std::string>& args) {
+  std::string arch_arg = "baseline", space_path, model_path;
+  int64_t batch = 1, runs = 10, warmup = 2, threads = 2;
+  FlagSet flags("supernet bench", "Times the forward pass of a static Video Swin (random weights "
+                                  "unless --model) on random input of the architecture's shape.");
+  flags.String("arch", &arch_arg, kArchHelp);
+  flags.String("space", &space_path, "search space, to resolve names such as min/max");
+  flags.String("model", &model_path, "time this TorchScript archive (from `export`) instead");
+  flags.Int("batch", &batch, "batch size");
+  flags.Int("runs", &runs, "timed runs");
+  flags.Int("warmup", &warmup, "untimed runs first");
+  AddThreads(&flags, &threads);
+  int code;
+  if (!cli::ParseFlags(&flags, "supernet bench", args, &code)) return code;
+  if (auto s = ApplyThreads(threads); !s.ok()) return cli::ReportError("supernet bench", s);
+  if (batch < 1 || runs < 1 || warmup < 0)
+    return cli::ReportError("supernet bench", absl::InvalidArgumentError(
+                                                  "--batch and --runs must be >= 1, --warmup >= 0"));
+  std::optional<Space> space;
+  if (!space_path.empty()) {
+    auto loaded = Space::FromFile(space_path);
+    if (!loaded.ok()) return cli::ReportError("supernet bench", loaded.status());
+    space = *loaded;
+  }
+  auto arch = ResolveArch(arch_arg, space ? &*space : nullptr);
+  if (!arch.ok()) return cli::ReportError("supernet bench", arch.status());
+  std::function<torch::Tensor(const torch::Tensor&)> forward;
+  VideoSwin model{nullptr};
+  torch::jit::Module script;
+  if (model_path.empty()) {
+    auto made = supernet::MakeVideoSwin(*arch);
+    if (!made.ok()) return cli::ReportError("supernet bench", made.status());
+    model = *made;
+    model->eval();
+    forward = [&](const torch::Tensor& x) { return model->forward(x); };
+  } else {
+    try {
+      script = torch::jit::load(model_path);
+    } catch (const std::exception& e) {
+      return cli::ReportError("supernet bench", absl::InvalidArgumentError(absl::StrCat(
+                                                    model_path, ": not a TorchScript archive")));
+    }
+    script.eval();
+    forward = [&](const torch::Tensor& x) { return script.forward({x}).toTensor(); };
+  }
+  std::vector<double> ms;
+  try {
+    torch::InferenceMode inference;
+    torch::manual_seed(0);
+    torch::Tensor x =
+        torch::randn({batch, kInChans, arch->frames(), arch->resolution(), arch->resolution()});
+    for (int64_t i = 0; i < warmup + runs; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      forward(x);
+      const double elapsed =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      if (i >= warmup) ms.push_back(elapsed);
+    }
+  } catch (const std::exception& e) {
+    return cli::ReportError("supernet bench", absl::InternalError(e.what()));
+  }
+  std::sort(ms.begin(), ms.end());
+  double mean = 0;
+  for (double v : ms) mean += v / ms.size();
+  std::printf("{\"key\":\"%s\",\"batch\":%lld,\"threads\":%lld,\"runs\":%lld,\"median_ms\":%.3f,"
+              "\"mean_ms\":%.3f,\"min_ms\":%.3f}\n",
+              CanonicalKey(*arch).c_str(), static_cast<long long>(batch),
+              static_cast<long long>(threads), static_cast<long long>(runs), ms[ms.size() / 2],
+              mean, ms.front());
+  return cli::kExitOk;
+}
+
+const cli::CommandRegistrar kRegister({
+    {"init", "create a run directory with a freshly initialised supernet", Init},
+    {"export", "write a subnet or an imported state dict as TorchScript", Export},
+    {"eval", "evaluate a subnet with inherited weights on a data split", Eval},
+    {"supernet bench", "time the forward pass of a static Video Swin", Bench},
+});
+
+}  // namespace
+}  // namespace edgeloop

@@ -1,0 +1,108 @@
+// `edgeloop train`: supernet training (--space) or stand-alone training of one architecture
+// (--arch), in one process or as a multi-process job (torchrun-style or Slurm variables).
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "base/interrupt.h"
+#include "supernet/train/launch_env.h"
+#include "supernet/train/trainer.h"
+#include "tools/cli/command.h"
+
+namespace edgeloop {
+namespace {
+
+int TrainCommand(const std::vector<std::string>& args) {
+  train::TrainConfig c;
+  std::string data, phases = "0.2,0.4";
+  int64_t batch = c.batch_size, seed = 0, threads = c.threads, workers = c.workers,
+          random_subnets = c.random_subnets, keep = c.keep_checkpoints;
+  cli::FlagSet flags(
+      "train",
+      "Trains a weight-sharing supernet over a search space (--space), with the sandwich rule\n"
+      "and in-place distillation, or one architecture stand-alone (--arch). Runs as one process\n"
+      "or as one rank of a multi-process job: rank and world come from RANK/WORLD_SIZE/\n"
+      "MASTER_ADDR/MASTER_PORT (torchrun style) or SLURM_PROCID/SLURM_NTASKS/SLURM_JOB_NODELIST.\n"
+      "SIGINT/SIGTERM write a checkpoint and exit 0; --resume continues from the last one.");
+  flags.String("space", &c.space_path, "search space file: train the supernet of this space");
+  flags.String("arch", &c.arch, "train this architecture stand-alone: JSON, .json file or baseline");
+  flags.String("init-from", &c.init_from,
+               "stand-alone: start from the inherited weights of this supernet run directory");
+  flags.String("init-supernet-from", &c.init_supernet_from,
+               "supernet: seed the shared weights with a stand-alone state dict (torch.save) of "
+               "the space's baseline architecture");
+  flags.String("data", &data, "HDF5 file(s), comma-separated", true);
+  flags.String("train-split", &c.train_split, "training split, e.g. 'C027:layers[0:80%]'");
+  flags.String("val-split", &c.val_split,
+               "validation split for the final summary, e.g. 'C027:layers[80%:100%]'");
+  flags.String("out", &c.out, "run directory to create (or continue with --resume)", true);
+  flags.Int("steps", &c.steps, "optimizer steps (overrides --epochs)");
+  flags.Double("epochs", &c.epochs, "epochs of the training split (when --steps is 0)");
+  flags.Int("batch-size", &batch, "global batch size, divided over the ranks");
+  flags.Double("lr", &c.lr, "peak learning rate (AdamW)");
+  flags.Double("weight-decay", &c.weight_decay, "AdamW weight decay (not on norms and biases)");
+  flags.Int("warmup-steps", &c.warmup_steps, "linear warm-up steps (-1: 5% of the steps)");
+  flags.Double("clip-norm", &c.clip_norm, "gradient clipping norm (0: off)");
+  flags.Int("random-subnets", &random_subnets, "random subnets per step besides max and min");
+  flags.Double("distill-weight", &c.distill_weight,
+               "weight of the in-place distillation loss from the largest subnet");
+  flags.Bool("progressive-shrinking", &c.progressive_shrinking,
+             "open the elastic dimensions in phases (largest only; + depth and MLP; all)");
+  flags.String("shrink-phases", &phases, "step fractions where phases 2 and 3 begin");
+  flags.Bool("head-dropout", &c.head_dropout, "the reference head's dropout(0.5) in training");
+  flags.Int("seed", &seed, "random seed (subnets, resolutions, data order, initial weights)");
+  flags.String("device", &c.device, "cpu or cuda");
+  flags.Int("threads", &threads, "intra-op threads per process");
+  flags.Int("workers", &workers, "data loading threads per process");
+  flags.Bool("amp", &c.amp, "bf16 mixed precision on CUDA");
+  flags.Int("checkpoint-every", &c.checkpoint_every, "steps between checkpoints");
+  flags.Int("keep-checkpoints", &keep, "checkpoints kept (the newest)");
+  flags.Int("log-every", &c.log_every, "steps between log.jsonl lines");
+  flags.Int("val-samples", &c.val_samples, "validation samples for the final summary");
+  flags.Bool("resume", &c.resume, "continue the run in --out from its last checkpoint");
+  flags.Bool("quiet", &c.quiet, "no progress line");
+  int code;
+  if (!cli::ParseFlags(&flags, "train", args, &code)) return code;
+  c.data_files = absl::StrSplit(data, ',', absl::SkipEmpty());
+  c.batch_size = static_cast<int>(batch);
+  c.seed = static_cast<uint64_t>(seed);
+  c.threads = static_cast<int>(threads);
+  c.workers = static_cast<int>(workers);
+  c.random_subnets = static_cast<int>(random_subnets);
+  c.keep_checkpoints = static_cast<int>(keep);
+  c.shrink_phases.clear();
+  for (absl::string_view part : absl::StrSplit(phases, ',', absl::SkipEmpty())) {
+    double f;
+    if (!absl::SimpleAtod(part, &f) || f < 0 || f > 1) {
+      return cli::ReportError("train", absl::InvalidArgumentError(absl::StrCat(
+                                           "--shrink-phases: '", part, "' is not in [0, 1]")));
+    }
+    c.shrink_phases.push_back(f);
+  }
+  auto env = train::LaunchEnvFromProcess();
+  if (!env.ok()) return cli::ReportError("train", env.status());
+  InstallInterruptHandlers();
+  auto summary = train::Train(c, *env);
+  if (!summary.ok()) return cli::ReportError("train", summary.status());
+  if (env->rank != 0) return cli::kExitOk;
+  if (summary->interrupted) {
+    std::printf("interrupted at step %lld: checkpoint written to %s/checkpoints; continue with "
+                "--resume\n",
+                static_cast<long long>(summary->steps_done), c.out.c_str());
+    return cli::kExitOk;
+  }
+  std::printf("trained %lld steps (%.1f samples/s)\n",
+              static_cast<long long>(summary->steps_done), summary->samples_per_second);
+  for (const auto& [name, mse] : summary->val_mse)
+    std::printf("  val MSE %-9s %.5f\n", name.c_str(), mse);
+  return cli::kExitOk;
+}
+
+const cli::CommandRegistrar kRegister({
+    {"train", "train the supernet of a space, or one architecture stand-alone", TrainCommand},
+});
+
+}  // namespace
+}  // namespace edgeloop
