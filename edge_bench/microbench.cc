@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "base/blas_threads.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -291,4 +292,7 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace edgeloop::edge
 
-int main(int argc, char** argv) { return edgeloop::edge::Main(argc, argv); }
+int main(int argc, char** argv) {
+  edgeloop::PinBlasToOneThread();
+  return edgeloop::edge::Main(argc, argv);
+}

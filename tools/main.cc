@@ -3,9 +3,11 @@
 #include <string>
 #include <vector>
 
+#include "base/blas_threads.h"
 #include "tools/cli/command.h"
 
 int main(int argc, char** argv) {
+  edgeloop::PinBlasToOneThread();
   std::vector<std::string> args(argv + 1, argv + argc);
   return edgeloop::cli::GlobalRegistry()->Dispatch(args);
 }
