@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "base/hash.h"
 #include "base/rng.h"
 
 namespace edgeloop::data {
@@ -43,9 +44,7 @@ int64_t Position(const SplitBound& bound, int64_t n, int64_t unset) {
 }
 
 uint64_t NameSeed(const std::string& name) {
-  uint64_t h = 1469598103934665603ull;
-  for (char c : name) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
-  return h;
+  return Fnv1a64(name);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/hash.h"
 #include "base/interrupt.h"
 #include "base/rng.h"
 #include "data/h5.h"
@@ -31,10 +32,9 @@ constexpr double kHatchRotationDeg = 67;    // scan direction turns by 67 degree
 constexpr int kTextureSize = 128;           // periodic powder texture tile (power of two)
 
 uint64_t LineStream(const std::string& object, int layer, int64_t line) {
-  uint64_t h = 1469598103934665603ull;  // FNV-1a over the object name, then layer and line
-  for (char c : object) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
-  h = (h ^ static_cast<uint64_t>(layer)) * 1099511628211ull;
-  return (h ^ static_cast<uint64_t>(line)) * 1099511628211ull;
+  // FNV-1a over the object name, then layer and line.
+  return FnvMix(FnvMix(Fnv1a64(object), static_cast<uint64_t>(layer)),
+                static_cast<uint64_t>(line));
 }
 
 double Uniform(Rng* rng, double lo, double hi) { return lo + (hi - lo) * rng->UniformDouble(); }

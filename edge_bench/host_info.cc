@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/hash.h"
 
 namespace edgeloop::edge {
 namespace {
@@ -68,12 +69,7 @@ std::string DeviceFingerprint(const DeviceInfo& info) {
   const std::string text =
       absl::StrCat(info.cpu_model(), "|", info.cores(), "|", info.threads(), "|",
                    info.torch_version(), "|", info.device(), "|", info.cuda_device());
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return absl::StrFormat("%016x", h);
+  return absl::StrFormat("%016x", Fnv1a64(text));
 }
 
 }  // namespace edgeloop::edge

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "base/atomic_file.h"
+#include "base/hash.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
@@ -37,12 +38,7 @@ absl::Status Guard(const std::string& what, const std::function<absl::Status()>&
 std::string SpaceFingerprint(const Space& space) {
   std::string text;
   google::protobuf::TextFormat::PrintToString(space.spec(), &text);
-  uint64_t hash = 1469598103934665603ULL;
-  for (unsigned char ch : text) {
-    hash ^= ch;
-    hash *= 1099511628211ULL;
-  }
-  return absl::StrFormat("%016x", hash);
+  return absl::StrFormat("%016x", Fnv1a64(text));
 }
 
 absl::Status WriteCheckpoint(const std::string& path, const Checkpoint& checkpoint) {
