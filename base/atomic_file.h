@@ -20,6 +20,11 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
 // Reads a whole file; NotFound when it does not exist.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
 
+// Creates a directory and its missing parents; OK when it exists already.
+absl::Status MakeDirectories(const std::string& path);
+
+bool PathExists(const std::string& path);
+
 }  // namespace edgeloop
 
 #endif  // EDGELOOP_BASE_ATOMIC_FILE_H_

@@ -13,47 +13,189 @@
 
 namespace edgeloop::predictor {
 
-std::vector<ArchConfig> DesignArchitectures(const Space& space, int n, uint64_t seed) {
-  std::vector<ArchConfig> design;
-  if (n <= 0) return design;
-  std::set<std::string> taken;
-  auto take = [&](const ArchConfig& a) {
-    if (static_cast<int>(design.size()) < n && taken.insert(CanonicalKey(a)).second) design.push_back(a);
-  };
-  take(space.Min());
-  take(space.Max());
-  Rng rng(seed);
-  const int pool_size = std::max(1000, 20 * n);
-  std::vector<std::pair<double, ArchConfig>> pool;
-  std::set<std::string> in_pool = taken;
-  for (int i = 0; i < pool_size; ++i) {
-    ArchConfig a = space.Sample(&rng);
-    if (in_pool.insert(CanonicalKey(a)).second) pool.emplace_back(std::log(ComputeCost(a).flops), a);
+namespace {
+
+// The distinct architectures of a design so far, in order.
+class DesignSet {
+ public:
+  explicit DesignSet(int n) : n_(n) {}
+  bool full() const { return static_cast<int>(archs_.size()) >= n_; }
+  bool Has(const ArchConfig& a) const { return keys_.count(CanonicalKey(a)) > 0; }
+  // False when full or already present.
+  bool Take(const ArchConfig& a) {
+    if (full() || !keys_.insert(CanonicalKey(a)).second) return false;
+    archs_.push_back(a);
+    return true;
   }
-  if (pool.empty()) return design;
+  // Takes `a`, or when it is already present a mutation of it that is not.
+  void TakeOrRedraw(const Space& space, ArchConfig a, Rng* rng) {
+    for (int attempt = 0; attempt < 50 && !full(); ++attempt) {
+      if (Take(a)) return;
+      a = space.Mutate(a, 0.15, rng);
+    }
+  }
+  std::vector<ArchConfig> Release() { return std::move(archs_); }
+
+ private:
+  int n_;
+  std::set<std::string> keys_;
+  std::vector<ArchConfig> archs_;
+};
+
+// Round-robin picks from `bins` equal-width bins of log FLOPs over a uniform pool: up to
+// `n` architectures not in `design`, in the order they should be taken (the first `bins`
+// span the whole range; later ones are spares for collisions and small spaces).
+std::vector<ArchConfig> FlopsStratifiedPicks(const Space& space, int bins, int n, const DesignSet& design,
+                                             Rng* rng) {
+  bins = std::max(1, bins);
+  const int pool_size = std::max(1000, 20 * std::max(bins, n));
+  std::vector<std::pair<double, ArchConfig>> pool;
+  std::set<std::string> in_pool;
+  for (int i = 0; i < pool_size; ++i) {
+    ArchConfig a = space.Sample(rng);
+    if (!design.Has(a) && in_pool.insert(CanonicalKey(a)).second) {
+      pool.emplace_back(std::log(ComputeCost(a).flops), a);
+    }
+  }
+  std::vector<ArchConfig> picks;
+  if (pool.empty()) return picks;
   double lo = pool[0].first, hi = pool[0].first;
   for (const auto& p : pool) {
     lo = std::min(lo, p.first);
     hi = std::max(hi, p.first);
   }
-  const int bins = std::max(1, n);
   std::vector<std::vector<const ArchConfig*>> binned(bins);
   for (const auto& p : pool) {
     int b = hi > lo ? static_cast<int>((p.first - lo) / (hi - lo) * bins) : 0;
     binned[std::min(b, bins - 1)].push_back(&p.second);
   }
-  for (auto& bin : binned) rng.Shuffle(&bin);
-  for (size_t pass = 0; static_cast<int>(design.size()) < n; ++pass) {
+  for (auto& bin : binned) rng->Shuffle(&bin);
+  for (size_t pass = 0; static_cast<int>(picks.size()) < n; ++pass) {
     bool any = false;
     for (const auto& bin : binned) {
-      if (pass < bin.size()) {
-        take(*bin[pass]);
+      if (pass < bin.size() && static_cast<int>(picks.size()) < n) {
+        picks.push_back(*bin[pass]);
         any = true;
       }
     }
     if (!any) break;
   }
-  return design;
+  return picks;
+}
+
+// Number of choices of each LHS dimension, in the order LevelsToArch reads them: patch
+// t, h, w, embed_dim, depth of stages 0-3, heads of stages 0-3, mlp_ratio, resolution,
+// frames (window_size is fixed by the space).
+std::vector<int> DimensionSizes(const SearchSpace& s) {
+  std::vector<int> sizes = {s.patch_size().t_size(), s.patch_size().h_size(), s.patch_size().w_size(),
+                            s.embed_dim_size()};
+  for (int st = 0; st < kNumStages; ++st) sizes.push_back(s.stage(st).depth_size());
+  for (int st = 0; st < kNumStages; ++st) sizes.push_back(s.stage(st).num_heads_size());
+  sizes.push_back(s.mlp_ratio_size());
+  sizes.push_back(s.resolution_size());
+  sizes.push_back(s.frames_size());
+  return sizes;
+}
+
+// The architecture at choice indices `level`; a heads choice that does not divide its
+// stage's width becomes the nearest valid one (the space guarantees one exists).
+ArchConfig LevelsToArch(const SearchSpace& s, const std::vector<int>& level) {
+  ArchConfig a;
+  a.add_patch_size(s.patch_size().t(level[0]));
+  a.add_patch_size(s.patch_size().h(level[1]));
+  a.add_patch_size(s.patch_size().w(level[2]));
+  a.set_embed_dim(s.embed_dim(level[3]));
+  for (int st = 0; st < kNumStages; ++st) a.add_depths(s.stage(st).depth(level[4 + st]));
+  for (int st = 0; st < kNumStages; ++st) {
+    const auto& heads = s.stage(st).num_heads();
+    const int64_t width = static_cast<int64_t>(a.embed_dim()) << st;
+    const int want = level[8 + st];
+    int chosen = want;
+    for (int d = 0; d < heads.size(); ++d) {
+      if (want - d >= 0 && width % heads[want - d] == 0) {
+        chosen = want - d;
+        break;
+      }
+      if (want + d < heads.size() && width % heads[want + d] == 0) {
+        chosen = want + d;
+        break;
+      }
+    }
+    a.add_num_heads(heads[chosen]);
+  }
+  for (int w : s.window_size()) a.add_window_size(w);
+  a.set_mlp_ratio(s.mlp_ratio(level[12]));
+  a.set_resolution(s.resolution(level[13]));
+  a.set_frames(s.frames(level[14]));
+  return a;
+}
+
+// `m` points of a Latin hypercube over the dimensions: level i of a dimension with c
+// choices is choice floor(perm[i] * c / m), perm a random permutation per dimension.
+std::vector<ArchConfig> LatinHypercube(const Space& space, int m, Rng* rng) {
+  const std::vector<int> sizes = DimensionSizes(space.spec());
+  std::vector<std::vector<int>> levels(m, std::vector<int>(sizes.size()));
+  std::vector<int> perm(m);
+  for (size_t d = 0; d < sizes.size(); ++d) {
+    for (int i = 0; i < m; ++i) perm[i] = i;
+    rng->Shuffle(&perm);
+    for (int i = 0; i < m; ++i) {
+      levels[i][d] = static_cast<int>(static_cast<int64_t>(perm[i]) * sizes[d] / m);
+    }
+  }
+  std::vector<ArchConfig> out;
+  out.reserve(m);
+  for (const auto& l : levels) out.push_back(LevelsToArch(space.spec(), l));
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<DesignKind> ParseDesignKind(absl::string_view name) {
+  if (name == "flops") return DesignKind::kFlops;
+  if (name == "lhs") return DesignKind::kLhs;
+  if (name == "mixed") return DesignKind::kMixed;
+  return absl::InvalidArgumentError(absl::StrCat("design \"", name, "\": expected flops, lhs or mixed"));
+}
+
+const char* DesignKindName(DesignKind kind) {
+  switch (kind) {
+    case DesignKind::kFlops:
+      return "flops";
+    case DesignKind::kLhs:
+      return "lhs";
+    case DesignKind::kMixed:
+      return "mixed";
+  }
+  return "?";
+}
+
+std::vector<ArchConfig> DesignArchitectures(const Space& space, int n, uint64_t seed, DesignKind kind) {
+  DesignSet design(std::max(0, n));
+  if (n <= 0) return design.Release();
+  design.Take(space.Min());
+  design.Take(space.Max());
+  Rng rng(seed);
+  const int rest = std::max(0, n - 2);
+  if (kind == DesignKind::kFlops) {
+    for (const ArchConfig& a : FlopsStratifiedPicks(space, n, n, design, &rng)) design.Take(a);
+  } else if (kind == DesignKind::kLhs) {
+    for (const ArchConfig& a : LatinHypercube(space, rest, &rng)) design.TakeOrRedraw(space, a, &rng);
+  } else {
+    const int lhs_points = (rest + 1) / 2;
+    const std::vector<ArchConfig> lhs = LatinHypercube(space, lhs_points, &rng);
+    const std::vector<ArchConfig> flops = FlopsStratifiedPicks(space, rest - lhs_points, n, design, &rng);
+    size_t next_flops = 0;
+    for (const ArchConfig& a : lhs) {
+      design.TakeOrRedraw(space, a, &rng);
+      while (next_flops < flops.size() && !design.Take(flops[next_flops++]) && !design.full()) {
+      }
+    }
+    while (next_flops < flops.size() && !design.full()) design.Take(flops[next_flops++]);
+  }
+  // Small spaces: top up with uniform samples (a space may hold fewer than n).
+  for (int attempt = 0; attempt < 20 * n && !design.full(); ++attempt) design.Take(space.Sample(&rng));
+  return design.Release();
 }
 
 absl::StatusOr<BootstrapResult> RunBootstrap(const Space& space, const BootstrapOptions& options,
@@ -70,7 +212,8 @@ absl::StatusOr<BootstrapResult> RunBootstrap(const Space& space, const Bootstrap
   for (const auto& s : *existing) measured.insert(absl::StrCat(CanonicalKey(s.m.arch), "|", s.m.batch_size));
 
   int64_t new_measurements = 0, reused = 0;
-  const std::vector<ArchConfig> design = DesignArchitectures(space, options.samples, options.seed);
+  const std::vector<ArchConfig> design =
+      DesignArchitectures(space, options.samples, options.seed, options.design);
   Progress progress("bootstrap", static_cast<int64_t>(design.size() * options.batches.size()), "meas");
   int64_t done = 0;
   for (const ArchConfig& arch : design) {

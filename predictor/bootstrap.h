@@ -1,10 +1,19 @@
 // Bootstrapping a device's predictor: a space-covering design of architectures, measured
 // through a Measurer callback, stored, fitted and cross-validated.
 //
-// Design (DesignArchitectures): `n` distinct architectures of a space that cover its FLOPs
-// range: the cheapest and most expensive corners, then round-robin picks from equal-width
-// bins of log FLOPs over a large uniform pool, so the extremes are represented as well as
-// the bulk (uniform sampling under-covers both ends). Deterministic under the seed.
+// Design (DesignArchitectures): `n` distinct architectures of a space, always starting
+// with its cheapest and most expensive corners (trees cannot extrapolate), then
+//   - flops: round-robin picks from n equal-width bins of log FLOPs over a large uniform
+//            pool, so the extremes of cost are represented as well as the bulk (uniform
+//            sampling under-covers both ends);
+//   - lhs:   a Latin hypercube over the space's dimensions (patch t/h/w, embed_dim, depth
+//            and heads per stage, mlp_ratio, resolution, frames): each dimension's n levels
+//            are split evenly over its choices and paired at random across dimensions, so
+//            every choice of every dimension appears (when n >= its number of choices) and
+//            about equally often; heads that do not divide a stage width move to the
+//            nearest valid choice, duplicates are re-drawn by mutation;
+//   - mixed: corners, then LHS and FLOPs picks alternately.
+// Deterministic under the seed.
 //
 // RunBootstrap is resumable: (architecture, batch) pairs already in the store for the
 // device are not measured again, so an interrupted bootstrap picks up where it stopped.
@@ -17,6 +26,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "arch/space.h"
 #include "predictor/latency_model.h"
 #include "predictor/measurement.h"
@@ -24,17 +34,24 @@
 
 namespace edgeloop::predictor {
 
-std::vector<ArchConfig> DesignArchitectures(const Space& space, int n, uint64_t seed);
+enum class DesignKind { kFlops, kLhs, kMixed };
+// The design `predictor bootstrap` uses unless told otherwise (see README.md for the
+// comparison that chose it).
+inline constexpr DesignKind kDefaultDesign = DesignKind::kMixed;
 
-// Measures one architecture at one batch size on the device (e.g. through the edge
-// benchmarking client). The returned measurement's device may be left empty.
-using Measurer = std::function<absl::StatusOr<Measurement>(const ArchConfig& arch, int batch)>;
+// "flops", "lhs", "mixed"; anything else is InvalidArgument.
+absl::StatusOr<DesignKind> ParseDesignKind(absl::string_view name);
+const char* DesignKindName(DesignKind kind);
+
+std::vector<ArchConfig> DesignArchitectures(const Space& space, int n, uint64_t seed,
+                                            DesignKind kind = kDefaultDesign);
 
 struct BootstrapOptions {
   std::string device;
   int samples = 100;
   std::vector<int> batches = {1};
   uint64_t seed = 0;
+  DesignKind design = kDefaultDesign;
   int folds = 5;
   ModelParams params;
 };

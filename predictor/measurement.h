@@ -10,9 +10,11 @@
 #define EDGELOOP_PREDICTOR_MEASUREMENT_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "proto/arch.pb.h"
 
 namespace edgeloop::predictor {
@@ -34,6 +36,11 @@ struct Measurement {
 // Fills median/mean/std (sample)/min/p10/p90/p99/max and runs from per-run times (ms).
 // Percentiles interpolate linearly between order statistics. `times_ms` must not be empty.
 void FillStatistics(std::vector<double> times_ms, Measurement* m);
+
+// Measures one architecture at one batch size on the device (e.g. through the edge
+// benchmarking client, predictor/edge_adapter.h). The returned measurement's device may be
+// left empty.
+using Measurer = std::function<absl::StatusOr<Measurement>(const ArchConfig& arch, int batch)>;
 
 }  // namespace edgeloop::predictor
 

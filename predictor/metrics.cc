@@ -89,6 +89,18 @@ AccuracyMetrics ComputeMetrics(const std::vector<double>& measured,
   return m;
 }
 
+int64_t MeasurementsToRecover(const std::vector<bool>& hits, int window, double threshold) {
+  const int64_t n = static_cast<int64_t>(hits.size());
+  if (window < 1 || n < window) return -1;
+  int64_t in_window = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    in_window += hits[i];
+    if (i >= window) in_window -= hits[i - window];
+    if (i + 1 >= window && in_window >= threshold * window - 1e-9) return i + 1 - window;
+  }
+  return -1;
+}
+
 std::string MetricsToJson(const AccuracyMetrics& m) {
   return absl::StrCat("{\"n\":", m.n, ",\"rmspe\":", JsonNumberText(m.rmspe),
                       ",\"mape\":", JsonNumberText(m.mape), ",\"within_5\":",

@@ -30,6 +30,12 @@ double KendallTauB(const std::vector<double>& a, const std::vector<double>& b);
 // Average ranks (1-based) with ties sharing their mean rank.
 std::vector<double> AverageRanks(const std::vector<double>& v);
 
+// Drift recovery: the number of leading entries of `hits` (prediction within tolerance,
+// in stream order) before the first run of `window` consecutive entries whose share of
+// hits is >= `threshold`; 0 when accurate from the start, -1 when never (or fewer than
+// `window` entries).
+int64_t MeasurementsToRecover(const std::vector<bool>& hits, int window, double threshold);
+
 std::string MetricsToJson(const AccuracyMetrics& m);
 // "n=200 RMSPE 4.1% MAPE 3.2% within+-5% 78.0% within+-10% 97.5% Spearman 0.991 Kendall 0.932"
 std::string MetricsToText(const AccuracyMetrics& m);

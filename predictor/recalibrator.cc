@@ -1,9 +1,13 @@
 #include "predictor/recalibrator.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "base/json.h"
 #include "arch/arch_config.h"
 #include "predictor/features.h"
 
@@ -13,6 +17,25 @@ namespace {
 constexpr int kResidualMemory = 5;
 
 }  // namespace
+
+const char* RecalibrationActionName(RecalibrationAction action) {
+  switch (action) {
+    case RecalibrationAction::kOffset:
+      return "offset";
+    case RecalibrationAction::kResidual:
+      return "residual";
+    case RecalibrationAction::kRefit:
+      return "refit";
+  }
+  return "?";
+}
+
+std::string RecalibrationRowText(double measured_ms, const RecalibrationStatus& st) {
+  return absl::StrFormat("measured %.4f ms predicted %.4f ms error %+.1f%% hit-rate %.2f%s %s offset %.4f v%d",
+                         measured_ms, st.predicted_ms, st.relative_error * 100, st.hit_rate,
+                         st.degraded ? " DEGRADED" : "", RecalibrationActionName(st.action), st.offset,
+                         st.model_version);
+}
 
 absl::StatusOr<std::unique_ptr<Recalibrator>> Recalibrator::Create(MeasurementStore* store,
                                                                    LatencyModel model,
@@ -38,6 +61,99 @@ absl::StatusOr<std::unique_ptr<Recalibrator>> Recalibrator::Resume(MeasurementSt
   auto model = LoadModelVersion(*store, device);
   if (!model.ok()) return model.status();
   return Create(store, std::move(*model), options);
+}
+
+absl::StatusOr<std::string> Recalibrator::SaveState() const {
+  absl::StatusOr<std::string> bundle = model_.SerializeBundle();
+  if (!bundle.ok()) return bundle.status();
+  auto observed = [](const std::deque<Observed>& list) {
+    std::vector<std::string> items;
+    for (const Observed& o : list) items.push_back(absl::StrCat("[", o.id, ",", o.hit ? 1 : 0, "]"));
+    return absl::StrCat("[", absl::StrJoin(items, ","), "]");
+  };
+  std::vector<double> residuals(recent_residuals_.begin(), recent_residuals_.end());
+  const RecalibrationStatus& st = status_;
+  return absl::StrCat(
+      "{\"format\":\"edgeloop-recalibrator-v1\",\"model\":", JsonQuote(*bundle),
+      ",\"window\":", observed(window_), ",\"regime\":", observed(regime_),
+      ",\"recent_residuals\":", JsonNumberArray(residuals),
+      ",\"regime_start_id\":", regime_start_id_, ",\"since_residual\":", since_residual_,
+      ",\"degraded_for\":", degraded_for_, ",\"since_refit\":", since_refit_,
+      ",\"last_drift_factor\":", JsonNumberText(last_drift_factor_),
+      ",\"saved_offset\":", JsonNumberText(saved_offset_),
+      ",\"status\":[", st.observations, ",", st.measurement_id, ",", JsonNumberText(st.predicted_ms), ",",
+      JsonNumberText(st.relative_error), ",", JsonNumberText(st.hit_rate), ",", st.degraded ? 1 : 0, ",",
+      static_cast<int>(st.action), ",", JsonNumberText(st.offset), ",", st.model_version, "]}");
+}
+
+absl::StatusOr<std::unique_ptr<Recalibrator>> Recalibrator::Restore(MeasurementStore* store,
+                                                                    const std::string& state,
+                                                                    RecalibratorOptions options) {
+  const char* kOrigin = "recalibrator state";
+  absl::StatusOr<google::protobuf::Struct> s = ParseJsonObject(state, kOrigin);
+  if (!s.ok()) return s.status();
+  absl::StatusOr<std::string> format = JsonString(*s, "format", kOrigin);
+  if (!format.ok() || *format != "edgeloop-recalibrator-v1") {
+    return absl::InvalidArgumentError("not a recalibrator state (format edgeloop-recalibrator-v1)");
+  }
+  absl::StatusOr<std::string> bundle = JsonString(*s, "model", kOrigin);
+  if (!bundle.ok()) return bundle.status();
+  absl::StatusOr<LatencyModel> model = LatencyModel::FromBundle(*bundle);
+  if (!model.ok()) return model.status();
+  if (auto st = model->CheckCompatible(model->meta().device); !st.ok()) return st;
+  absl::StatusOr<std::vector<StoredMeasurement>> stored = store->Measurements(model->meta().device);
+  if (!stored.ok()) return stored.status();
+  std::unique_ptr<Recalibrator> r(new Recalibrator(store, std::move(*model), options));
+  auto number = [&](const char* key) -> double {
+    absl::StatusOr<double> v = JsonNumber(*s, key, kOrigin);
+    return v.ok() ? *v : 0.0;
+  };
+  auto observed = [&](const char* key, std::deque<Observed>* out) -> absl::Status {
+    const google::protobuf::Value* list = JsonField(*s, key);
+    if (list == nullptr || !list->has_list_value()) {
+      return absl::InvalidArgumentError(absl::StrCat(kOrigin, ": no \"", key, "\" list"));
+    }
+    for (const auto& item : list->list_value().values()) {
+      const auto& pair = item.list_value();
+      if (pair.values_size() != 2) return absl::InvalidArgumentError(absl::StrCat(kOrigin, ": bad \"", key, "\" entry"));
+      const int64_t id = static_cast<int64_t>(pair.values(0).number_value());
+      auto it = std::lower_bound(stored->begin(), stored->end(), id,
+                                 [](const StoredMeasurement& m, int64_t v) { return m.id < v; });
+      if (it == stored->end() || it->id != id) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            kOrigin, ": measurement ", id, " is not in the store ", store->path()));
+      }
+      out->push_back({id, it->m, pair.values(1).number_value() != 0});
+    }
+    return absl::OkStatus();
+  };
+  if (auto st = observed("window", &r->window_); !st.ok()) return st;
+  if (auto st = observed("regime", &r->regime_); !st.ok()) return st;
+  if (const auto* residuals = JsonField(*s, "recent_residuals"); residuals != nullptr) {
+    for (const auto& v : residuals->list_value().values()) r->recent_residuals_.push_back(v.number_value());
+  }
+  r->regime_start_id_ = static_cast<int64_t>(number("regime_start_id"));
+  r->since_residual_ = static_cast<int64_t>(number("since_residual"));
+  r->degraded_for_ = static_cast<int64_t>(number("degraded_for"));
+  r->since_refit_ = static_cast<int64_t>(number("since_refit"));
+  r->last_drift_factor_ = number("last_drift_factor");
+  r->saved_offset_ = number("saved_offset");
+  const google::protobuf::Value* status = JsonField(*s, "status");
+  if (status == nullptr || status->list_value().values_size() != 9) {
+    return absl::InvalidArgumentError(absl::StrCat(kOrigin, ": no status"));
+  }
+  const auto& v = status->list_value();
+  RecalibrationStatus& st = r->status_;
+  st.observations = static_cast<int64_t>(v.values(0).number_value());
+  st.measurement_id = static_cast<int64_t>(v.values(1).number_value());
+  st.predicted_ms = v.values(2).number_value();
+  st.relative_error = v.values(3).number_value();
+  st.hit_rate = v.values(4).number_value();
+  st.degraded = v.values(5).number_value() != 0;
+  st.action = static_cast<RecalibrationAction>(static_cast<int>(v.values(6).number_value()));
+  st.offset = v.values(7).number_value();
+  st.model_version = static_cast<int64_t>(v.values(8).number_value());
+  return r;
 }
 
 double Recalibrator::HitRate() const {

@@ -71,6 +71,12 @@ struct RecalibrationStatus {
   int64_t model_version = 0;
 };
 
+// "offset", "residual" or "refit".
+const char* RecalibrationActionName(RecalibrationAction action);
+// One line for a stream's log: "measured 12.3400 ms predicted 12.1000 ms error -1.9%
+// hit-rate 0.95 offset offset 0.0123 v4" (DEGRADED after the hit rate while degraded).
+std::string RecalibrationRowText(double measured_ms, const RecalibrationStatus& status);
+
 class Recalibrator {
  public:
   // Starts from `model` (saved as a new version unless it came from this store).
@@ -88,6 +94,15 @@ class Recalibrator {
 
   const LatencyModel& model() const { return model_; }
   const RecalibrationStatus& status() const { return status_; }
+
+  // The whole state — the model, the drift detector's windows (as measurement ids) and its
+  // counters — as one JSON document, and a recalibrator that continues from it exactly as
+  // this one would (the windows' measurements are read back from the store). For processes
+  // that checkpoint while consuming a stream, such as the search.
+  absl::StatusOr<std::string> SaveState() const;
+  static absl::StatusOr<std::unique_ptr<Recalibrator>> Restore(MeasurementStore* store,
+                                                               const std::string& state,
+                                                               RecalibratorOptions options = {});
 
  private:
   Recalibrator(MeasurementStore* store, LatencyModel model, RecalibratorOptions options)

@@ -1,9 +1,13 @@
 #include "supernet/run_dir.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <utility>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
@@ -29,7 +33,8 @@ absl::Status Guard(const std::string& what, const std::function<absl::Status()>&
   try {
     return body();
   } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat(what, ": ", e.what()));
+    const std::string message = e.what();  // c10::Error appends a backtrace
+    return absl::InternalError(absl::StrCat(what, ": ", message.substr(0, message.find('\n'))));
   }
 }
 
@@ -164,10 +169,40 @@ absl::StatusOr<std::string> RunDir::LatestCheckpointPath() const {
   return Join(checkpoints, std::string(absl::StripAsciiWhitespace(*name)));
 }
 
+std::vector<std::pair<int64_t, std::string>> RunDir::CheckpointFiles() const {
+  std::vector<std::pair<int64_t, std::string>> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(Join(dir_, kCheckpointDir), ec)) {
+    const std::string name = e.path().filename().string();
+    int64_t step;
+    if (name.size() == 17 &&
+        absl::StartsWith(name, "ckpt-") && absl::EndsWith(name, ".pt") &&
+        absl::SimpleAtoi(name.substr(5, 9), &step)) {
+      out.emplace_back(step, e.path().string());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+absl::StatusOr<Checkpoint> RunDir::ReadNewestCheckpoint(std::string* path) const {
+  const auto files = CheckpointFiles();
+  if (files.empty()) return absl::NotFoundError(absl::StrCat(dir_, " holds no checkpoint"));
+  for (auto it = files.rbegin(); it != files.rend(); ++it) {
+    absl::StatusOr<Checkpoint> checkpoint = ReadCheckpoint(it->second);
+    if (checkpoint.ok()) {
+      if (path != nullptr) *path = it->second;
+      return checkpoint;
+    }
+    std::fprintf(stderr, "edgeloop: warning: %s is damaged (%s); trying an older checkpoint\n",
+                 it->second.c_str(), std::string(checkpoint.status().message()).c_str());
+  }
+  return absl::DataLossError(absl::StrCat("every checkpoint in ", dir_, " is damaged"));
+}
+
 absl::StatusOr<Supernet> RunDir::LoadSupernet() const {
-  absl::StatusOr<std::string> path = LatestCheckpointPath();
-  if (!path.ok()) return path.status();
-  absl::StatusOr<Checkpoint> checkpoint = ReadCheckpoint(*path);
+  std::string path;
+  absl::StatusOr<Checkpoint> checkpoint = ReadNewestCheckpoint(&path);
   if (!checkpoint.ok()) return checkpoint.status();
   Supernet net{nullptr};
   absl::Status built = Guard("building the supernet", [&] {
@@ -176,13 +211,14 @@ absl::StatusOr<Supernet> RunDir::LoadSupernet() const {
   });
   if (!built.ok()) return built;
   if (absl::Status s = LoadCheckpointInto(*checkpoint, *net); !s.ok()) {
-    return absl::Status(s.code(), absl::StrCat(*path, ": ", s.message()));
+    return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
   }
   return net;
 }
 
 absl::Status RunDir::SaveCheckpoint(SupernetImpl& net, int64_t step,
-                                    const std::map<std::string, c10::IValue>& extras) const {
+                                    const std::map<std::string, c10::IValue>& extras,
+                                    int keep_last) const {
   Checkpoint checkpoint;
   checkpoint.space_name = space_.name();
   checkpoint.space_fingerprint = SpaceFingerprint(space_);
@@ -192,7 +228,14 @@ absl::Status RunDir::SaveCheckpoint(SupernetImpl& net, int64_t step,
   const std::string name = absl::StrFormat("ckpt-%09d.pt", step);
   const std::string checkpoints = Join(dir_, kCheckpointDir);
   if (absl::Status s = WriteCheckpoint(Join(checkpoints, name), checkpoint); !s.ok()) return s;
-  return WriteFileAtomically(Join(checkpoints, kLatestFile), name + "\n");
+  if (absl::Status s = WriteFileAtomically(Join(checkpoints, kLatestFile), name + "\n"); !s.ok())
+    return s;
+  if (keep_last <= 0) return absl::OkStatus();
+  const auto files = CheckpointFiles();
+  std::error_code ec;
+  for (size_t i = 0; i + static_cast<size_t>(keep_last) < files.size(); ++i)
+    std::filesystem::remove(files[i].second, ec);
+  return absl::OkStatus();
 }
 
 }  // namespace edgeloop::supernet

@@ -11,14 +11,18 @@
 // "space_fingerprint" (FNV-1a of the space's canonical text), "step", "model" (the supernet
 // state dict), plus any extra entries a trainer stores (optimizer state, RNG, ...). Every
 // file is written atomically and `latest` moves only after its checkpoint is complete, so a
-// crash leaves the previous checkpoint in force. Loading a checkpoint into a supernet of
-// another space is a FailedPrecondition naming both spaces.
+// crash leaves the previous checkpoint in force. A checkpoint damaged later (a disk that lost
+// its tail, a partial copy) is skipped with a warning on stderr and the newest intact one is
+// used, by every reader (`eval`, `export --run`, the trainer's --resume). Loading a
+// checkpoint into a supernet of another space is a FailedPrecondition naming both spaces.
 #ifndef EDGELOOP_SUPERNET_RUN_DIR_H_
 #define EDGELOOP_SUPERNET_RUN_DIR_H_
 
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -59,13 +63,21 @@ class RunDir {
   const Space& space() const { return space_; }
   uint64_t seed() const { return seed_; }
 
-  // Path of the newest checkpoint; NotFound when none was saved.
+  // Path of the newest checkpoint as `latest` names it; NotFound when none was saved.
   absl::StatusOr<std::string> LatestCheckpointPath() const;
-  // The supernet of the run's space holding the newest checkpoint's weights.
+  // The checkpoint files (step, path), oldest first.
+  std::vector<std::pair<int64_t, std::string>> CheckpointFiles() const;
+  // The newest checkpoint that reads back intact, and its path in `*path` when given.
+  // Damaged newer ones are reported on stderr and skipped. NotFound when the run holds no
+  // checkpoint, DataLoss when every one is damaged.
+  absl::StatusOr<Checkpoint> ReadNewestCheckpoint(std::string* path = nullptr) const;
+  // The supernet of the run's space holding the newest intact checkpoint's weights.
   absl::StatusOr<Supernet> LoadSupernet() const;
-  // Writes checkpoints/ckpt-<step>.pt, then moves `latest` to it.
+  // Writes checkpoints/ckpt-<step>.pt, moves `latest` to it, then removes all but the
+  // newest `keep_last` checkpoints (0: keeps all).
   absl::Status SaveCheckpoint(SupernetImpl& net, int64_t step,
-                              const std::map<std::string, c10::IValue>& extras = {}) const;
+                              const std::map<std::string, c10::IValue>& extras = {},
+                              int keep_last = 0) const;
 
  private:
   RunDir(std::string dir, Space space, uint64_t seed)

@@ -6,12 +6,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/atomic_file.h"
+#include "supernet/torch_pickle.h"
 
 namespace edgeloop::supernet {
 namespace {
 
-// c10::Error messages carry a backtrace after the first line.
-std::string FirstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
+// Where training checkpoints ({"epoch": ..., "state_dict": {...}, "optimizer": ...}) of the
+// reference and of common trainers keep the model's weights, in the order tried.
+constexpr const char* kCheckpointWeightKeys[] = {"state_dict", "model", "model_state_dict"};
 
 std::string ShapeText(c10::IntArrayRef sizes) {
   return absl::StrCat("[", absl::StrJoin(sizes, ","), "]");
@@ -81,41 +83,55 @@ absl::Status LoadStateDict(torch::nn::Module& model, const StateDict& state) {
 }
 
 absl::StatusOr<StateDict> ParseStateDict(const std::string& bytes, const std::string& origin) {
-  torch::IValue value;
-  try {
-    value = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
-  } catch (const std::exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(origin, ": not a PyTorch state dict file (", FirstLine(e.what()), ")"));
-  }
-  if (value.isNone()) {
-    // LibTorch 1.13's unpickler turns collections.OrderedDict into None.
-    return absl::InvalidArgumentError(absl::StrCat(
-        origin, ": holds an OrderedDict, which LibTorch 1.13 cannot read; save a plain dict: "
-                "torch.save(dict(model.state_dict()), FILE)"));
-  }
-  if (!value.isGenericDict()) {
+  absl::StatusOr<PickledFile> file = ReadTorchSave(bytes, origin);
+  if (!file.ok()) return file.status();
+  const PyValue* dict = &file->root();
+  if (dict->kind != PyValue::Kind::kDict) {
     return absl::InvalidArgumentError(absl::StrCat(
         origin, ": expected a dict of tensors (torch.save(model.state_dict())), got ",
-        value.tagKind()));
+        dict->Describe()));
+  }
+  // A training checkpoint keeps the weights under a conventional key.
+  const auto all_tensors = [](const PyValue& d) {
+    for (const auto& entry : d.dict)
+      if (entry.second->kind != PyValue::Kind::kTensor) return false;
+    return !d.dict.empty();
+  };
+  if (!all_tensors(*dict)) {
+    for (const char* key : kCheckpointWeightKeys) {
+      const PyValue* inner = dict->Find(key);
+      if (inner != nullptr && all_tensors(*inner)) {
+        dict = inner;
+        break;
+      }
+    }
   }
   StateDict out;
   std::vector<std::string> bad;
-  for (const auto& entry : value.toGenericDict()) {
-    if (!entry.key().isString()) {
-      bad.push_back(entry.key().tagKind());
-      continue;
+  for (const auto& [key, value] : dict->dict) {
+    if (key->kind != PyValue::Kind::kString) {
+      bad.push_back(absl::StrCat("a key that is ", key->Describe()));
+    } else if (value->kind != PyValue::Kind::kTensor) {
+      bad.push_back(absl::StrCat(key->text, " (", value->Describe(), ")"));
+    } else {
+      out[key->text] = value->tensor;
     }
-    const std::string name = entry.key().toStringRef();
-    if (!entry.value().isTensor()) {
-      bad.push_back(name);
-      continue;
-    }
-    out[name] = entry.value().toTensor();
   }
   if (!bad.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(origin, ": entries that are not tensors: ",
-                                                   absl::StrJoin(bad, ", ")));
+    return absl::InvalidArgumentError(absl::StrCat(
+        origin, ": entries that are not tensors: ", absl::StrJoin(bad, ", "),
+        "; a checkpoint must hold its weights under one of: ",
+        absl::StrJoin(kCheckpointWeightKeys, ", ")));
+  }
+  if (out.empty()) return absl::InvalidArgumentError(absl::StrCat(origin, ": holds no tensors"));
+  // nn.DataParallel / DistributedDataParallel prefix every name with "module.".
+  const std::string prefix = "module.";
+  bool prefixed = true;
+  for (const auto& entry : out) prefixed &= entry.first.rfind(prefix, 0) == 0;
+  if (prefixed) {
+    StateDict stripped;
+    for (auto& [name, tensor] : out) stripped[name.substr(prefix.size())] = tensor;
+    out = std::move(stripped);
   }
   return out;
 }

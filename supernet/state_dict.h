@@ -29,10 +29,11 @@ absl::Status CheckStateDict(torch::nn::Module& model, const StateDict& state);
 // CheckStateDict, then copies the parameters into the model.
 absl::Status LoadStateDict(torch::nn::Module& model, const StateDict& state);
 
-// Reads a file written by Python torch.save(dict(model.state_dict())) or by
-// WriteStateDictFile. Entries that are not tensors are an InvalidArgument naming them.
-// LibTorch 1.13 reads a pickled collections.OrderedDict (what model.state_dict() returns)
-// as None; such a file gets an InvalidArgument saying to save dict(...) instead.
+// Reads a file written by Python's torch.save(model.state_dict(), FILE) (an OrderedDict,
+// read with supernet/torch_pickle.h), a plain dict of tensors, or a training checkpoint
+// holding the weights under "state_dict", "model" or "model_state_dict"; a "module." prefix
+// on every name (nn.DataParallel) is removed. Entries that are not tensors, and any file
+// that is not such an archive, are an InvalidArgument naming them.
 absl::StatusOr<StateDict> ReadStateDictFile(const std::string& path);
 
 // Writes `state` (contiguous CPU copies) atomically in torch.save's format.

@@ -3,7 +3,11 @@
 #ifndef EDGELOOP_TESTS_TEST_UTIL_H_
 #define EDGELOOP_TESTS_TEST_UTIL_H_
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -34,6 +38,20 @@ inline std::string SourcePath(const std::string& rel) { return SourceDir() + "/"
 inline std::string EdgeloopBinary() {
   const char* bin = std::getenv("EDGELOOP_BIN");
   return bin ? bin : BinaryDir() + "/tools/edgeloop";
+}
+
+// A loopback TCP port free right now (for MASTER_PORT, servers started by a test).
+inline int FreeLoopbackPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
 }
 
 // A fresh temporary directory removed at destruction.

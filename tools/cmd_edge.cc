@@ -19,6 +19,7 @@
 #include "edge_bench/server.h"
 #include "edge_bench/torch_workload.h"
 #include "tools/cli/command.h"
+#include "tools/measurement_flags.h"
 
 namespace edgeloop {
 namespace {
@@ -139,8 +140,9 @@ int Measure(const std::vector<std::string>& args) {
   const char* kCmd = "measure";
   std::string edge_urls, arch_arg, space_path, batches = "1,2,4,8,16", token_file, ca_file;
   bool json = false, force = false, quiet = false;
-  double timeout = 600, target_ci = 0, max_time_ms = 0;
-  int64_t max_runs = 0, min_runs = 0, warmup_runs = 0, seed = 0;
+  double timeout = 600;
+  int64_t seed = 0;
+  cli::MeasurementFlags measurement;
   FlagSet flags(kCmd, "Measures an architecture on edge servers and prints the latency table.");
   flags.String("edge", &edge_urls, "server URL(s), comma-separated: ws://HOST:PORT or wss://",
                true);
@@ -154,12 +156,7 @@ int Measure(const std::vector<std::string>& args) {
   flags.Bool("force", &force, "measure even when the server has the result cached");
   flags.Bool("quiet", &quiet, "no progress lines on stderr");
   flags.Double("timeout", &timeout, "seconds before giving up (connection and measurement)");
-  flags.Double("target-ci", &target_ci, "stop when the 95% CI of the median is within this "
-                                        "fraction (server default 0.01)");
-  flags.Int("min-runs", &min_runs, "timed runs before the stop rule (server default)");
-  flags.Int("max-runs", &max_runs, "cap on timed runs per batch size (server default)");
-  flags.Double("max-time-ms", &max_time_ms, "cap on timed-run time per batch size");
-  flags.Int("warmup-runs", &warmup_runs, "warm-up runs (server default)");
+  measurement.Register(&flags);
   flags.Int("seed", &seed, "seed of the random weights and input");
   int code;
   if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
@@ -192,12 +189,9 @@ int Measure(const std::vector<std::string>& args) {
   for (int b : *batch_list) req.add_batch_sizes(b);
   req.set_force(force);
   req.set_seed(static_cast<uint64_t>(seed));
-  edge::MeasurementSettings* s = req.mutable_settings();
-  s->set_target_rel_ci(target_ci);
-  s->set_min_runs(static_cast<int32_t>(min_runs));
-  s->set_max_runs(static_cast<int32_t>(max_runs));
-  s->set_max_time_ms(max_time_ms);
-  s->set_warmup_runs(static_cast<int32_t>(warmup_runs));
+  auto settings = measurement.Settings();
+  if (!settings.ok()) return cli::ReportError(kCmd, settings.status());
+  *req.mutable_settings() = *settings;
   edge::ProgressCallback progress;
   if (!quiet) {
     progress = [](const edge::MeasureProgress& p) {

@@ -261,18 +261,14 @@ int PredictorRecalibrate(const std::vector<std::string>& args) {
   if (!store.ok()) return cli::ReportError(kCmd, store.status());
   auto recal = predictor::Recalibrator::Resume(store->get(), device);
   if (!recal.ok()) return cli::ReportError(kCmd, recal.status());
-  const char* kActions[] = {"offset", "residual", "refit"};
   int64_t hits = 0;
   for (const auto& m : *rows) {
     if (auto s = (*recal)->Observe(m); !s.ok()) return cli::ReportError(kCmd, s);
     const auto& st = (*recal)->status();
     hits += std::fabs(st.relative_error) <= 0.10;
     if (!quiet) {
-      std::printf("#%lld measured %.4f ms predicted %.4f ms error %+.1f%% hit-rate %.2f%s %s offset %.4f v%lld\n",
-                  static_cast<long long>(st.measurement_id), m.median_ms, st.predicted_ms,
-                  st.relative_error * 100, st.hit_rate, st.degraded ? " DEGRADED" : "",
-                  kActions[static_cast<int>(st.action)], st.offset,
-                  static_cast<long long>(st.model_version));
+      std::printf("#%lld %s\n", static_cast<long long>(st.measurement_id),
+                  predictor::RecalibrationRowText(m.median_ms, st).c_str());
     }
   }
   std::printf("streamed %zu measurements: %lld predicted within +-10%% before the update; model "

@@ -1,7 +1,10 @@
-// `edgeloop predictor bootstrap`: design -> measure -> store -> fit -> CV report.
+// The live predictor commands:
+//   `edgeloop predictor bootstrap`: design -> measure -> store -> fit -> CV report;
+//   `edgeloop predictor stream`:    unseen architectures measured live, each fed to the
+//                                   recalibrator; before-update accuracy and drift recovery.
 //
-// Measures through edge measurement servers (edge_bench/client.h) with --edge, or through
-// the simulated device of predictor/synthetic_device.h with --simulate (a dry run).
+// Both measure through edge measurement servers (--edge, predictor/edge_adapter.h) or the
+// simulated device of predictor/synthetic_device.h (--simulate, a dry run).
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -9,16 +12,19 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
+#include "arch/arch_config.h"
 #include "arch/space.h"
-#include "base/atomic_file.h"
 #include "base/interrupt.h"
 #include "predictor/bootstrap.h"
+#include "predictor/json_util.h"
+#include "predictor/recalibrator.h"
+#include "predictor/stream.h"
 #include "predictor/synthetic_device.h"
 #include "tools/cli/command.h"
+#include "tools/measurement_flags.h"
 
-#if __has_include("edge_bench/client.h")
-#include "edge_bench/client.h"
+#if __has_include("predictor/edge_adapter.h") && __has_include("edge_bench/client.h")
+#include "predictor/edge_adapter.h"
 #define EDGELOOP_HAVE_EDGE_CLIENT 1
 #endif
 
@@ -40,122 +46,128 @@ absl::StatusOr<std::vector<int>> ParseBatchList(const std::string& text) {
   return out;
 }
 
+// Where measurements come from, and how they are taken: the flags both commands share.
+struct LiveFlags {
+  std::string edge_urls, token_file, device;
+  bool simulate = false;
+  int64_t seed = 0;
+  double timeout = 600, connect_timeout = 60;
+  cli::MeasurementFlags measurement;
+
+  void Register(FlagSet* flags) {
+    flags->String("edge", &edge_urls, "comma-separated ws://HOST:PORT or wss:// edge servers");
+    flags->String("token-file", &token_file, "file holding the servers' bearer token");
+    flags->Bool("simulate", &simulate, "dry run on the simulated device instead of --edge");
+    flags->String("device", &device, "device fingerprint (default: the server's; 'simulated' with --simulate)");
+    flags->Int("seed", &seed, "seed of the architectures (and the model)");
+    flags->Double("timeout", &timeout, "seconds per measurement");
+    flags->Double("connect-timeout", &connect_timeout, "seconds to wait for a server at the start");
+    measurement.Register(flags);
+  }
+};
+
+// The measurer the flags describe, with what it needs kept alive.
+class LiveDevice {
+ public:
+  absl::Status Open(const LiveFlags& f, const std::string& client_name) {
+    if (f.edge_urls.empty() == !f.simulate) {
+      return absl::InvalidArgumentError("give exactly one of --edge and --simulate");
+    }
+    if (f.simulate) {
+      device_ = f.device.empty() ? "simulated" : f.device;
+      simulated_ = std::make_unique<predictor::SyntheticDevice>(device_, static_cast<uint64_t>(f.seed));
+      measurer_ = [this](const ArchConfig& arch, int batch) -> absl::StatusOr<predictor::Measurement> {
+        return simulated_->Measure(arch, batch);
+      };
+      return absl::OkStatus();
+    }
 #ifdef EDGELOOP_HAVE_EDGE_CLIENT
-predictor::Measurement FromBatchResult(const edge::MeasureResult& r, const edge::BatchResult& b) {
-  predictor::Measurement m;
-  m.device = r.device().fingerprint();
-  m.batch_size = b.batch_size();
-  m.threads = r.device().threads();
-  m.median_ms = b.median_ms();
-  m.mean_ms = b.mean_ms();
-  m.std_ms = b.std_ms();
-  m.min_ms = b.min_ms();
-  m.p10_ms = b.p10_ms();
-  m.p90_ms = b.p90_ms();
-  m.p99_ms = b.p99_ms();
-  m.max_ms = b.max_ms();
-  m.runs = b.runs();
-  m.peak_memory_bytes = b.peak_memory_bytes();
-  m.drift_factor = b.drift_factor() > 0 ? b.drift_factor() : (r.drift_factor() > 0 ? r.drift_factor() : 1.0);
-  m.source = "edge";
-  return m;
-}
+    auto settings = f.measurement.Settings();
+    if (!settings.ok()) return settings.status();
+    predictor::EdgeConnectOptions connect;
+    connect.servers = f.edge_urls;
+    connect.token_file = f.token_file;
+    connect.client_name = client_name;
+    connect.timeout_s = f.connect_timeout;
+    auto client = predictor::ConnectEdge(connect);
+    // No server to measure on is a usage problem of this command (exit 2), not a crash.
+    if (absl::IsUnavailable(client.status())) return absl::FailedPreconditionError(client.status().message());
+    if (!client.ok()) return client.status();
+    client_ = std::move(*client);
+    const auto devices = client_->Devices();
+    device_ = !f.device.empty() ? f.device : (devices.empty() ? "" : devices[0].fingerprint());
+    predictor::EdgeMeasurerOptions options;
+    options.timeout_s = f.timeout;
+    options.device = device_;
+    options.seed = static_cast<uint64_t>(f.seed);
+    options.settings = *settings;
+    measurer_ = predictor::MakeEdgeMeasurer(client_.get(), options);
+    return absl::OkStatus();
+#else
+    (void)client_name;
+    return absl::UnimplementedError("this build has no edge client; use --simulate");
 #endif
+  }
+
+  const std::string& device() const { return device_; }
+  const predictor::Measurer& measurer() const { return measurer_; }
+
+ private:
+  std::string device_;
+  predictor::Measurer measurer_;
+  std::unique_ptr<predictor::SyntheticDevice> simulated_;
+#ifdef EDGELOOP_HAVE_EDGE_CLIENT
+  std::unique_ptr<edge::EdgeClient> client_;
+#endif
+};
 
 int PredictorBootstrap(const std::vector<std::string>& args) {
   const char* kCmd = "predictor bootstrap";
-  std::string edge_urls, token_file, space_path, db, out, device, batches = "1";
-  int64_t samples = 100, seed = 0, folds = 5;
-  double timeout = 600;
-  bool simulate = false;
+  std::string space_path, db, out, batches = "1", design = predictor::DesignKindName(predictor::kDefaultDesign);
+  int64_t samples = 100, folds = 5;
+  LiveFlags live;
   FlagSet flags(kCmd,
                 "Picks a space-covering design of architectures, measures each live on edge "
                 "servers (--edge) or on the simulated device (--simulate), stores the "
                 "measurements, fits the device's model and prints its cross-validation "
                 "metrics. Resumable: pairs already in the store are not measured again.");
-  flags.String("edge", &edge_urls, "comma-separated ws://HOST:PORT or wss:// edge servers");
-  flags.String("token-file", &token_file, "file holding the servers' bearer token");
-  flags.Bool("simulate", &simulate, "dry run on the simulated device instead of --edge");
+  live.Register(&flags);
   flags.String("space", &space_path, "search space text-format file", true);
   flags.Int("samples", &samples, "architectures in the design");
+  flags.String("design", &design, "flops (stratified over log FLOPs), lhs (Latin hypercube over the "
+                                  "dimensions) or mixed (both)");
   flags.String("batch", &batches, "comma-separated batch sizes to measure each at");
   flags.String("db", &db, "measurement store (created when missing)", true);
   flags.String("out", &out, "output model file (.json)", true);
-  flags.String("device", &device, "device fingerprint (default: the server's; 'simulated' with --simulate)");
-  flags.Int("seed", &seed, "seed of the design and the model");
   flags.Int("folds", &folds, "cross-validation folds");
-  flags.Double("timeout", &timeout, "seconds per measurement (and to connect)");
   int code;
   if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
-  if (edge_urls.empty() == !simulate) {
-    return cli::ReportError(kCmd, absl::InvalidArgumentError("give exactly one of --edge and --simulate"));
-  }
   if (samples < 2) return cli::ReportError(kCmd, absl::InvalidArgumentError("--samples must be >= 2"));
+  auto design_kind = predictor::ParseDesignKind(design);
+  if (!design_kind.ok()) return cli::ReportError(kCmd, design_kind.status());
   auto batch_list = ParseBatchList(batches);
   if (!batch_list.ok()) return cli::ReportError(kCmd, batch_list.status());
   auto space = Space::FromFile(space_path);
   if (!space.ok()) return cli::ReportError(kCmd, space.status());
   auto store = predictor::MeasurementStore::Open(db);
   if (!store.ok()) return cli::ReportError(kCmd, store.status());
+  LiveDevice source;
+  if (auto s = source.Open(live, "edgeloop predictor bootstrap"); !s.ok()) return cli::ReportError(kCmd, s);
 
   predictor::BootstrapOptions options;
+  options.device = source.device();
   options.samples = static_cast<int>(samples);
   options.batches = *batch_list;
-  options.seed = static_cast<uint64_t>(seed);
+  options.seed = static_cast<uint64_t>(live.seed);
+  options.design = *design_kind;
   options.folds = static_cast<int>(folds);
-  options.params.seed = static_cast<uint64_t>(seed);
-  predictor::Measurer measurer;
-  std::unique_ptr<predictor::SyntheticDevice> simulated;
-#ifdef EDGELOOP_HAVE_EDGE_CLIENT
-  std::unique_ptr<edge::EdgeClient> client;
-#endif
-  if (simulate) {
-    options.device = device.empty() ? "simulated" : device;
-    simulated = std::make_unique<predictor::SyntheticDevice>(options.device, options.seed);
-    measurer = [&](const ArchConfig& arch, int batch) -> absl::StatusOr<predictor::Measurement> {
-      return simulated->Measure(arch, batch);
-    };
-  } else {
-#ifdef EDGELOOP_HAVE_EDGE_CLIENT
-    edge::ClientOptions copts;
-    copts.servers = absl::StrSplit(edge_urls, ',', absl::SkipWhitespace());
-    copts.client_name = "edgeloop predictor bootstrap";
-    if (!token_file.empty()) {
-      auto token = ReadFile(token_file);
-      if (!token.ok()) return cli::ReportError(kCmd, token.status());
-      copts.token = std::string(absl::StripAsciiWhitespace(*token));
-    }
-    auto c = edge::EdgeClient::Create(copts);
-    if (!c.ok()) return cli::ReportError(kCmd, c.status());
-    client = std::move(*c);
-    if (auto st = client->WaitConnected(timeout); !st.ok()) {
-      return cli::ReportError(kCmd, absl::UnavailableError(st.message()));
-    }
-    const auto devices = client->Devices();
-    options.device = !device.empty() ? device : (devices.empty() ? "" : devices[0].fingerprint());
-    measurer = [&](const ArchConfig& arch, int batch) -> absl::StatusOr<predictor::Measurement> {
-      edge::MeasureRequest req;
-      *req.mutable_arch() = arch;
-      req.add_batch_sizes(batch);
-      auto r = client->Measure(req, timeout);
-      if (!r.ok()) return r.status();
-      for (const auto& b : r->batches()) {
-        if (b.batch_size() != batch) continue;
-        predictor::Measurement m = FromBatchResult(*r, b);
-        if (!device.empty()) m.device = device;
-        return m;
-      }
-      return absl::InternalError(absl::StrCat("the server returned no result for batch ", batch));
-    };
-#else
-    return cli::ReportError(kCmd, absl::UnimplementedError("this build has no edge client; use --simulate"));
-#endif
-  }
+  options.params.seed = static_cast<uint64_t>(live.seed);
   InstallInterruptHandlers();
-  auto result = predictor::RunBootstrap(*space, options, measurer, store->get());
+  auto result = predictor::RunBootstrap(*space, options, source.measurer(), store->get());
   if (!result.ok()) return cli::ReportError(kCmd, result.status());
   if (auto s = result->model.Save(out); !s.ok()) return cli::ReportError(kCmd, s);
-  std::printf("bootstrap of %s: %lld new measurements, %lld already stored\n", options.device.c_str(),
+  std::printf("bootstrap of %s (%s design): %lld new measurements, %lld already stored\n",
+              options.device.c_str(), predictor::DesignKindName(options.design),
               static_cast<long long>(result->measured), static_cast<long long>(result->reused));
   std::printf("cv (%lld-fold): %s\n", static_cast<long long>(folds), predictor::MetricsToText(result->cv).c_str());
   std::printf("model -> %s (+ %s.meta.json), store version %lld\n", out.c_str(), out.c_str(),
@@ -163,8 +175,96 @@ int PredictorBootstrap(const std::vector<std::string>& args) {
   return cli::kExitOk;
 }
 
+int PredictorStream(const std::vector<std::string>& args) {
+  const char* kCmd = "predictor stream";
+  std::string space_path, db;
+  int64_t samples = 200, batch = 1, recovery_window = 10;
+  bool exclude_stored = true, quiet = false, json = false;
+  LiveFlags live;
+  FlagSet flags(kCmd,
+                "Measures architectures the device has not been measured on yet (uniform, "
+                "seeded) one at a time, live on edge servers (--edge) or on the simulated "
+                "device, and feeds each result to the device's recalibrator (starting from its "
+                "latest model version in the store). Prints, per measurement, the prediction "
+                "made before the update, its error, the rolling hit rate and the action; at the "
+                "end the accuracy of those before-update predictions and after how many "
+                "measurements they were accurate (drift recovery). SIGINT stops cleanly; every "
+                "measurement is committed as it arrives.");
+  live.Register(&flags);
+  flags.String("space", &space_path, "search space text-format file", true);
+  flags.String("db", &db, "measurement store holding the device's model", true);
+  flags.Int("samples", &samples, "architectures to measure");
+  flags.Int("batch", &batch, "batch size");
+  flags.Bool("exclude-stored", &exclude_stored, "skip architectures already measured for the device");
+  flags.Int("recovery-window", &recovery_window,
+            "consecutive predictions that must be >= 90% within +-10% to count as recovered");
+  flags.Bool("quiet", &quiet, "print only the summary");
+  flags.Bool("json", &json, "print the summary as JSON");
+  int code;
+  if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
+  if (samples < 1) return cli::ReportError(kCmd, absl::InvalidArgumentError("--samples must be >= 1"));
+  if (batch < 1) return cli::ReportError(kCmd, absl::InvalidArgumentError("--batch must be >= 1"));
+  if (recovery_window < 1) return cli::ReportError(kCmd, absl::InvalidArgumentError("--recovery-window must be >= 1"));
+  auto space = Space::FromFile(space_path);
+  if (!space.ok()) return cli::ReportError(kCmd, space.status());
+  auto store = predictor::MeasurementStore::Open(db);
+  if (!store.ok()) return cli::ReportError(kCmd, store.status());
+  LiveDevice source;
+  if (auto s = source.Open(live, "edgeloop predictor stream"); !s.ok()) return cli::ReportError(kCmd, s);
+  auto recal = predictor::Recalibrator::Resume(store->get(), source.device());
+  if (!recal.ok()) return cli::ReportError(kCmd, recal.status());
+
+  predictor::StreamOptions options;
+  options.samples = static_cast<int>(samples);
+  options.batch = static_cast<int>(batch);
+  options.seed = static_cast<uint64_t>(live.seed);
+  options.exclude_stored = exclude_stored;
+  options.recovery_window = static_cast<int>(recovery_window);
+  const int64_t total = samples;
+  auto print_row = [&](const predictor::StreamRow& row) {
+    if (quiet) return;
+    if (!row.skipped.ok()) {
+      std::printf("[%lld/%lld] %s skipped: %s\n", static_cast<long long>(row.index), static_cast<long long>(total),
+                  CanonicalKey(row.arch).c_str(), std::string(row.skipped.message()).c_str());
+    } else {
+      std::printf("[%lld/%lld] %s %s\n", static_cast<long long>(row.index), static_cast<long long>(total),
+                  CanonicalKey(row.arch).c_str(),
+                  predictor::RecalibrationRowText(row.measurement.median_ms, row.status).c_str());
+    }
+    std::fflush(stdout);
+  };
+  InstallInterruptHandlers();
+  auto result = predictor::RunStream(*space, options, source.measurer(), store->get(), recal->get(), print_row);
+  if (!result.ok()) return cli::ReportError(kCmd, result.status());
+  if (json) {
+    std::printf("{\"device\":%s,\"batch\":%lld,\"streamed\":%lld,\"skipped\":%lld,\"interrupted\":%s,"
+                "\"before_update\":%s,\"recovery_window\":%lld,\"recovered_after\":%lld,\"model_version\":%lld}\n",
+                predictor::JsonQuote(source.device()).c_str(), static_cast<long long>(batch),
+                static_cast<long long>(result->streamed), static_cast<long long>(result->skipped),
+                result->interrupted ? "true" : "false", predictor::MetricsToJson(result->before_update).c_str(),
+                static_cast<long long>(recovery_window), static_cast<long long>(result->recovered_after),
+                static_cast<long long>(result->model_version));
+  } else {
+    std::printf("stream of %s at batch %lld: %lld measured, %lld skipped%s\n", source.device().c_str(),
+                static_cast<long long>(batch), static_cast<long long>(result->streamed),
+                static_cast<long long>(result->skipped), result->interrupted ? " (interrupted)" : "");
+    std::printf("before-update predictions: %s\n", predictor::MetricsToText(result->before_update).c_str());
+    if (result->recovered_after >= 0) {
+      std::printf("accurate (>= 90%% within +-10%% over %lld consecutive) after %lld measurements\n",
+                  static_cast<long long>(recovery_window), static_cast<long long>(result->recovered_after));
+    } else {
+      std::printf("not yet accurate (>= 90%% within +-10%% over %lld consecutive)\n",
+                  static_cast<long long>(recovery_window));
+    }
+    std::printf("model version %lld\n", static_cast<long long>(result->model_version));
+  }
+  return result->interrupted ? 128 + InterruptSignal() : cli::kExitOk;
+}
+
 const cli::CommandRegistrar kRegister({
     {"predictor bootstrap", "measure a space-covering design live, fit and cross-validate", PredictorBootstrap},
+    {"predictor stream", "measure unseen architectures live through the recalibrator (accuracy, drift)",
+     PredictorStream},
 });
 
 }  // namespace

@@ -71,8 +71,10 @@ int Export(const std::vector<std::string>& args) {
                 "weights come from a run's latest checkpoint (--run) or from a PyTorch state dict "
                 "saved with torch.save(model.state_dict(), FILE) (--from-state-dict).");
   flags.String("run", &run_dir, "run directory (weights inherited from its supernet)");
-  flags.String("from-state-dict", &state_dict, "PyTorch state dict file with the reference "
-                                               "Video Swin's parameter names");
+  flags.String("from-state-dict", &state_dict,
+               "PyTorch file with the reference Video Swin's parameter names: "
+               "torch.save(model.state_dict(), FILE), or a checkpoint holding it under "
+               "'state_dict'/'model'/'model_state_dict' ('module.' prefixes are removed)");
   flags.String("arch", &arch_arg, kArchHelp, true);
   flags.String("out", &out, "output TorchScript file, e.g. model.pt", true);
   int code;

@@ -31,8 +31,8 @@ int TrainCommand(const std::vector<std::string>& args) {
   flags.String("init-from", &c.init_from,
                "stand-alone: start from the inherited weights of this supernet run directory");
   flags.String("init-supernet-from", &c.init_supernet_from,
-               "supernet: seed the shared weights with a stand-alone state dict (torch.save) of "
-               "the space's baseline architecture");
+               "supernet: seed the shared weights with a stand-alone state dict of the space's "
+               "baseline architecture (as `export --from-state-dict` reads it)");
   flags.String("data", &data, "HDF5 file(s), comma-separated", true);
   flags.String("train-split", &c.train_split, "training split, e.g. 'C027:layers[0:80%]'");
   flags.String("val-split", &c.val_split,

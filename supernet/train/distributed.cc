@@ -97,8 +97,15 @@ absl::Status Distributed::Collective(const char* what, const std::function<void(
 }
 
 absl::Status Distributed::AllReduceMean(const std::vector<torch::Tensor>& tensors) {
+  return AllReduce(tensors, /*mean=*/true);
+}
+
+absl::Status Distributed::AllReduceSum(const std::vector<torch::Tensor>& tensors) {
+  return AllReduce(tensors, /*mean=*/false);
+}
+
+absl::Status Distributed::AllReduce(const std::vector<torch::Tensor>& tensors, bool mean) {
   if (env_.world_size == 1 || tensors.empty()) return absl::OkStatus();
-  const double scale = 1.0 / env_.world_size;
   size_t i = 0;
   while (i < tensors.size()) {
     // Pack consecutive tensors into one flat bucket, reduce it, unpack.
@@ -118,7 +125,7 @@ absl::Status Distributed::AllReduceMean(const std::vector<torch::Tensor>& tensor
       work->wait(options_.timeout);
     });
     if (!s.ok()) return s;
-    flat.mul_(scale);
+    if (mean) flat.mul_(1.0 / env_.world_size);
     int64_t offset = 0;
     for (size_t k = i; k < j; ++k) {
       const int64_t n = tensors[k].numel();

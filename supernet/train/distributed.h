@@ -41,6 +41,9 @@ class Distributed {
 
   // Replaces each tensor by its mean over all ranks (tensors of one dtype and device).
   absl::Status AllReduceMean(const std::vector<torch::Tensor>& tensors);
+  // Replaces each tensor by its sum over all ranks (exact when one rank holds each value
+  // and the others zeros: how scores are gathered).
+  absl::Status AllReduceSum(const std::vector<torch::Tensor>& tensors);
   // Copies rank 0's tensors to every rank.
   absl::Status Broadcast(const std::vector<torch::Tensor>& tensors);
   absl::Status Barrier();
@@ -48,6 +51,7 @@ class Distributed {
  private:
   Distributed(LaunchEnv env, Options options);
   absl::Status Collective(const char* what, const std::function<void()>& op);
+  absl::Status AllReduce(const std::vector<torch::Tensor>& tensors, bool mean);
 
   struct Group;  // the c10d store and process group, kept out of this header
 

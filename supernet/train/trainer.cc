@@ -12,7 +12,6 @@
 #include <sstream>
 #include <optional>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -57,39 +56,6 @@ std::string SingleArchSpaceText(const ArchConfig& a) {
                   "]\nwindow_size: ", list(a.window_size()), "\nresolution: [", a.resolution(),
                   "]\nframes: [", a.frames(), "]\n");
   return text;
-}
-
-std::vector<std::pair<int64_t, std::string>> CheckpointFiles(const std::string& run_dir) {
-  std::vector<std::pair<int64_t, std::string>> out;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(run_dir + "/checkpoints", ec)) {
-    const std::string name = e.path().filename().string();
-    int64_t step;
-    if (name.size() == 17 && name.rfind("ckpt-", 0) == 0 &&
-        name.compare(name.size() - 3, 3, ".pt") == 0 &&
-        absl::SimpleAtoi(name.substr(5, 9), &step)) {
-      out.emplace_back(step, e.path().string());
-    }
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-// The newest checkpoint that reads back intact; damaged newer ones are reported and skipped.
-absl::StatusOr<supernet::Checkpoint> NewestIntactCheckpoint(const std::string& run_dir,
-                                                            std::string* path) {
-  auto files = CheckpointFiles(run_dir);
-  if (files.empty()) return absl::NotFoundError(absl::StrCat(run_dir, " holds no checkpoint"));
-  for (auto it = files.rbegin(); it != files.rend(); ++it) {
-    auto ckpt = supernet::ReadCheckpoint(it->second);
-    if (ckpt.ok()) {
-      *path = it->second;
-      return ckpt;
-    }
-    std::fprintf(stderr, "edgeloop train: warning: %s is damaged (%s); trying an older one\n",
-                 it->second.c_str(), std::string(ckpt.status().message()).c_str());
-  }
-  return absl::DataLossError(absl::StrCat("every checkpoint in ", run_dir, " is damaged"));
 }
 
 int64_t ExtraInt(const supernet::Checkpoint& ckpt, const std::string& key, int64_t fallback) {
@@ -147,20 +113,6 @@ std::vector<Member> SandwichMembers(const Space& space, const TrainConfig& c, in
     members.push_back({absl::StrCat("rand", k + 1), Restrict(a, max, phase)});
   }
   return members;
-}
-
-std::string ConfigJson(const TrainConfig& c, int world_size) {
-  return absl::StrCat(
-      "{\"data\":", JsonStringArray(c.data_files), ",\"train_split\":", JsonQuote(c.train_split),
-      ",\"val_split\":", JsonQuote(c.val_split), ",\"steps\":", c.steps,
-      ",\"epochs\":", JsonNumberText(c.epochs), ",\"batch_size\":", c.batch_size,
-      ",\"lr\":", JsonNumberText(c.lr), ",\"weight_decay\":", JsonNumberText(c.weight_decay),
-      ",\"warmup_steps\":", c.warmup_steps, ",\"clip_norm\":", JsonNumberText(c.clip_norm),
-      ",\"random_subnets\":", c.random_subnets,
-      ",\"distill_weight\":", JsonNumberText(c.distill_weight),
-      ",\"progressive_shrinking\":", c.progressive_shrinking ? "true" : "false",
-      ",\"head_dropout\":", c.head_dropout ? "true" : "false", ",\"device\":",
-      JsonQuote(c.device), ",\"threads\":", c.threads, ",\"world_size\":", world_size, "}");
 }
 
 template <typename T>
@@ -319,7 +271,7 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, const LaunchEnv& env) {
   if (!net_or.ok()) return net_or.status();
   supernet::Supernet net = *net_or;
   std::string ckpt_path;
-  auto ckpt = NewestIntactCheckpoint(c.out, &ckpt_path);
+  auto ckpt = run->ReadNewestCheckpoint(&ckpt_path);
   if (!ckpt.ok()) return ckpt.status();
   if (auto s = supernet::LoadCheckpointInto(*ckpt, *net); !s.ok()) return s;
   const bool resuming = ckpt->step > 0;
@@ -422,15 +374,7 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, const LaunchEnv& env) {
     extras["optimizer"] = torch::from_blob(const_cast<char*>(bytes.data()),
                                            {static_cast<int64_t>(bytes.size())}, torch::kUInt8)
                               .clone();
-    if (auto s = run->SaveCheckpoint(*net, at_step, extras); !s.ok()) return s;
-    // Keep the newest keep_checkpoints files.
-    auto files = CheckpointFiles(c.out);
-    std::error_code ec;
-    for (size_t i = 0; c.keep_checkpoints > 0 &&
-                       i + static_cast<size_t>(c.keep_checkpoints) < files.size();
-         ++i)
-      std::filesystem::remove(files[i].second, ec);
-    return absl::OkStatus();
+    return run->SaveCheckpoint(*net, at_step, extras, c.keep_checkpoints);
   };
 
   std::unique_ptr<std::ofstream> log;

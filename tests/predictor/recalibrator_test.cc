@@ -177,5 +177,65 @@ TEST_F(RecalibratorTest, RefusesMeasurementsOfAnotherDevice) {
   EXPECT_EQ(*store_->CountMeasurements(), 300);
 }
 
+// A recalibrator restored from a saved state continues exactly as the original would: the
+// same actions, the same model, the same predictions (the search resumes through this).
+TEST(RecalibratorStateTest, RestoredRecalibratorContinuesIdentically) {
+  TempDir dir;
+  const Space space = DefaultSpace();
+  auto start = [&](const std::string& file) {
+    auto store = MeasurementStore::Open(dir.File(file));
+    EXPECT_TRUE(store.ok()) << store.status();
+    SyntheticDevice boot(kDevice, 21);
+    const auto initial = SampleMeasurements(space, &boot, 120, 1);
+    EXPECT_TRUE((*store)->AddMeasurements(initial).ok());
+    ModelMeta meta;
+    meta.device = kDevice;
+    auto model = LatencyModel::Fit(ArchDataset(initial), meta, QuickParams());
+    EXPECT_TRUE(model.ok()) << model.status();
+    auto r = Recalibrator::Create(store->get(), std::move(*model));
+    EXPECT_TRUE(r.ok()) << r.status();
+    return std::make_pair(std::move(*store), std::move(*r));
+  };
+  auto [store_a, a] = start("a.db");
+  auto [store_b, b] = start("b.db");
+  // A drifting device: attention 3x slower, so residual updates happen along the way.
+  SyntheticDevice device(kDevice, 5);
+  device.set_op_factor(SyntheticDevice::kAttention, 3.0);
+  Rng rng(3);
+  std::vector<Measurement> stream;
+  for (int i = 0; i < 40; ++i) stream.push_back(device.Measure(space.Sample(&rng), 1));
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(a->Observe(stream[i]).ok());
+    ASSERT_TRUE(b->Observe(stream[i]).ok());
+    if (i == 22) {
+      auto state = b->SaveState();
+      ASSERT_TRUE(state.ok()) << state.status();
+      b.reset();
+      auto restored = Recalibrator::Restore(store_b.get(), *state);
+      ASSERT_TRUE(restored.ok()) << restored.status();
+      b = std::move(*restored);
+    }
+    EXPECT_EQ(a->status().action, b->status().action) << "observation " << i;
+    EXPECT_EQ(a->status().degraded, b->status().degraded) << "observation " << i;
+    EXPECT_DOUBLE_EQ(a->status().offset, b->status().offset) << "observation " << i;
+  }
+  EXPECT_GT(a->model().meta().residual_rounds, 0);  // the drift exercised residual updates
+  Rng probe(9);
+  std::vector<std::pair<ArchConfig, int>> archs;
+  for (int i = 0; i < 50; ++i) archs.emplace_back(space.Sample(&probe), 1);
+  auto pa = a->model().PredictArchitectures(archs);
+  auto pb = b->model().PredictArchitectures(archs);
+  ASSERT_TRUE(pa.ok() && pb.ok());
+  for (size_t i = 0; i < archs.size(); ++i) EXPECT_DOUBLE_EQ((*pa)[i].ms, (*pb)[i].ms);
+
+  // A state naming measurements the store does not hold is refused.
+  auto state = a->SaveState();
+  ASSERT_TRUE(state.ok());
+  auto empty = MeasurementStore::Open(dir.File("empty.db"));
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(Recalibrator::Restore(empty->get(), *state).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(Recalibrator::Restore(empty->get(), "{}").status()));
+}
+
 }  // namespace
 }  // namespace edgeloop::predictor

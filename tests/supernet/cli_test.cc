@@ -149,7 +149,7 @@ TEST_F(SupernetCliTest, BadInputExitsWithTwo) {
       // not a run directory / not a state dict
       {"export --run " + File("nowhere") + " --arch min --out " + File("x.pt"), "not a run directory"},
       {"export --from-state-dict " + kTiny + " --arch baseline --out " + File("x.pt"),
-       "not a PyTorch state dict"},
+       "not a torch.save file"},
       {"export --run " + Run() + " --from-state-dict x.pt --arch min --out " + File("x.pt"),
        "exactly one of"},
       {"eval --run " + Run() + " --arch min --data " + Data() + " --threads 0", "--threads"},

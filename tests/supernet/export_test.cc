@@ -105,8 +105,9 @@ TEST(ExportTest, ArchiveRunsInPythonAndMatchesTheReferenceImplementation) {
   EXPECT_LT(MaxDiff(out->at("eager"), mine), 1e-5);
 }
 
-// A state dict saved by Python torch.save from the reference implementation imports into
-// the static model (with and without relative_position_index) and computes the same.
+// A state dict saved by Python torch.save(model.state_dict()) from the reference
+// implementation (an OrderedDict, with and without relative_position_index) imports into
+// the static model and computes the same.
 TEST(ImportTest, PythonStateDictImportsAndMatches) {
   if (!PythonTorchAvailable()) GTEST_SKIP() << "python3 torch not installed";
   ArchConfig arch = Tiny().Min();

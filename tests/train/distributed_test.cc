@@ -10,25 +10,11 @@
 namespace edgeloop::train {
 namespace {
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  close(fd);
-  return port;
-}
-
 std::string Probe() { return testing::BinaryDir() + "/tests/train/dist_probe"; }
 
 // Runs two ranks concurrently; returns the combined output and both exit codes.
 testing::CommandResult RunTwoRanks(const std::string& mode, int timeout_ms) {
-  const int port = FreePort();
+  const int port = testing::FreeLoopbackPort();
   auto rank = [&](int r) {
     return absl::StrCat("RANK=", r, " WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=", port,
                         " ", Probe(), " ", mode, " ", timeout_ms);
@@ -58,7 +44,7 @@ TEST(DistributedTest, DeadRankMakesTheOtherFailNotHang) {
 }
 
 TEST(DistributedTest, UnreachableMasterIsAClearError) {
-  const int port = FreePort();  // nothing listens there
+  const int port = testing::FreeLoopbackPort();  // nothing listens there
   auto r = testing::RunCommand(absl::StrCat("RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=",
                                             port, " ", Probe(), " allreduce 2000"));
   EXPECT_EQ(r.exit_code, 3) << r.out;

@@ -10,8 +10,10 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "base/atomic_file.h"
 #include "gtest/gtest.h"
 #include "supernet/run_dir.h"
+#include "supernet/state_dict.h"
 #include "tests/test_util.h"
 
 namespace edgeloop {
@@ -81,6 +83,52 @@ TEST_F(TrainTest, LossOfMinAndMaxFalls) {
   // The run directory holds what users look for.
   for (const char* f : {"run.json", "space.textproto", "log.jsonl", "summary.json"})
     EXPECT_TRUE(std::filesystem::exists(Out("long") + "/" + f)) << f;
+}
+
+// --init-supernet-from reads a real Python torch.save(model.state_dict()) file (the import
+// fixture, tests/supernet/testdata/) into the shared weights of the space's baseline.
+TEST_F(TrainTest, InitSupernetFromAPyTorchStateDict) {
+  const std::string fixture = testing::SourcePath("tests/supernet/testdata/tiny_swin.pt");
+  const std::string space = Out("fixture.textproto");
+  {
+    std::ofstream f(space);
+    f << "name: \"fixture\"\npatch_size { t: [2] h: [4] w: [4] }\nembed_dim: [3, 6]\n"
+         "stage { depth: [1, 2] num_heads: [1] }\nstage { depth: [2] num_heads: [2] }\n"
+         "stage { depth: [1] num_heads: [3] }\nstage { depth: [1] num_heads: [4] }\n"
+         "mlp_ratio: [1]\nwindow_size: [2, 2, 2]\nresolution: [20]\nframes: [4]\n"
+         "named { name: \"baseline\" arch { patch_size: [2, 4, 4] embed_dim: 3 "
+         "depths: [2, 2, 1, 1] num_heads: [1, 2, 3, 4] window_size: [2, 2, 2] mlp_ratio: 1 "
+         "resolution: 20 frames: 4 } }\n";
+  }
+  const std::string out = Out("from_pytorch");
+  // One step at a negligible learning rate: the saved weights are the imported ones.
+  auto r = RunEdgeloop(absl::StrCat("train --space ", space, " --data ", Data(), " --out ", out,
+                                    " --steps 1 --batch-size 2 --lr 1e-12 --weight-decay 0 "
+                                    "--seed 3 --threads 1 --workers 1 --quiet "
+                                    "--init-supernet-from ", fixture));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto run = supernet::RunDir::Open(out);
+  ASSERT_TRUE(run.ok()) << run.status();
+  auto net = run->LoadSupernet();
+  ASSERT_TRUE(net.ok()) << net.status();
+  auto baseline = (*net)->extract(*run->space().Named("baseline"));
+  ASSERT_TRUE(baseline.ok()) << baseline.status();
+  auto imported = supernet::ReadStateDictFile(fixture);
+  ASSERT_TRUE(imported.ok()) << imported.status();
+  for (const auto& p : (*baseline)->named_parameters()) {
+    ASSERT_TRUE(imported->count(p.key())) << p.key();
+    EXPECT_TRUE(torch::allclose(p.value(), imported->at(p.key()).to(torch::kFloat), 0, 1e-6))
+        << p.key();
+  }
+  // A truncated file is refused before any training.
+  auto bytes = ReadFile(fixture);
+  ASSERT_TRUE(bytes.ok());
+  ASSERT_TRUE(WriteFileAtomically(Out("cut.pt"), bytes->substr(0, 1000)).ok());
+  r = RunEdgeloop(absl::StrCat("train --space ", space, " --data ", Data(), " --out ",
+                               Out("from_cut"), " --steps 1 --batch-size 2 --quiet "
+                               "--init-supernet-from ", Out("cut.pt")));
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("truncated or corrupt PyTorch archive"), std::string::npos) << r.out;
 }
 
 TEST_F(TrainTest, TwoRanksEqualOneRankWithTheSameGlobalBatch) {

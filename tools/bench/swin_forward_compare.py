@@ -16,12 +16,17 @@ Only Python PyTorch (Debian python3-torch 1.13) is needed.
 """
 import argparse
 import json
+import os
 import subprocess
 import time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+# As in edgeloop (base/blas_threads.h): OpenBLAS on one thread under torch's intra-op threads,
+# so both sides use the same threads. Must be set before torch loads OpenBLAS.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 
 def window_sizes(grid, window, shift):
@@ -259,11 +264,11 @@ def main():
     if args.cmd == "save":
         torch.manual_seed(args.seed)
         model = VideoSwin(parse_arch(args.arch))
-        sd = model.state_dict()
+        sd = model.state_dict()  # a collections.OrderedDict, saved as users save it
         if args.drop_buffers:
-            sd = {k: v for k, v in sd.items() if not k.endswith("relative_position_index")}
-        # A plain dict: LibTorch 1.13 cannot unpickle the OrderedDict state_dict() returns.
-        torch.save(dict(sd), args.out)
+            for k in [k for k in sd if k.endswith("relative_position_index")]:
+                del sd[k]
+        torch.save(sd, args.out)
         return
     if args.cmd == "run":
         model = VideoSwin(parse_arch(args.arch)).eval()
@@ -291,7 +296,9 @@ def main():
     x = torch.randn(*shape)
     eager_ms = timed(model, x, args.warmup, args.runs)
     print(json.dumps({"python_eager_median_ms": round(eager_ms, 3), "shape": shape,
-                      "threads": args.threads}))
+                      "threads": torch.get_num_threads(),
+                      "openblas_threads": os.environ["OPENBLAS_NUM_THREADS"],
+                      "torch": torch.__version__}))
     if args.model:
         script = torch.jit.load(args.model).eval()
         print(json.dumps({"python_torchscript_median_ms": round(timed(script, x, args.warmup, args.runs), 3)}))

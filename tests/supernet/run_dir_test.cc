@@ -1,0 +1,113 @@
+// Run directories: a damaged newest checkpoint falls back to the newest intact one for every
+// reader (the library, `edgeloop eval`, `edgeloop export --run`), and keep-last pruning.
+#include "supernet/run_dir.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include <torch/script.h>
+
+#include "base/atomic_file.h"
+#include "tests/test_util.h"
+
+namespace edgeloop::supernet {
+namespace {
+
+using testing::RunEdgeloop;
+using testing::SourcePath;
+using testing::TempDir;
+
+const std::string kTiny = SourcePath("supernet/spaces/tiny.textproto");
+
+// Moves every weight, so checkpoints of different steps hold different supernets.
+void Perturb(SupernetImpl& net, double by) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : net.parameters()) p.add_(by);
+}
+
+bool SameWeights(SupernetImpl& a, SupernetImpl& b) {
+  const StateDict x = StateDictOf(a), y = StateDictOf(b);
+  for (const auto& [name, t] : x)
+    if (!torch::equal(t, y.at(name))) return false;
+  return true;
+}
+
+TEST(RunDirTest, KeepLastPrunesOldCheckpoints) {
+  TempDir dir;
+  auto run = RunDir::Create(dir.File("run"), kTiny, 3);
+  ASSERT_TRUE(run.ok()) << run.status();
+  auto net = run->LoadSupernet();
+  ASSERT_TRUE(net.ok());
+  for (int64_t step : {10, 20, 30}) ASSERT_TRUE(run->SaveCheckpoint(**net, step, {}, 2).ok());
+  auto files = run->CheckpointFiles();
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(files[0].first, 20);
+  EXPECT_EQ(files[1].first, 30);
+  EXPECT_EQ(*run->LatestCheckpointPath(), files[1].second);
+  ASSERT_TRUE(run->SaveCheckpoint(**net, 40).ok());  // keep_last 0 keeps all
+  EXPECT_EQ(run->CheckpointFiles().size(), 3u);
+}
+
+TEST(RunDirTest, TruncatedLatestFallsBackToThePreviousCheckpoint) {
+  TempDir dir;
+  const std::string path = dir.File("run");
+  auto run = RunDir::Create(path, kTiny, 5);
+  ASSERT_TRUE(run.ok()) << run.status();
+  auto step0 = run->LoadSupernet();
+  ASSERT_TRUE(step0.ok());
+  auto trained = run->LoadSupernet();
+  ASSERT_TRUE(trained.ok());
+  Perturb(**trained, 0.01);
+  ASSERT_TRUE(run->SaveCheckpoint(**trained, 100).ok());
+  auto loaded = run->LoadSupernet();
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_TRUE(SameWeights(**loaded, **trained));
+
+  // The disk loses the tail of the newest checkpoint.
+  const std::string latest = *run->LatestCheckpointPath();
+  auto bytes = ReadFile(latest);
+  ASSERT_TRUE(bytes.ok());
+  ASSERT_TRUE(WriteFileAtomically(latest, bytes->substr(0, bytes->size() / 3)).ok());
+  std::string used;
+  auto checkpoint = run->ReadNewestCheckpoint(&used);
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+  EXPECT_EQ(checkpoint->step, 0);
+  loaded = run->LoadSupernet();
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_TRUE(SameWeights(**loaded, **step0));
+
+  // The commands use the step-0 weights and say why.
+  auto r = RunEdgeloop("export --run " + path + " --arch min --out " + dir.File("min.pt"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("ckpt-000000100.pt is damaged"), std::string::npos) << r.out;
+  auto extracted = (*step0)->extract(run->space().Min());
+  ASSERT_TRUE(extracted.ok());
+  (*extracted)->eval();
+  torch::jit::Module exported = torch::jit::load(dir.File("min.pt"));
+  const ArchConfig arch = run->space().Min();
+  torch::NoGradGuard no_grad;
+  torch::Tensor x = torch::randn({1, 1, arch.frames(), arch.resolution(), arch.resolution()});
+  EXPECT_LT((exported.forward({x}).toTensor() - (*extracted)->forward(x)).abs().max().item<double>(),
+            1e-5);
+
+  r = RunEdgeloop("data synth --out " + dir.File("d.h5") +
+                  " --objects C027 --layers 1 --lines-per-layer 4 --frame-size 32 --seed 1");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  r = RunEdgeloop("eval --run " + path + " --arch min --data " + dir.File("d.h5") +
+                  " --samples 2 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("is damaged"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"samples\":2"), std::string::npos) << r.out;
+
+  // With every checkpoint damaged there is nothing to fall back to.
+  const std::string first = run->CheckpointFiles().front().second;
+  ASSERT_TRUE(WriteFileAtomically(first, "PK\x03\x04 lost").ok());
+  EXPECT_EQ(run->LoadSupernet().status().code(), absl::StatusCode::kDataLoss);
+  r = RunEdgeloop("export --run " + path + " --arch min --out " + dir.File("none.pt"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("every checkpoint in"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace edgeloop::supernet
