@@ -9,10 +9,11 @@
 #      pareto, random and weighted strategies at equal budgets, as a share of the
 #      exhaustive front's, averaged over seeds.
 # Usage: tools/bench/search_bench.sh [--out DIR] [--threads T] [--budget-pop P --budget-gens G]
+#                                   [--speed-candidates N] [--steps S]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 EDGELOOP=${EDGELOOP:-build/tools/edgeloop}
-OUT=${TMPDIR:-/tmp}/edgeloop_search_bench THREADS=2 POP=8 GENS=7 STEPS=300
+OUT=${TMPDIR:-/tmp}/edgeloop_search_bench THREADS=2 POP=8 GENS=7 STEPS=300 SPEED_POP=6
 while (($#)); do
   case "$1" in
     --out) OUT=$2; shift 2 ;;
@@ -20,12 +21,13 @@ while (($#)); do
     --budget-pop) POP=$2; shift 2 ;;
     --budget-gens) GENS=$2; shift 2 ;;
     --steps) STEPS=$2; shift 2 ;;
+    --speed-candidates) SPEED_POP=$2; shift 2 ;;
     *) echo "search_bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
 rm -rf "$OUT" && mkdir -p "$OUT"
 DATA=$OUT/lpbf.h5
-"$EDGELOOP" data synth --out "$DATA" --objects C027,C028 --layers 16 --lines-per-layer 24 \
+"$EDGELOOP" data synth --out "$DATA" --objects C027,C028 --layers 8 --lines-per-layer 32 \
   --frame-size 64 --seed 5 >/dev/null
 COMMON=(--data "$DATA" --threads "$THREADS" --workers 2 --quiet)
 
@@ -35,19 +37,20 @@ sed 's/^resolution: .*/resolution: [64]/' supernet/spaces/swin3d_lpbf.textproto 
 "$EDGELOOP" predictor bootstrap --simulate --space "$OUT/default64.textproto" --samples 60 \
   --db "$OUT/sim.db" --out "$OUT/sim64.json" --folds 3 >/dev/null
 "$EDGELOOP" search --run "$OUT/run64" --val-split C028 --predictor "$OUT/sim64.json" \
-  --db "$OUT/sim.db" --out "$OUT/speed" --objective random --population 12 --generations 0 \
+  --db "$OUT/sim.db" --out "$OUT/speed" --objective random --population "$SPEED_POP" --generations 0 \
   --samples 256 --no-export "${COMMON[@]}" >/dev/null
 python3 - "$OUT/speed/log.jsonl" "$OUT/speed.txt" <<'PY'
 import json, sys
 g = [json.loads(l) for l in open(sys.argv[1]) if '"generation"' in l][0]
 t = g["time_s"]
 per = (t["accuracy"] + t["predict"]) / g["new"]
-print(f"{g['new']} candidates: {1/per:.2f} candidates/s ({per:.2f} s each; predict {t['predict']*1000/g['new']:.2f} ms each)")
+print(f"{g['new']} candidates (the space's min and max corners + uniform draws): {1/per:.3f} candidates/s "
+      f"({per:.2f} s each; latency prediction {t['predict']*1000/g['new']:.2f} ms each)")
 open(sys.argv[2], "w").write(str(per))
 PY
 
 echo "== 2. search cost ratio (stand-alone 2 epochs of C027 vs one candidate evaluation)"
-ARCH=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["archive"][5]["arch"]))' "$OUT/speed/state.json")
+ARCH=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["archive"][-1]["arch"]))' "$OUT/speed/state.json")
 SAMPLES=$("$EDGELOOP" data inspect "$DATA" | python3 -c 'import sys,re; t=sys.stdin.read(); m=re.findall(r"C027\s+\d+ layers\s+(\d+) scan lines", t); print(m[0] if m else "")')
 start=$(date +%s.%N)
 "$EDGELOOP" train --arch "$ARCH" --train-split C027 --out "$OUT/standalone" --epochs 2 --batch-size 8 \

@@ -30,8 +30,10 @@ struct Profile {
   std::string val_split = "C028";
   std::string test_split = "C029";
   // Supernet training.
-  double epochs = 16;
-  int batch_size = 8;
+  // At shorter budgets the sandwich-trained supernet stays at the mean prediction (24
+  // epochs of batch 4: val MSE 0.098 on held-out C028; 16 epochs of batch 8: 0.17).
+  double epochs = 24;
+  int batch_size = 4;
   double lr = 3e-4;
   double distill_weight = 0;
   bool head_dropout = false;
