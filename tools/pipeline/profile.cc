@@ -23,7 +23,7 @@ absl::StatusOr<Profile> GetProfile(const std::string& name) {
     p.generations = 1;
     p.eval_samples = 8;
     p.measure_per_generation = 2;
-    p.finetune_epochs = 0.5;
+    p.finetune_epochs = 1;
     p.baseline_resolution = 32;
     p.baseline_frames = 8;
     p.warmup_runs = 2;
@@ -52,7 +52,7 @@ absl::StatusOr<Profile> GetProfile(const std::string& name) {
     p.generations = 20;
     p.eval_samples = 512;
     p.measure_per_generation = 8;
-    p.finetune_epochs = 1;
+    p.finetune_epochs = 2;
     p.baseline_resolution = 0;
     p.baseline_frames = 0;
     p.warmup_runs = 0;  // the server's rigorous defaults

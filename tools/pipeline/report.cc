@@ -1,5 +1,6 @@
 #include "tools/pipeline/report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 #include <vector>
@@ -120,7 +121,12 @@ absl::Status WriteReport(const ReportInputs& in) {
                   Ratio(bf, cf), " |\n");
   const Value* batches = Field(ms, {"chosen", "batches"});
   if (batches != nullptr) {
-    for (const auto& [b, unused] : batches->struct_value().fields()) {
+    std::vector<std::string> sizes;
+    for (const auto& [b, unused] : batches->struct_value().fields()) sizes.push_back(b);
+    std::sort(sizes.begin(), sizes.end(), [](const std::string& a, const std::string& b) {
+      return std::stoi(a) < std::stoi(b);
+    });
+    for (const std::string& b : sizes) {
       const double cm = Num(ms, {"chosen", "batches", b, "median_ms"});
       const double bm = Num(ms, {"baseline", "batches", b, "median_ms"});
       absl::StrAppend(&md, "| latency batch ", b, ", median / p90 (ms) | ", Fmt(cm), " / ",
