@@ -115,6 +115,20 @@ constexpr const char* kSelectMeasurements =
     " FROM edge_measurements m JOIN edge_devices d ON d.id = m.device_id"
     " JOIN network_architectures a ON a.id = m.network_architecture_id";
 
+// The columns version, kind, training_size, feature_version, metrics_json, created (in this
+// order, first in the row) of a predictor_models row, without the model itself.
+ModelRecord ModelSummaryFromRow(Statement& q, const std::string& device) {
+  ModelRecord r;
+  r.device = device;
+  r.version = q.Int(0);
+  r.kind = q.Text(1);
+  r.training_size = q.Int(2);
+  r.feature_version = static_cast<int>(q.Int(3));
+  r.metrics_json = q.Text(4);
+  r.created = q.Text(5);
+  return r;
+}
+
 }  // namespace
 
 absl::Status MeasurementStore::Error(const char* what) const {
@@ -411,11 +425,11 @@ absl::StatusOr<ModelRecord> MeasurementStore::LoadModel(const std::string& devic
                                                         int64_t version) const {
   Statement q(db_, version > 0
                        ? "SELECT p.version, p.kind, p.training_size, p.feature_version,"
-                         " p.metrics_json, p.meta_json, p.model_json, p.created FROM"
+                         " p.metrics_json, p.created, p.meta_json, p.model_json FROM"
                          " predictor_models p JOIN edge_devices d ON d.id = p.device_id"
                          " WHERE d.fingerprint = ?1 AND p.version = ?2"
                        : "SELECT p.version, p.kind, p.training_size, p.feature_version,"
-                         " p.metrics_json, p.meta_json, p.model_json, p.created FROM"
+                         " p.metrics_json, p.created, p.meta_json, p.model_json FROM"
                          " predictor_models p JOIN edge_devices d ON d.id = p.device_id"
                          " WHERE d.fingerprint = ?1 ORDER BY p.version DESC LIMIT 1");
   q.Bind(1, device);
@@ -426,16 +440,9 @@ absl::StatusOr<ModelRecord> MeasurementStore::LoadModel(const std::string& devic
                                             " for device \"", device, "\""));
   }
   if (rc != SQLITE_ROW) return Error("loading a model");
-  ModelRecord r;
-  r.device = device;
-  r.version = q.Int(0);
-  r.kind = q.Text(1);
-  r.training_size = q.Int(2);
-  r.feature_version = static_cast<int>(q.Int(3));
-  r.metrics_json = q.Text(4);
-  r.meta_json = q.Text(5);
-  r.model_json = q.Text(6);
-  r.created = q.Text(7);
+  ModelRecord r = ModelSummaryFromRow(q, device);
+  r.meta_json = q.Text(6);
+  r.model_json = q.Text(7);
   return r;
 }
 
@@ -447,17 +454,7 @@ absl::StatusOr<std::vector<ModelRecord>> MeasurementStore::ModelVersions(
   q.Bind(1, device);
   std::vector<ModelRecord> out;
   int rc;
-  while ((rc = q.Step()) == SQLITE_ROW) {
-    ModelRecord r;
-    r.device = device;
-    r.version = q.Int(0);
-    r.kind = q.Text(1);
-    r.training_size = q.Int(2);
-    r.feature_version = static_cast<int>(q.Int(3));
-    r.metrics_json = q.Text(4);
-    r.created = q.Text(5);
-    out.push_back(std::move(r));
-  }
+  while ((rc = q.Step()) == SQLITE_ROW) out.push_back(ModelSummaryFromRow(q, device));
   if (rc != SQLITE_DONE) return Error("listing models");
   return out;
 }

@@ -53,20 +53,18 @@ class PredictorLatency : public LatencySource {
   void RequestMeasurement(const ArchConfig& arch) override {
     if (!client_) return;
     const std::string key = CanonicalKey(arch);
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     for (const Request& r : queue_) {
       if (r.key == key) return;
     }
-    queue_.push_back({key, arch, 0, false, {}});
-    Request& request = queue_.back();
+    const uint64_t serial = ++serial_;
+    queue_.push_back({key, arch, serial, false, {}});
+    // Submit may call back at once on the network thread, which takes the lock.
+    lock.unlock();
     edge::MeasureRequest message;
     *message.mutable_arch() = arch;
     message.add_batch_sizes(options_.batch);
     *message.mutable_settings() = options_.settings;
-    const uint64_t serial = ++serial_;
-    request.serial = serial;
-    // Submit may call back at once on the network thread; the lock is released there.
-    mu_.unlock();
     client_->Submit(
         message,
         [this, serial](const edge::RequestOutcome& outcome) {
@@ -80,7 +78,6 @@ class PredictorLatency : public LatencySource {
           cv_.notify_all();
         },
         nullptr, options_.request_timeout_s);
-    mu_.lock();
   }
 
   std::vector<LiveMeasurement> Collect(double timeout_s, std::vector<std::string>* errors) override {

@@ -32,12 +32,6 @@ double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
-bool FileExists(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "r");
-  if (f != nullptr) std::fclose(f);
-  return f != nullptr;
-}
-
 std::string Num(double v) { return std::isfinite(v) ? JsonNumberText(v) : "null"; }
 
 struct GenerationStats {
@@ -78,7 +72,7 @@ class Searcher {
   std::optional<ArchConfig> Novel(const std::optional<ArchConfig>& arch,
                                   const absl::flat_hash_set<std::string>& taken);
   absl::StatusOr<std::vector<int>> InitialPopulation();
-  absl::StatusOr<std::vector<int>> Offspring(int generation, GenerationStats* stats);
+  absl::StatusOr<std::vector<int>> Offspring(int generation);
   absl::Status WeightedGeneration(int generation, GenerationStats* stats);
   void Select(std::vector<int> pool);
   void EdgeRound(const std::vector<int>& wanted, GenerationStats* stats);
@@ -249,8 +243,7 @@ absl::StatusOr<std::vector<int>> Searcher::InitialPopulation() {
   return members;
 }
 
-absl::StatusOr<std::vector<int>> Searcher::Offspring(int generation, GenerationStats* stats) {
-  (void)stats;
+absl::StatusOr<std::vector<int>> Searcher::Offspring(int generation) {
   std::vector<int> rank;
   std::vector<double> crowding;
   Rank(population_, &rank, &crowding);
@@ -660,7 +653,7 @@ absl::StatusOr<SearchResult> Searcher::Run() {
   const auto start = std::chrono::steady_clock::now();
   int first_generation = 0;
   bool finished = false;
-  if (options_.resume && FileExists(options_.out_dir + "/state.json")) {
+  if (options_.resume && PathExists(options_.out_dir + "/state.json")) {
     absl::StatusOr<int> done = LoadState(&finished);
     if (!done.ok()) return done.status();
     first_generation = *done + 1;
@@ -687,7 +680,7 @@ absl::StatusOr<SearchResult> Searcher::Run() {
         baseline_->rmse_power_w = (*score)[0].rmse_power_w;
       }
     } else if (options_.strategy != Strategy::kWeighted) {
-      absl::StatusOr<std::vector<int>> children = Offspring(generation, &stats);
+      absl::StatusOr<std::vector<int>> children = Offspring(generation);
       if (!children.ok()) return children.status();
       fresh = *children;
       if (fresh.empty()) break;  // the space is exhausted

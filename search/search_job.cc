@@ -1,6 +1,5 @@
 #include "search/search_job.h"
 
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 

@@ -1,6 +1,5 @@
 #include "tools/pipeline/pipeline.h"
 
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -22,6 +21,7 @@
 #include "base/json.h"
 #include "data/synth.h"
 #include "edge_bench/client.h"
+#include "google/protobuf/util/json_util.h"
 #include "predictor/bootstrap.h"
 #include "predictor/edge_adapter.h"
 #include "predictor/metrics.h"
@@ -44,11 +44,11 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 }
 
 std::string DeviceJson(const edge::DeviceInfo& d) {
-  return absl::StrCat("{\"cpu_model\":", JsonQuote(d.cpu_model()), ",\"cores\":", d.cores(),
-                      ",\"threads\":", d.threads(), ",\"torch_version\":", JsonQuote(d.torch_version()),
-                      ",\"device\":", JsonQuote(d.device()), ",\"cuda_device\":", JsonQuote(d.cuda_device()),
-                      ",\"hostname\":", JsonQuote(d.hostname()), ",\"fingerprint\":", JsonQuote(d.fingerprint()),
-                      "}");
+  google::protobuf::util::JsonPrintOptions o;
+  o.preserve_proto_field_names = true;
+  std::string out;
+  if (!google::protobuf::util::MessageToJsonString(d, &out, o).ok()) return "{}";
+  return out;
 }
 
 class Pipeline {
