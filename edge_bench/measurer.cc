@@ -1,5 +1,6 @@
 #include "edge_bench/measurer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <vector>
 
@@ -15,6 +16,7 @@ double MsSince(Clock::time_point t0) {
 }
 
 absl::Status Stopped() { return absl::CancelledError("measurement cancelled"); }
+
 
 }  // namespace
 
@@ -66,11 +68,16 @@ absl::Status CheckSettings(const MeasurementSettings& s) {
 
 absl::StatusOr<BatchResult> MeasureBatch(Workload* workload, int batch,
                                          const MeasurementSettings& settings,
-                                         const MeasureHooks& hooks) {
+                                         const MeasureHooks& hooks,
+                                         const PairedReference* reference) {
   auto stop = [&] { return hooks.should_stop && hooks.should_stop(); };
   auto report = [&](Phase phase, const LatencySummary& s) {
     if (hooks.progress) hooks.progress(phase, s);
   };
+  const bool paired = reference != nullptr && reference->workload != nullptr;
+  if (paired && !(reference->nominal_ms > 0)) {
+    return absl::InvalidArgumentError("paired reference without a nominal time");
+  }
   if (absl::Status st = workload->PrepareBatch(batch); !st.ok()) return st;
   workload->ResetPeakMemory();
 
@@ -87,8 +94,27 @@ absl::StatusOr<BatchResult> MeasureBatch(Workload* workload, int batch,
   out.set_warmup_runs(warm_runs);
   out.set_warmup_ms(MsSince(warm_start));
 
-  std::vector<double> samples;
+  // Paired: after every timed run the reference runs twice; the first re-warms it (right
+  // after a large model its caches are cold: that alone made it up to 40% slower), the
+  // second is timed. Adjacent runs share the device's speed of the moment, so their ratio
+  // cancels it even when it changes from one second to the next.
+  std::vector<double> samples, reference_samples, normalized;
   samples.reserve(static_cast<size_t>(settings.min_runs()) * 2);
+  auto run_timed = [&]() -> absl::Status {
+    const Clock::time_point t0 = Clock::now();
+    if (absl::Status st = workload->RunOnce(); !st.ok()) return st;
+    samples.push_back(MsSince(t0));
+    if (!paired) return absl::OkStatus();
+    if (absl::Status st = reference->workload->RunOnce(); !st.ok()) return st;
+    const Clock::time_point t1 = Clock::now();
+    if (absl::Status st = reference->workload->RunOnce(); !st.ok()) return st;
+    reference_samples.push_back(MsSince(t1));
+    normalized.push_back(samples.back() / std::max(reference_samples.back(), 1e-9) *
+                         reference->nominal_ms);
+    return absl::OkStatus();
+  };
+  // The series the stop rule watches: the reported one.
+  const std::vector<double>& watched = paired ? normalized : samples;
   LatencySummary summary;
   report(PHASE_TIMED, summary);
   const Clock::time_point timed_start = Clock::now();
@@ -96,12 +122,10 @@ absl::StatusOr<BatchResult> MeasureBatch(Workload* workload, int batch,
   bool converged = false;
   while (true) {
     if (stop()) return Stopped();
-    const Clock::time_point t0 = Clock::now();
-    if (absl::Status st = workload->RunOnce(); !st.ok()) return st;
-    samples.push_back(MsSince(t0));
+    if (absl::Status st = run_timed(); !st.ok()) return st;
     const int n = static_cast<int>(samples.size());
     if (n >= settings.min_runs()) {
-      summary = Summarize(samples, settings.confidence());
+      summary = Summarize(watched, settings.confidence());
       if (summary.ci_valid && summary.rel_ci_half_width <= settings.target_rel_ci()) {
         converged = true;
         break;
@@ -109,7 +133,7 @@ absl::StatusOr<BatchResult> MeasureBatch(Workload* workload, int batch,
     }
     if (n >= settings.max_runs() || MsSince(timed_start) >= settings.max_time_ms()) break;
     if (MsSince(last_report) >= hooks.progress_interval_ms) {
-      if (n < settings.min_runs()) summary = Summarize(samples, settings.confidence());
+      if (n < settings.min_runs()) summary = Summarize(watched, settings.confidence());
       report(PHASE_TIMED, summary);
       last_report = Clock::now();
     }
@@ -127,11 +151,45 @@ absl::StatusOr<BatchResult> MeasureBatch(Workload* workload, int batch,
   out.set_ci_low_ms(summary.ci_low);
   out.set_ci_high_ms(summary.ci_high);
   out.set_converged(converged);
+  if (paired) {
+    const double reference_ms = Summarize(reference_samples, settings.confidence()).median;
+    const double normalized_ms = Summarize(normalized, settings.confidence()).median;
+    out.set_reference_nominal_ms(reference->nominal_ms);
+    out.set_reference_ms(reference_ms);
+    out.set_speed_factor(summary.median / normalized_ms);
+    out.set_normalized_median_ms(normalized_ms);
+  }
   out.set_peak_memory_bytes(workload->PeakMemoryBytes());
   out.set_measured_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count());
   return out;
+}
+
+absl::StatusOr<double> CalibrateReference(Workload* reference, double duration_ms,
+                                          const MeasureHooks& hooks) {
+  constexpr int kWarmupRuns = 5;
+  constexpr int kBurstRuns = 9;
+  auto stop = [&] { return hooks.should_stop && hooks.should_stop(); };
+  for (int i = 0; i < kWarmupRuns; ++i) {
+    if (stop()) return Stopped();
+    if (absl::Status st = reference->RunOnce(); !st.ok()) return st;
+  }
+  std::vector<double> burst_medians;
+  const Clock::time_point start = Clock::now();
+  while (burst_medians.size() < 3 || MsSince(start) < duration_ms) {
+    std::vector<double> burst;
+    for (int i = 0; i < kBurstRuns; ++i) {
+      if (stop()) return Stopped();
+      const Clock::time_point t0 = Clock::now();
+      if (absl::Status st = reference->RunOnce(); !st.ok()) return st;
+      burst.push_back(MsSince(t0));
+    }
+    std::sort(burst.begin(), burst.end());
+    burst_medians.push_back(burst[kBurstRuns / 2]);
+  }
+  std::sort(burst_medians.begin(), burst_medians.end());
+  return SortedQuantile(burst_medians, 0.1);
 }
 
 }  // namespace edgeloop::edge

@@ -38,9 +38,26 @@ MeasurementSettings ResolveSettings(const MeasurementSettings& requested,
 // (e.g. more than 100000 runs or more than 10 minutes per batch).
 absl::Status CheckSettings(const MeasurementSettings& s);
 
+// A reference workload timed next to every run (paired-reference timing): prepared at
+// batch 1 by the caller, with its time at the device's nominal speed.
+struct PairedReference {
+  Workload* workload = nullptr;
+  double nominal_ms = 0;
+};
+
+// With `reference`, every timed run is followed by two reference runs (the second timed):
+// normalized_median_ms = median over runs of (run / its reference run) x nominal_ms, the
+// stop rule watches that series, and speed_factor = median_ms / normalized_median_ms.
 absl::StatusOr<BatchResult> MeasureBatch(Workload* workload, int batch,
                                          const MeasurementSettings& settings,
-                                         const MeasureHooks& hooks);
+                                         const MeasureHooks& hooks,
+                                         const PairedReference* reference = nullptr);
+
+// The nominal time of a reference workload (prepared at batch 1): after a warm-up, short
+// bursts of runs for `duration_ms`; the 10th percentile of the burst medians, i.e. the
+// speed the device reaches when nothing slows it down, robust to a single fast outlier.
+absl::StatusOr<double> CalibrateReference(Workload* reference, double duration_ms,
+                                          const MeasureHooks& hooks);
 
 }  // namespace edgeloop::edge
 

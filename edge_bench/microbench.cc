@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "base/blas_threads.h"
+#include "base/timing_heap.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -294,5 +295,6 @@ int Main(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   edgeloop::PinBlasToOneThread();
+  edgeloop::UseTimingHeap();
   return edgeloop::edge::Main(argc, argv);
 }

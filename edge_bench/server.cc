@@ -50,6 +50,13 @@ ArchConfig DefaultSentinelArch() {
   return a;
 }
 
+ArchConfig DefaultReferenceArch() {
+  ArchConfig a = DefaultSentinelArch();
+  a.set_resolution(32);
+  a.set_frames(8);
+  return a;
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -140,6 +147,8 @@ class EdgeServer::Impl {
   void WorkerLoop();
   Envelope Process(Job& job);
   absl::Status MaybeMeasureSentinel(Job& job, const MeasureHooks& hooks);
+  // Builds and calibrates the paired-reference workload once.
+  absl::Status PrepareReference(const MeasureHooks& hooks);
   void PostProgress(const Job& job, MeasureProgress progress);
   Envelope ErrorFor(const Job& job, const absl::Status& status) const;
 
@@ -179,6 +188,8 @@ class EdgeServer::Impl {
   // Worker thread state.
   double sentinel_first_ms_ = 0;
   double drift_ = 0;
+  std::unique_ptr<Workload> reference_;  // built at the first paired request
+  double reference_nominal_ms_ = 0;
   Clock::time_point last_sentinel_;
 
   std::atomic<int64_t> connections_{0}, rejected_upgrades_{0}, measured_{0}, cache_hits_{0},
@@ -653,6 +664,22 @@ absl::Status EdgeServer::Impl::MaybeMeasureSentinel(Job& job, const MeasureHooks
   return absl::OkStatus();
 }
 
+absl::Status EdgeServer::Impl::PrepareReference(const MeasureHooks& hooks) {
+  if (reference_) return absl::OkStatus();
+  auto built = factory_->Create(opts_.reference, 0);
+  if (!built.ok()) return built.status();
+  if (absl::Status st = (*built)->PrepareBatch(1); !st.ok()) return st;
+  MeasureHooks quiet;
+  quiet.should_stop = hooks.should_stop;
+  auto nominal = CalibrateReference(built->get(), opts_.reference_calibration_ms, quiet);
+  if (!nominal.ok()) return nominal.status();
+  reference_ = std::move(*built);
+  reference_nominal_ms_ = *nominal;
+  Log(absl::StrCat("paired reference ", CanonicalKey(opts_.reference), ": nominal ",
+                   reference_nominal_ms_, " ms"));
+  return absl::OkStatus();
+}
+
 Envelope EdgeServer::Impl::Process(Job& job) {
   const MeasureRequest& req = job.request;
   Envelope out;
@@ -681,7 +708,9 @@ Envelope EdgeServer::Impl::Process(Job& job) {
     const std::string key =
         ResultCache::Key(result->arch_key(), batch, device_.fingerprint(), device_.threads());
     if (!req.force()) {
-      if (std::optional<BatchResult> hit = cache_->Lookup(key)) {
+      std::optional<BatchResult> hit = cache_->Lookup(key);
+      if (hit && settings.paired_reference() && hit->normalized_median_ms() <= 0) hit.reset();
+      if (hit) {
         hit->set_cached(true);
         *result->add_batches() = *hit;
         ++cache_hits_;
@@ -699,7 +728,13 @@ Envelope EdgeServer::Impl::Process(Job& job) {
       if (!built.ok()) return ErrorFor(job, built.status());
       workload = std::move(*built);
     }
-    absl::StatusOr<BatchResult> r = MeasureBatch(workload.get(), batch, settings, hooks);
+    PairedReference pairing;
+    if (settings.paired_reference()) {
+      if (absl::Status st = PrepareReference(hooks); !st.ok()) return ErrorFor(job, st);
+      pairing = {reference_.get(), reference_nominal_ms_};
+    }
+    absl::StatusOr<BatchResult> r = MeasureBatch(workload.get(), batch, settings, hooks,
+                                                 settings.paired_reference() ? &pairing : nullptr);
     if (!r.ok()) return ErrorFor(job, r.status());
     r->set_drift_factor(drift_);
     if (absl::Status st = cache_->Put(key, *r); !st.ok())

@@ -7,6 +7,9 @@
 // batch, device fingerprint, threads; skipped with `force`) or measures it (measurer.h),
 // streaming MeasureProgress. A fixed sentinel subnet is re-measured every
 // `sentinel_interval_s` before a measurement; drift_factor = its median now / its first.
+// A request with settings.paired_reference times every run next to a small fixed reference
+// subnet, built and calibrated (its nominal time) at the first such request, and gets
+// speed-normalised latencies too (measurer.h PairedReference).
 //
 // Safety: a bearer token is checked during the HTTP upgrade (401 without it); frames
 // above `max_frame_bytes` close the connection with 1009, text frames with 1003; queues
@@ -35,6 +38,9 @@ namespace edgeloop::edge {
 // The minimum of the default space at its smallest resolution: patch (4,4,4), embed 24,
 // depths 1, heads 3, window (8,7,7), mlp 1, resolution 64, frames 16 (a few ms on a CPU).
 ArchConfig DefaultSentinelArch();
+// The paired-reference subnet: the sentinel at 32 px and 8 frames (a few ms on a CPU), so
+// pairing costs little next to the architectures it is paired with.
+ArchConfig DefaultReferenceArch();
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -58,6 +64,8 @@ struct ServerOptions {
   ArchConfig sentinel = DefaultSentinelArch();
   MeasurementSettings sentinel_settings;  // empty fields: quick settings (<= ~1 s)
   double sentinel_interval_s = 600;       // < 0 disables the sentinel (drift_factor 0)
+  ArchConfig reference = DefaultReferenceArch();
+  double reference_calibration_ms = 3000; // CalibrateReference's duration
 
   std::function<void(const std::string&)> log;  // one line per event; null: silent
 };

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "base/timing_heap.h"
 #include "edge_bench/host_info.h"
 #include "supernet/video_swin.h"
 
@@ -76,6 +77,7 @@ class TorchWorkloadFactory : public WorkloadFactory {
 
   absl::StatusOr<std::unique_ptr<Workload>> Create(const ArchConfig& arch,
                                                    uint64_t seed) override {
+    ReleaseFreedMemory();  // what earlier models left must not hide this one's footprint
     const int64_t baseline_rss = ProcessRssBytes();
     try {
       absl::StatusOr<supernet::VideoSwin> model = supernet::MakeVideoSwin(arch, seed);

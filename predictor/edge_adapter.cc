@@ -43,23 +43,32 @@ bool Retryable(const absl::Status& s) {
 }  // namespace
 
 Measurement FromEdgeResult(const edge::MeasureResult& result, const edge::BatchResult& batch) {
+  // A paired-reference result is stored at the device's nominal speed: every time scaled by
+  // the speed factor of its measurement, which then needs no drift correction.
+  const bool normalized = batch.normalized_median_ms() > 0 && batch.speed_factor() > 0;
+  const double scale = normalized ? 1.0 / batch.speed_factor() : 1.0;
   Measurement m;
   m.device = result.device().fingerprint();
   m.batch_size = batch.batch_size();
   m.threads = result.device().threads();
-  m.median_ms = batch.median_ms();
-  m.mean_ms = batch.mean_ms();
-  m.std_ms = batch.std_ms();
-  m.min_ms = batch.min_ms();
-  m.p10_ms = batch.p10_ms();
-  m.p90_ms = batch.p90_ms();
-  m.p99_ms = batch.p99_ms();
-  m.max_ms = batch.max_ms();
+  m.median_ms = normalized ? batch.normalized_median_ms() : batch.median_ms();
+  m.mean_ms = batch.mean_ms() * scale;
+  m.std_ms = batch.std_ms() * scale;
+  m.min_ms = batch.min_ms() * scale;
+  m.p10_ms = batch.p10_ms() * scale;
+  m.p90_ms = batch.p90_ms() * scale;
+  m.p99_ms = batch.p99_ms() * scale;
+  m.max_ms = batch.max_ms() * scale;
   m.runs = batch.runs();
   m.peak_memory_bytes = batch.peak_memory_bytes();
-  m.drift_factor = batch.drift_factor() > 0 ? batch.drift_factor()
-                                            : (result.drift_factor() > 0 ? result.drift_factor() : 1.0);
-  m.source = "edge";
+  if (normalized) {
+    m.drift_factor = 1.0;
+  } else {
+    m.drift_factor = batch.drift_factor() > 0
+                         ? batch.drift_factor()
+                         : (result.drift_factor() > 0 ? result.drift_factor() : 1.0);
+  }
+  m.source = normalized ? "edge-normalized" : "edge";
   return m;
 }
 

@@ -24,7 +24,9 @@ namespace edgeloop::predictor {
 
 // One batch size of an edge result: statistics as the server sent them, device = the
 // server's fingerprint, threads = its intra-op threads, source "edge". drift_factor is the
-// batch's, else the result's, else 1 (no sentinel).
+// batch's, else the result's, else 1 (no sentinel). A paired-reference result
+// (normalized_median_ms set) becomes source "edge-normalized": median = the normalised
+// median, every other time divided by the speed factor, drift_factor 1.
 Measurement FromEdgeResult(const edge::MeasureResult& result, const edge::BatchResult& batch);
 
 struct EdgeConnectOptions {

@@ -8,6 +8,7 @@
 #include "arch/arch_config.h"
 #include "base/atomic_file.h"
 #include "predictor/csv.h"
+#include "predictor/features.h"
 #include "predictor/json_util.h"
 
 namespace edgeloop::predictor {
@@ -52,10 +53,12 @@ double NumberOr(const Struct& s, const char* key, double fallback) {
 }  // namespace
 
 absl::StatusOr<int64_t> ExportCsv(const MeasurementStore& store, const std::string& csv_path,
-                                  const std::string& device) {
+                                  const std::string& device, bool with_features) {
   auto rows = store.Measurements(device);
   if (!rows.ok()) return rows.status();
-  std::string out = CsvLine(CsvColumns());
+  std::vector<std::string> header = CsvColumns();
+  if (with_features) header.insert(header.end(), FeatureNames().begin(), FeatureNames().end());
+  std::string out = CsvLine(header);
   for (const StoredMeasurement& s : *rows) {
     const Measurement& m = s.m;
     std::vector<std::string> f = {m.device, CanonicalKey(m.arch), ArchToJson(m.arch),
@@ -67,6 +70,9 @@ absl::StatusOr<int64_t> ExportCsv(const MeasurementStore& store, const std::stri
     f.push_back(Num(m.drift_factor));
     f.push_back(m.measured_at);
     f.push_back(m.source);
+    if (with_features) {
+      for (float v : ComputeFeatures(m.arch, m.batch_size)) f.push_back(Num(v));
+    }
     out += CsvLine(f);
   }
   if (auto st = WriteFileAtomically(csv_path, out); !st.ok()) return st;

@@ -36,8 +36,11 @@
 namespace edgeloop::predictor {
 
 // Writes the measurements of `device` (all when empty) atomically; returns the row count.
+// With `with_features`, the latency features of each row (features.h, current version)
+// follow the columns above under their FeatureNames(): a table for `predictor fit --csv`
+// or any other tool. Import ignores them.
 absl::StatusOr<int64_t> ExportCsv(const MeasurementStore& store, const std::string& csv_path,
-                                  const std::string& device = "");
+                                  const std::string& device = "", bool with_features = false);
 
 absl::StatusOr<std::vector<Measurement>> ParseMeasurementCsv(absl::string_view text,
                                                              absl::string_view origin,

@@ -68,15 +68,18 @@ int StoreInfo(const std::vector<std::string>& args) {
 
 int StoreExport(const std::vector<std::string>& args) {
   std::string db, csv, device;
+  bool features = false;
   FlagSet flags("store export", "Writes the measurements of a store to a CSV file (atomically).");
   flags.String("db", &db, "SQLite store file", true);
   flags.String("csv", &csv, "output CSV file", true);
   flags.String("device", &device, "only this device fingerprint (default: all)");
+  flags.Bool("features", &features,
+             "append the latency features of every row (for predictor fit --csv)");
   int code;
   if (!cli::ParseFlags(&flags, "store export", args, &code)) return code;
   auto store = MeasurementStore::Open(db, MeasurementStore::Mode::kReadOnly);
   if (!store.ok()) return cli::ReportError("store export", store.status());
-  auto n = predictor::ExportCsv(**store, csv, device);
+  auto n = predictor::ExportCsv(**store, csv, device, features);
   if (!n.ok()) return cli::ReportError("store export", n.status());
   std::printf("exported %lld measurements to %s\n", static_cast<long long>(*n), csv.c_str());
   return cli::kExitOk;

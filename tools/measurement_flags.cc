@@ -10,6 +10,9 @@ void MeasurementFlags::Register(FlagSet* flags) {
   flags->Double("max-time-ms", &max_time_ms_, "cap on timed-run time per batch size (server default)");
   flags->Int("warmup-runs", &warmup_runs_, "warm-up runs (server default)");
   flags->Double("warmup-ms", &warmup_ms_, "minimum warm-up time (server default)");
+  flags->Bool("paired-reference", &paired_reference_,
+              "time every run next to the server's reference subnet and use speed-normalised "
+              "latencies (for devices whose speed wanders: shared or virtual CPUs, throttling)");
 }
 
 absl::StatusOr<edge::MeasurementSettings> MeasurementFlags::Settings() const {
@@ -25,6 +28,7 @@ absl::StatusOr<edge::MeasurementSettings> MeasurementFlags::Settings() const {
   s.set_max_time_ms(max_time_ms_);
   s.set_warmup_runs(static_cast<int32_t>(warmup_runs_));
   s.set_warmup_ms(warmup_ms_);
+  s.set_paired_reference(paired_reference_);
   return s;
 }
 

@@ -14,7 +14,8 @@ namespace edgeloop::cli {
 
 class MeasurementFlags {
  public:
-  // Adds --target-ci, --min-runs, --max-runs, --max-time-ms, --warmup-runs, --warmup-ms.
+  // Adds --target-ci, --min-runs, --max-runs, --max-time-ms, --warmup-runs, --warmup-ms,
+  // --paired-reference.
   void Register(FlagSet* flags);
   // InvalidArgument when a value is negative.
   absl::StatusOr<edge::MeasurementSettings> Settings() const;
@@ -22,6 +23,7 @@ class MeasurementFlags {
  private:
   double target_ci_ = 0, max_time_ms_ = 0, warmup_ms_ = 0;
   int64_t min_runs_ = 0, max_runs_ = 0, warmup_runs_ = 0;
+  bool paired_reference_ = false;
 };
 
 }  // namespace edgeloop::cli

@@ -1,6 +1,8 @@
 // End-to-end tests of the edge server and client: real servers on loopback ports chosen by
 // the kernel, real clients (and raw WebSocket peers for malformed traffic), real tiny
 // Video Swin models measured with LibTorch on the CPU.
+#include <sys/resource.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -17,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "arch/arch_config.h"
+#include "base/timing_heap.h"
 #include "edge_bench/client.h"
 #include "edge_bench/protocol.h"
 #include "edge_bench/server.h"
@@ -249,6 +252,62 @@ TEST(EdgeServerTest, CacheHitForceAndPersistence) {
   EXPECT_TRUE(again->batches(0).cached());
   EXPECT_FALSE(again->batches(1).cached());
   EXPECT_EQ(server->counters().measured, 1);
+}
+
+TEST(EdgeServerTest, PairedReferenceGivesSpeedNormalisedLatency) {
+  ServerOptions o = TestOptions();
+  o.reference = TinyArch();
+  o.reference_calibration_ms = 200;
+  auto server = StartServer(o);
+  auto client = Connect({Url(*server)});
+  // A plain result is cached first; a paired request must not be answered with it.
+  auto plain = client->Measure(TinyRequest({1}), 30);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(plain->batches(0).normalized_median_ms(), 0);
+  MeasureRequest paired = TinyRequest({1});
+  paired.mutable_settings()->set_paired_reference(true);
+  auto r = client->Measure(paired, 30);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const BatchResult& b = r->batches(0);
+  EXPECT_FALSE(b.cached());
+  EXPECT_GT(b.reference_nominal_ms(), 0);
+  EXPECT_GT(b.reference_ms(), 0);
+  EXPECT_NEAR(b.speed_factor(), b.median_ms() / b.normalized_median_ms(), 1e-12);
+  // The reference is the measured architecture here: at nominal speed its normalised
+  // latency is its nominal time (loose bounds: the machine may be busy).
+  EXPECT_GT(b.normalized_median_ms(), 0.5 * b.reference_nominal_ms());
+  EXPECT_LT(b.normalized_median_ms(), 2.0 * b.reference_nominal_ms());
+  // Now the paired result answers both kinds of request from the cache.
+  auto again = client->Measure(paired, 30);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->batches(0).cached());
+  EXPECT_EQ(again->batches(0).normalized_median_ms(), b.normalized_median_ms());
+  EXPECT_EQ(server->counters().measured, 2);
+}
+
+// Page faults of the calling process so far (minor: memory handed out again by the kernel).
+long MinorFaults() {
+  rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_minflt;
+}
+
+TEST(TimingHeapTest, WarmedUpForwardsTakeNoPageFaults) {
+  // A subnet whose forward freed and re-faulted about 7,000 pages per run before.
+  auto arch = ArchFromJson(
+      R"({"patch_size":[2,2,4],"embed_dim":24,"depths":[2,2,6,2],"num_heads":[3,6,6,24],)"
+      R"("window_size":[8,7,7],"mlp_ratio":4,"resolution":48,"frames":8})");
+  ASSERT_TRUE(arch.ok()) << arch.status();
+  ASSERT_TRUE(UseTimingHeap());
+  auto factory = MakeTorchWorkloadFactory("cpu", 1);
+  ASSERT_TRUE(factory.ok()) << factory.status();
+  auto workload = (*factory)->Create(*arch, 0);
+  ASSERT_TRUE(workload.ok()) << workload.status();
+  ASSERT_TRUE((*workload)->PrepareBatch(1).ok());
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE((*workload)->RunOnce().ok());
+  const long before = MinorFaults();
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE((*workload)->RunOnce().ok());
+  EXPECT_LT(MinorFaults() - before, 4 * 100);
 }
 
 TEST(EdgeServerTest, TokenRefusedAndAccepted) {

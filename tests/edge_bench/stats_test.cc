@@ -113,6 +113,37 @@ TEST(MeasurerTest, StopsWhenTheCiTargetIsMet) {
   EXPECT_GE(r->ci_high_ms(), r->median_ms());
 }
 
+TEST(MeasurerTest, PairedReferenceNormalisesADeviceThatSlowsDown) {
+  // The reference spins 300 us at nominal speed, the workload 900 us: then the device
+  // (both workloads) runs at half speed.
+  SpinWorkload reference({300});
+  auto nominal = CalibrateReference(&reference, 100, MeasureHooks{});
+  ASSERT_TRUE(nominal.ok()) << nominal.status();
+  EXPECT_GE(*nominal, 0.3);
+  EXPECT_LT(*nominal, 0.6);
+  SpinWorkload slow_reference({600});
+  SpinWorkload slow_workload({1800});
+  PairedReference pairing{&slow_reference, *nominal};
+  MeasurementSettings s = Quick();
+  s.set_target_rel_ci(1e6);
+  auto r = MeasureBatch(&slow_workload, 1, s, MeasureHooks{}, &pairing);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->reference_nominal_ms(), *nominal);
+  EXPECT_GE(r->reference_ms(), 0.6);
+  EXPECT_NEAR(r->speed_factor(), r->median_ms() / r->normalized_median_ms(), 1e-12);
+  EXPECT_GT(r->speed_factor(), 1.4);  // about 2 on an idle machine
+  EXPECT_GT(r->normalized_median_ms(), 0.6);  // 0.9 ms at nominal speed
+  EXPECT_LT(r->normalized_median_ms(), 1.4);
+  // Two reference runs (one re-warming, one timed) after every timed run, none in warm-up.
+  EXPECT_EQ(slow_reference.calls_, 2u * static_cast<size_t>(r->runs()));
+
+  // Unpaired results carry no reference fields.
+  auto plain = MeasureBatch(&slow_workload, 1, s, MeasureHooks{});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->normalized_median_ms(), 0);
+  EXPECT_EQ(plain->speed_factor(), 0);
+}
+
 TEST(MeasurerTest, StopsAtTheRunCapWhenTheTargetIsUnreachable) {
   // Alternating 200/2000 us runs: the median's CI spans both and never gets within 0.1%.
   SpinWorkload w({200, 2000});

@@ -5,6 +5,7 @@
 #include "base/atomic_file.h"
 #include "gtest/gtest.h"
 #include "predictor/csv.h"
+#include "predictor/features.h"
 #include "predictor/json_util.h"
 #include "tests/predictor/predictor_test_util.h"
 #include "tests/test_util.h"
@@ -54,6 +55,25 @@ TEST(StoreIoTest, CsvExportImportRoundTrip) {
   // Export of the copy is byte-identical to the original's.
   ASSERT_TRUE(ExportCsv(**dst, dir.File("again.csv")).ok());
   EXPECT_EQ(*ReadFile(dir.File("again.csv")), *text);
+
+  // With features: the same rows plus one column per feature, in FeatureNames() order,
+  // holding ComputeFeatures of the row; import ignores the extra columns.
+  ASSERT_EQ(*ExportCsv(**src, dir.File("features.csv"), "", /*with_features=*/true), 10);
+  auto with_features = ReadFile(dir.File("features.csv"));
+  ASSERT_TRUE(with_features.ok());
+  auto table = ParseCsv(*with_features, "features.csv");
+  ASSERT_TRUE(table.ok()) << table.status();
+  ASSERT_EQ(table->rows.size(), 10u);
+  const int first = table->Column(FeatureNames()[0]);
+  ASSERT_EQ(first, table->Column("source") + 1);
+  ASSERT_EQ(table->rows[0].size(), static_cast<size_t>(first + NumFeatures()));
+  const std::vector<float> expected = ComputeFeatures((*before)[3].m.arch, (*before)[3].m.batch_size);
+  for (int f = 0; f < NumFeatures(); ++f) {
+    EXPECT_FLOAT_EQ(std::stof(table->rows[3][first + f]), expected[f]) << FeatureNames()[f];
+  }
+  auto reparsed = ParseMeasurementCsv(*with_features, "features.csv", "");
+  ASSERT_TRUE(reparsed.ok()) << reparsed.status();
+  EXPECT_EQ(reparsed->size(), 10u);
 }
 
 TEST(StoreIoTest, CsvBadInput) {

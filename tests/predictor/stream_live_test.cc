@@ -78,9 +78,11 @@ TEST(StreamLiveTest, BootstrapThenStreamSurvivesAServerRestart) {
   EXPECT_NE(boot.out.find("8 new measurements"), std::string::npos) << boot.out;
 
   // The stream runs while the server is killed after its first row and restarted a
-  // moment later on the same port: the client reconnects and resends.
+  // moment later on the same port: the client reconnects and resends. It asks for
+  // paired-reference (speed-normalised) measurements.
   const std::string cmd = absl::StrCat(testing::EdgeloopBinary(), " predictor stream --edge ", url, " --space ", space,
-                                       " --samples 4 --seed 2 --device cpu-test --db ", db, kQuick, " 2>&1");
+                                       " --samples 4 --seed 2 --device cpu-test --db ", db, kQuick,
+                                       " --paired-reference 2>&1");
   FILE* pipe = popen(cmd.c_str(), "r");
   ASSERT_NE(pipe, nullptr);
   std::string out;
@@ -101,17 +103,20 @@ TEST(StreamLiveTest, BootstrapThenStreamSurvivesAServerRestart) {
   EXPECT_NE(out.find("before-update predictions: n=4"), std::string::npos) << out;
   for (int i = 1; i <= 4; ++i) EXPECT_NE(out.find(absl::StrCat("[", i, "/4] ")), std::string::npos) << out;
 
-  // 12 distinct architectures committed; the 4 streamed ones carry their prediction.
+  // 12 distinct architectures committed: the 8 of the bootstrap as measured, the 4
+  // streamed ones speed-normalised.
   auto store = MeasurementStore::Open(db, MeasurementStore::Mode::kReadOnly);
   ASSERT_TRUE(store.ok()) << store.status();
   auto stored = (*store)->Measurements("cpu-test");
   ASSERT_TRUE(stored.ok());
   ASSERT_EQ(stored->size(), 12u);
   std::set<std::string> keys;
-  for (const auto& s : *stored) {
-    keys.insert(CanonicalKey(s.m.arch));
-    EXPECT_EQ(s.m.source, "edge");
-    EXPECT_GT(s.m.median_ms, 0);
+  for (size_t i = 0; i < stored->size(); ++i) {
+    const Measurement& m = (*stored)[i].m;
+    keys.insert(CanonicalKey(m.arch));
+    EXPECT_EQ(m.source, i < 8 ? "edge" : "edge-normalized");
+    EXPECT_GT(m.median_ms, 0);
+    if (i >= 8) EXPECT_EQ(m.drift_factor, 1.0);
   }
   EXPECT_EQ(keys.size(), 12u);
 }

@@ -9,11 +9,14 @@
 # 2. `predictor bootstrap` with $BOOT measurements (default design);
 # 3. `predictor stream` of $STREAM other subnets: share within +-10% and Spearman of the
 #    predictions made before each update (targets >= 95%, >= 0.97);
+# 3b. the noise floor: $REPEAT of the streamed subnets measured again (--force); the share
+#    of repeats within +-10% of the stored value bounds what any predictor can reach;
 # 4. the server restarted with $DRIFT_THREADS threads under the same device name, and
 #    `predictor stream` of $DRIFT more: measurements until the before-update predictions are
 #    >= 90% within +-10% over 10 consecutive ones (target <= 20).
 # Environment: SPACE (default supernet/spaces/swin3d_lpbf_cpu.textproto), DEVICE, THREADS=2,
-# DRIFT_THREADS=1, BOOT=100, STREAM=200, DRIFT=60, SETTINGS (measurement flags).
+# DRIFT_THREADS=1, BOOT=100, STREAM=200, DRIFT=60, REPEAT=30, SETTINGS (measurement flags;
+# the default includes --paired-reference: speed-normalised latencies, PAIRED=0 drops it).
 # Measurements share the CPU with everything else running: check `uptime`.
 set -euo pipefail
 BUILD=${1:-build}
@@ -26,7 +29,10 @@ DRIFT_THREADS=${DRIFT_THREADS:-1}
 BOOT=${BOOT:-100}
 STREAM=${STREAM:-200}
 DRIFT=${DRIFT:-60}
-SETTINGS=${SETTINGS:---warmup-runs 1 --warmup-ms 100 --min-runs 5 --max-runs 10 --max-time-ms 1500 --target-ci 0.02}
+REPEAT=${REPEAT:-30}
+PAIRED_FLAG=--paired-reference
+[ "${PAIRED:-1}" = 0 ] && PAIRED_FLAG=
+SETTINGS=${SETTINGS:---warmup-runs 3 --warmup-ms 200 --min-runs 5 --max-runs 15 --max-time-ms 1500 --target-ci 0.02 $PAIRED_FLAG}
 mkdir -p "$OUT"
 DB=$OUT/live.db
 SERVER_PID=
@@ -63,6 +69,28 @@ T0=$(date +%s)
 "$BIN" predictor stream --edge "$URL" --space "$SPACE" --samples "$STREAM" --db "$DB" \
   --device "$DEVICE" --seed 1 $SETTINGS | tee "$OUT/stream.txt" | tail -4
 echo "   ($(( $(date +%s) - T0 )) s) load: $(uptime | sed 's/.*load average/load average/')"
+echo "== noise floor: $REPEAT streamed subnets measured again"
+"$BIN" store export --db "$DB" --csv "$OUT/stream_rows.csv" --device "$DEVICE" >/dev/null
+python3 - "$OUT/stream_rows.csv" "$REPEAT" >"$OUT/repeat_archs.txt" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))[-int(sys.argv[2]):]
+for r in rows: print(r["median_ms"] + "\t" + r["arch_json"])
+PY
+: >"$OUT/repeat.txt"
+while IFS=$'\t' read -r stored arch; do
+  # shellcheck disable=SC2086
+  again=$("$BIN" measure --edge "$URL" --arch "$arch" --batch 1 --force --json --quiet $SETTINGS </dev/null |
+    python3 -c 'import json,sys; b=json.load(sys.stdin)["batches"][0]; print(b.get("normalized_median_ms") or b["median_ms"])')
+  echo "$stored $again" >>"$OUT/repeat.txt"
+done <"$OUT/repeat_archs.txt"
+python3 - "$OUT/repeat.txt" <<'PY' | tee "$OUT/noise.txt"
+import sys
+pairs = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
+ratios = [b / a for a, b in pairs]
+within = sum(abs(r - 1) <= 0.10 for r in ratios) / len(ratios)
+within5 = sum(abs(r - 1) <= 0.05 for r in ratios) / len(ratios)
+print(f"noise floor: n={len(ratios)} repeats within+-5% {100*within5:.1f}%, within+-10% {100*within:.1f}%")
+PY
 stop_server
 
 start_server "$DRIFT_THREADS" "$OUT/serve_${DRIFT_THREADS}t.log"
@@ -76,5 +104,6 @@ stop_server
 echo "== summary ($OUT)"
 grep -h "^cv" "$OUT/bootstrap.txt"
 echo "accuracy on $STREAM unseen subnets: $(grep -h '^before-update' "$OUT/stream.txt")"
+echo "$(cat "$OUT/noise.txt")"
 echo "drift ($THREADS -> $DRIFT_THREADS threads): $(grep -h '^before-update' "$OUT/drift.txt")"
 echo "drift recovery: $(grep -h 'accurate' "$OUT/drift.txt")"
