@@ -51,18 +51,29 @@ void InitSwinWeights(torch::nn::Module& module, uint64_t seed) {
   auto trunc_normal = [&](torch::Tensor& t) {
     t.normal_(0.0, 0.02, gen).clamp_(-0.04, 0.04);
   };
+  // PyTorch's default for Conv3d and Linear (kaiming_uniform with a = sqrt(5)): weight and
+  // bias uniform in +-1/sqrt(fan_in), fan_in from the weight of the bias's layer.
   auto params = module.named_parameters();
+  auto torch_default = [&](const std::string& name, torch::Tensor& p) {
+    const bool is_bias = absl::EndsWith(name, ".bias");
+    const torch::Tensor* w =
+        is_bias ? params.find(name.substr(0, name.size() - 4) + "weight") : &p;
+    const double bound = 1.0 / std::sqrt(static_cast<double>((*w)[0].numel()));
+    p.uniform_(-bound, bound, gen);
+  };
   for (auto& item : params) {
     const std::string& name = item.key();
     torch::Tensor& p = item.value();
-    if (p.dim() == 5) {  // Conv3d weight; its bias follows with the same bound.
-      const double bound = 1.0 / std::sqrt(static_cast<double>(p[0].numel()));
-      p.uniform_(-bound, bound, gen);
-    } else if (absl::StrContains(name, "patch_embed") && absl::EndsWith(name, ".bias")) {
-      const std::string weight = name.substr(0, name.size() - 4) + "weight";
-      const torch::Tensor* w = params.find(weight);
-      const double bound = 1.0 / std::sqrt(static_cast<double>((*w)[0].numel()));
-      p.uniform_(-bound, bound, gen);
+    const bool conv = p.dim() == 5 || (absl::StrContains(name, "patch_embed") &&
+                                       absl::EndsWith(name, ".proj.bias"));
+    if (conv || absl::StartsWith(name, "linear_layers.")) {
+      // Conv3d as PyTorch; the regression MLP the reference appends after the classification
+      // head is a plain nn.Sequential of nn.Linear that keeps PyTorch's default too. (With
+      // N(0, 0.02) there, three small layers scale signal and gradient into the trunk down,
+      // the output bias fits the target mean first and the trunk barely learns.)
+      torch_default(name, p);
+    } else if (name == "head.fc_cls.weight") {
+      p.normal_(0.0, 0.01, gen);  // mmaction's I3DHead: normal, std 0.01, bias 0
     } else if (absl::EndsWith(name, "relative_position_bias_table") || p.dim() == 2) {
       trunc_normal(p);
     } else if (absl::EndsWith(name, ".weight")) {  // LayerNorm

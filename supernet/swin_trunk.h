@@ -39,8 +39,10 @@ struct SwinTrunk {
 };
 
 // Deterministic initialisation under `seed`, by parameter name and shape as the reference
-// initialises: linear weights and relative position bias tables N(0, 0.02) truncated at
-// 2 std, linear biases 0, LayerNorm 1/0, Conv3d uniform(+-1/sqrt(fan_in)) like PyTorch.
+// initialises: the backbone's linear weights and relative position bias tables N(0, 0.02)
+// truncated at 2 std, their biases 0, LayerNorm 1/0; Conv3d and the regression MLP
+// (`linear_layers`) PyTorch's default uniform(+-1/sqrt(fan_in)); the classification head
+// `head.fc_cls` N(0, 0.01) with bias 0 (mmaction's I3DHead).
 void InitSwinWeights(torch::nn::Module& module, uint64_t seed);
 
 }  // namespace edgeloop::supernet

@@ -48,9 +48,14 @@ int TrainCommand(const std::vector<std::string>& args) {
   flags.Int("random-subnets", &random_subnets, "random subnets per step besides max and min");
   flags.Double("distill-weight", &c.distill_weight,
                "weight of the in-place distillation loss from the largest subnet");
+  flags.Double("distill-warmup", &c.distill_warmup,
+               "fraction of the steps before distillation starts (then a linear ramp over as "
+               "many steps to --distill-weight); 0: distil from the first step");
   flags.Bool("progressive-shrinking", &c.progressive_shrinking,
              "open the elastic dimensions in phases (largest only; + depth and MLP; all)");
   flags.String("shrink-phases", &phases, "step fractions where phases 2 and 3 begin");
+  flags.Bool("output-bias-to-mean", &c.output_bias_to_mean,
+             "start a fresh model's output bias at the training split's mean target");
   flags.Bool("head-dropout", &c.head_dropout, "the reference head's dropout(0.5) in training");
   flags.Int("seed", &seed, "random seed (subnets, resolutions, data order, initial weights)");
   flags.String("device", &c.device, "cpu or cuda");
@@ -61,6 +66,8 @@ int TrainCommand(const std::vector<std::string>& args) {
   flags.Int("keep-checkpoints", &keep, "checkpoints kept (the newest)");
   flags.Int("log-every", &c.log_every, "steps between log.jsonl lines");
   flags.Int("val-samples", &c.val_samples, "validation samples for the final summary");
+  flags.Int("val-every", &c.val_every,
+            "steps between validations of the min and max subnets, logged to log.jsonl (0: off)");
   flags.Bool("resume", &c.resume, "continue the run in --out from its last checkpoint");
   flags.Bool("quiet", &c.quiet, "no progress line");
   int code;
@@ -97,6 +104,10 @@ int TrainCommand(const std::vector<std::string>& args) {
               static_cast<long long>(summary->steps_done), summary->samples_per_second);
   for (const auto& [name, mse] : summary->val_mse)
     std::printf("  val MSE %-9s %.5f\n", name.c_str(), mse);
+  if (summary->mean_predictor_mse >= 0) {
+    std::printf("  val MSE of predicting the training mean %.5f\n",
+                summary->mean_predictor_mse);
+  }
   return cli::kExitOk;
 }
 

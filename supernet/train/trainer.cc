@@ -3,6 +3,7 @@
 #include <ATen/autocast_mode.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -40,6 +41,8 @@ using supernet::RunDir;
 constexpr uint64_t kSubnetStream = 0x53554254;      // "SUBT"
 constexpr uint64_t kResolutionStream = 0x5245534f;  // "RESO"
 constexpr uint64_t kTorchStream = 0x54524348;       // "TRCH"
+
+constexpr char kOutputBias[] = "linear_layers.2.bias";  // the regression head's last bias
 
 // A stand-alone architecture trains as the supernet of a space holding only it: the same
 // run directory, checkpoints, evaluation and export serve both kinds of run.
@@ -115,6 +118,63 @@ std::vector<Member> SandwichMembers(const Space& space, const TrainConfig& c, in
   return members;
 }
 
+// The in-place distillation weight of `step`: 0 for the first distill_warmup of the steps,
+// then a linear ramp to distill_weight over as many steps again.
+double DistillWeightAt(const TrainConfig& c, int64_t step, int64_t total) {
+  const double warmup = c.distill_warmup * static_cast<double>(total);
+  if (warmup <= 0) return c.distill_weight;
+  const double ramp = (static_cast<double>(step) - warmup) / warmup;
+  return c.distill_weight * std::clamp(ramp, 0.0, 1.0);
+}
+
+// The subnets a run's validation reports: its architecture, or the space's min, max and
+// (when the space names one inside it) baseline.
+std::vector<Member> ValidationSubnets(const Space& space, bool standalone,
+                                      const ArchConfig& fixed_arch) {
+  if (standalone) return {{"arch", fixed_arch}};
+  std::vector<Member> subnets = {{"min", space.Min()}, {"max", space.Max()}};
+  auto baseline = space.Named("baseline");
+  if (baseline.ok() && space.Contains(*baseline).ok()) subnets.push_back({"baseline", *baseline});
+  return subnets;
+}
+
+// Mean target (normalised) of a pipeline's whole split: labels only, no frames are read.
+std::array<double, 2> MeanTarget(const data::Pipeline& p) {
+  std::array<double, 2> sum = {0, 0};
+  for (int64_t i = 0; i < p.split_size(); ++i) {
+    const data::ScanLine& line = p.reader().lines()[static_cast<size_t>(p.line_of_sample(i))];
+    sum[0] += line.speed / supernet::kSpeedScaleMmS;
+    sum[1] += line.power / supernet::kPowerScaleW;
+  }
+  const double n = static_cast<double>(std::max<int64_t>(1, p.split_size()));
+  return {sum[0] / n, sum[1] / n};
+}
+
+// The validation MSE of predicting the training split's mean: where a model that learnt
+// nothing but the output bias sits (the samples EvaluateSubnet takes).
+absl::StatusOr<double> MeanPredictorMse(const data::Pipeline& train,
+                                        const supernet::EvalOptions& eval, int frames) {
+  data::PipelineOptions po;
+  po.files = eval.files;
+  po.split = eval.split;
+  po.max_samples = eval.max_samples;
+  po.frames = frames;
+  po.train = false;
+  po.workers = 0;
+  po.drop_last = false;
+  auto val = data::Pipeline::Open(po);
+  if (!val.ok()) return val.status();
+  const std::array<double, 2> mean = MeanTarget(train);
+  double sum = 0;
+  for (int64_t i = 0; i < (*val)->split_size(); ++i) {
+    const data::ScanLine& line =
+        (*val)->reader().lines()[static_cast<size_t>((*val)->line_of_sample(i))];
+    sum += std::pow(line.speed / supernet::kSpeedScaleMmS - mean[0], 2) +
+           std::pow(line.power / supernet::kPowerScaleW - mean[1], 2);
+  }
+  return sum / (2.0 * static_cast<double>(std::max<int64_t>(1, (*val)->split_size())));
+}
+
 template <typename T>
 absl::Status Guard(const char* what, T&& fn) {
   try {
@@ -145,6 +205,11 @@ absl::Status CheckConfig(const TrainConfig& c) {
     return absl::InvalidArgumentError(absl::StrCat("--device '", c.device, "': cpu or cuda"));
   if (c.device == "cuda" && !torch::cuda::is_available())
     return absl::FailedPreconditionError("--device cuda: this LibTorch sees no CUDA device");
+  if (!(c.distill_warmup >= 0 && c.distill_warmup <= 0.5))
+    return absl::InvalidArgumentError("--distill-warmup must be a fraction of the steps in [0, 0.5]");
+  if (c.val_every < 0) return absl::InvalidArgumentError("--val-every must be >= 0");
+  if (c.val_every > 0 && c.val_split.empty())
+    return absl::InvalidArgumentError("--val-every needs --val-split");
   if (!c.init_from.empty() && c.arch.empty())
     return absl::InvalidArgumentError("--init-from goes with --arch (stand-alone training)");
   return absl::OkStatus();
@@ -301,6 +366,18 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, const LaunchEnv& env) {
     if (!arch.ok()) return arch.status();
     if (auto s = net->LoadSubnetWeights(*arch, *state); !s.ok()) return s;
   }
+  if (!resuming && c.init_from.empty() && c.init_supernet_from.empty() && c.output_bias_to_mean) {
+    // The targets (speed/900, power/215) sit near 1, far from a zero-initialised output: at
+    // AdamW's ~lr per step the output bias alone would need ~1/lr steps to get there, so
+    // the whole head bends to fit the mean first and the trunk learns nothing meanwhile.
+    // Starting at the training mean leaves only the part the frames can explain.
+    const std::array<double, 2> mean = MeanTarget(pipeline);
+    torch::NoGradGuard no_grad;
+    auto params = net->named_parameters();
+    torch::Tensor* bias = params.find(kOutputBias);
+    if (bias == nullptr) return absl::InternalError(absl::StrCat("the model has no ", kOutputBias));
+    bias->copy_(torch::tensor({mean[0], mean[1]}, torch::kFloat));
+  }
   net->to(device);
   net->train();
 
@@ -377,6 +454,36 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, const LaunchEnv& env) {
     return run->SaveCheckpoint(*net, at_step, extras, c.keep_checkpoints);
   };
 
+  supernet::EvalOptions eval;
+  eval.files = c.data_files;
+  eval.split = c.val_split;
+  eval.max_samples = c.val_samples;
+  eval.workers = c.workers;
+  const std::vector<Member> val_subnets = ValidationSubnets(space, standalone, fixed_arch);
+  // Validation runs on the CPU copy of the weights (extraction makes a static model there).
+  auto validate = [&](const std::vector<Member>& subnets,
+                      std::vector<std::pair<std::string, supernet::EvalResult>>* results) {
+    if (device.is_cuda()) net->to(torch::kCPU);
+    absl::Status status = absl::OkStatus();
+    for (const Member& m : subnets) {
+      auto r = supernet::EvaluateSubnet(*net, m.arch, eval);
+      if (!r.ok()) {
+        status = r.status();
+        break;
+      }
+      results->emplace_back(m.name, *r);
+    }
+    if (device.is_cuda()) net->to(device);
+    return status;
+  };
+
+  double mean_predictor = 0;
+  if (!c.val_split.empty() && dist.is_primary()) {
+    auto m = MeanPredictorMse(pipeline, eval, frames);
+    if (!m.ok()) return m.status();
+    mean_predictor = *m;
+  }
+
   std::unique_ptr<std::ofstream> log;
   if (dist.is_primary()) log = std::make_unique<std::ofstream>(c.out + "/log.jsonl", std::ios::app);
   Progress progress(standalone ? "train" : "train supernet", total_steps, "steps", 2.0);
@@ -412,6 +519,7 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, const LaunchEnv& env) {
       members = SandwichMembers(space, c, step, resolution, ShrinkPhase(c, step, total_steps));
     }
     const double lr = schedule.At(step);
+    const double distill_weight = DistillWeightAt(c, step, total_steps);
     for (auto& group : optimizer.param_groups())
       static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
 
@@ -438,8 +546,8 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, const LaunchEnv& env) {
         last_losses.emplace_back(members[i].name, loss.item<double>());
         if (i == 0) {
           teacher = pred.detach();
-        } else if (c.distill_weight > 0) {
-          loss = loss + c.distill_weight * torch::mse_loss(pred, teacher);
+        } else if (distill_weight > 0) {
+          loss = loss + distill_weight * torch::mse_loss(pred, teacher);
         }
         loss.backward();
       }
@@ -460,13 +568,18 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, const LaunchEnv& env) {
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
     if (dist.is_primary() && (step % c.log_every == 0 || step == total_steps)) {
-      std::string losses;
+      std::string losses, keys;
       for (const auto& [name, value] : last_losses)
         absl::StrAppend(&losses, losses.empty() ? "" : ",", JsonQuote(name), ":",
                         JsonNumberText(value));
+      for (const Member& m : members)
+        absl::StrAppend(&keys, keys.empty() ? "" : ",", JsonQuote(m.name), ":",
+                        JsonQuote(CanonicalKey(m.arch)));
       *log << absl::StrCat("{\"step\":", step, ",\"epoch\":", epoch, ",\"lr\":",
-                           JsonNumberText(lr), ",\"resolution\":", resolution, ",\"loss\":{",
-                           losses, "},\"samples_per_s\":",
+                           JsonNumberText(lr), ",\"distill_weight\":",
+                           JsonNumberText(standalone ? 0.0 : distill_weight),
+                           ",\"resolution\":", resolution, ",\"loss\":{",
+                           losses, "},\"subnets\":{", keys, "},\"samples_per_s\":",
                            JsonNumberText(samples_this_run / std::max(1e-9, elapsed)),
                            ",\"step_s\":", JsonNumberText(step_seconds), "}\n");
       log->flush();
@@ -474,6 +587,19 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, const LaunchEnv& env) {
     if (dist.is_primary() && !c.quiet) {
       progress.Update(step, absl::StrFormat("loss(max) %.4f  lr %.2e  res %d",
                                             last_losses.front().second, lr, resolution));
+    }
+    if (dist.is_primary() && c.val_every > 0 && step % c.val_every == 0 && step < total_steps) {
+      // The supernet's learning curve: min and max (or the architecture), in log.jsonl.
+      const std::vector<Member> subnets(
+          val_subnets.begin(), val_subnets.begin() + std::min<size_t>(2, val_subnets.size()));
+      std::vector<std::pair<std::string, supernet::EvalResult>> results;
+      if (auto s = validate(subnets, &results); !s.ok()) return s;
+      std::string mse;
+      for (const auto& [name, r] : results)
+        absl::StrAppend(&mse, mse.empty() ? "" : ",", JsonQuote(name), ":", JsonNumberText(r.mse));
+      *log << absl::StrCat("{\"step\":", step, ",\"val_mse\":{", mse,
+                           "},\"mean_predictor_mse\":", JsonNumberText(mean_predictor), "}\n");
+      log->flush();
     }
     if (step % c.checkpoint_every == 0 && step < total_steps) {
       if (auto s = save(step); !s.ok()) return s;
@@ -489,34 +615,21 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, const LaunchEnv& env) {
 
   // Rank 0 alone evaluates; the other ranks are done.
   if (!dist.is_primary()) return summary;
-  std::vector<Member> subnets;
-  if (standalone) {
-    subnets.push_back({"arch", fixed_arch});
-  } else {
-    subnets.push_back({"min", space.Min()});
-    subnets.push_back({"max", space.Max()});
-    auto baseline = space.Named("baseline");
-    if (baseline.ok() && space.Contains(*baseline).ok()) subnets.push_back({"baseline", *baseline});
-  }
-  net->to(torch::kCPU);
-  supernet::EvalOptions eval;
-  eval.files = c.data_files;
-  eval.split = c.val_split;
-  eval.max_samples = c.val_samples;
-  eval.workers = c.workers;
+  std::vector<std::pair<std::string, supernet::EvalResult>> results;
+  if (auto s = validate(val_subnets, &results); !s.ok()) return s;
+  summary.mean_predictor_mse = mean_predictor;
   std::string mse_json;
-  for (const Member& m : subnets) {
-    auto r = supernet::EvaluateSubnet(*net, m.arch, eval);
-    if (!r.ok()) return r.status();
-    summary.val_mse.emplace_back(m.name, r->mse);
-    absl::StrAppend(&mse_json, mse_json.empty() ? "" : ",", JsonQuote(m.name), ":{\"mse\":",
-                    JsonNumberText(r->mse), ",\"rmse_speed_mm_s\":",
-                    JsonNumberText(r->rmse_speed_mm_s), ",\"rmse_power_w\":",
-                    JsonNumberText(r->rmse_power_w), ",\"samples\":", r->samples, "}");
+  for (const auto& [name, r] : results) {
+    summary.val_mse.emplace_back(name, r.mse);
+    absl::StrAppend(&mse_json, mse_json.empty() ? "" : ",", JsonQuote(name), ":{\"mse\":",
+                    JsonNumberText(r.mse), ",\"rmse_speed_mm_s\":",
+                    JsonNumberText(r.rmse_speed_mm_s), ",\"rmse_power_w\":",
+                    JsonNumberText(r.rmse_power_w), ",\"samples\":", r.samples, "}");
   }
   const std::string json = absl::StrCat(
       "{\"steps\":", step, ",\"samples_per_s\":", JsonNumberText(summary.samples_per_second),
-      ",\"val_split\":", JsonQuote(c.val_split), ",\"val\":{", mse_json, "}}\n");
+      ",\"val_split\":", JsonQuote(c.val_split), ",\"val\":{", mse_json,
+      "},\"mean_predictor_mse\":", JsonNumberText(mean_predictor), "}\n");
   if (auto s = WriteFileAtomically(c.out + "/summary.json", json); !s.ok()) return s;
   return summary;
 }

@@ -12,7 +12,8 @@
 //
 // Rank 0 alone writes the run directory (supernet/run_dir.h): checkpoints every
 // checkpoint_every steps, on SIGINT/SIGTERM (all ranks agree on the step) and at the end,
-// log.jsonl, and summary.json with the validation MSE of the min, max and baseline subnets.
+// log.jsonl, and summary.json with the validation MSE of the min, max and baseline subnets
+// beside that of predicting the training mean (what a collapsed supernet scores).
 #ifndef EDGELOOP_SUPERNET_TRAIN_TRAINER_H_
 #define EDGELOOP_SUPERNET_TRAIN_TRAINER_H_
 
@@ -46,8 +47,15 @@ struct TrainConfig {
   double clip_norm = 1.0;
   int random_subnets = 2;
   double distill_weight = 1.0;
+  // In-place distillation starts after this fraction of the steps (a teacher that still
+  // predicts the target mean only pulls the students there) and ramps linearly to
+  // distill_weight over the same number of steps again.
+  double distill_warmup = 0.25;
   bool progressive_shrinking = false;
   std::vector<double> shrink_phases = {0.2, 0.4};  // step fractions where phases 2 and 3 begin
+  // A fresh model's output bias starts at the training split's mean target (not with
+  // --init-from / --init-supernet-from / --resume, which bring their own weights).
+  bool output_bias_to_mean = true;
   bool head_dropout = true;        // the reference head's dropout(0.5); off for exact tests
   uint64_t seed = 0;
   std::string device = "cpu";
@@ -58,6 +66,7 @@ struct TrainConfig {
   int keep_checkpoints = 3;
   int64_t log_every = 10;
   int64_t val_samples = 256;
+  int64_t val_every = 0;           // > 0: log.jsonl gets the val MSE of min and max every N steps
   bool resume = false;
   bool quiet = false;              // no progress line (tests)
 };
@@ -68,6 +77,9 @@ struct TrainSummary {
   double samples_per_second = 0;
   // Validation MSE (normalised targets) by subnet name ("min", "max", "baseline" or "arch").
   std::vector<std::pair<std::string, double>> val_mse;
+  // Validation MSE of predicting the training split's mean target (a model that learnt only
+  // its output bias); -1 without validation.
+  double mean_predictor_mse = -1;
 };
 
 // InvalidArgument/FailedPrecondition/AlreadyExists for bad input (exit 2), Aborted when a
