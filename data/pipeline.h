@@ -74,6 +74,8 @@ class Pipeline {
   int64_t batches_per_epoch() const { return batches_; }
   bool labelled() const { return labelled_; }
   const Reader& reader() const { return *reader_; }
+  // How samples are transformed; data::Targets(..., transform(), ...) gives a line's targets.
+  const TransformOptions& transform() const { return transform_; }
   // Index into reader().lines() of a sample id.
   int64_t line_of_sample(int64_t sample_id) const { return split_lines_[static_cast<size_t>(sample_id)]; }
 

@@ -138,21 +138,32 @@ std::vector<Member> ValidationSubnets(const Space& space, bool standalone,
   return subnets;
 }
 
-// Mean target (normalised) of a pipeline's whole split: labels only, no frames are read.
+// The targets of a pipeline's whole split, normalised as its batches carry them (labels
+// only, no frames are read).
+std::vector<std::array<float, 2>> SplitTargets(const data::Pipeline& p) {
+  std::vector<std::array<float, 2>> targets(static_cast<size_t>(p.split_size()));
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const data::ScanLine& line =
+        p.reader().lines()[static_cast<size_t>(p.line_of_sample(static_cast<int64_t>(i)))];
+    data::Targets(line.speed, line.power, p.transform(), targets[i].data());
+  }
+  return targets;
+}
+
 std::array<double, 2> MeanTarget(const data::Pipeline& p) {
   std::array<double, 2> sum = {0, 0};
-  for (int64_t i = 0; i < p.split_size(); ++i) {
-    const data::ScanLine& line = p.reader().lines()[static_cast<size_t>(p.line_of_sample(i))];
-    sum[0] += line.speed / supernet::kSpeedScaleMmS;
-    sum[1] += line.power / supernet::kPowerScaleW;
+  const std::vector<std::array<float, 2>> targets = SplitTargets(p);
+  for (const auto& t : targets) {
+    sum[0] += t[0];
+    sum[1] += t[1];
   }
-  const double n = static_cast<double>(std::max<int64_t>(1, p.split_size()));
+  const double n = static_cast<double>(std::max<size_t>(1, targets.size()));
   return {sum[0] / n, sum[1] / n};
 }
 
-// The validation MSE of predicting the training split's mean: where a model that learnt
-// nothing but the output bias sits (the samples EvaluateSubnet takes).
-absl::StatusOr<double> MeanPredictorMse(const data::Pipeline& train,
+// The validation MSE of predicting `train_mean` (the training split's mean target): where a
+// model that learnt nothing but the output bias sits (the samples EvaluateSubnet takes).
+absl::StatusOr<double> MeanPredictorMse(const std::array<double, 2>& train_mean,
                                         const supernet::EvalOptions& eval, int frames) {
   data::PipelineOptions po;
   po.files = eval.files;
@@ -164,15 +175,11 @@ absl::StatusOr<double> MeanPredictorMse(const data::Pipeline& train,
   po.drop_last = false;
   auto val = data::Pipeline::Open(po);
   if (!val.ok()) return val.status();
-  const std::array<double, 2> mean = MeanTarget(train);
+  const std::vector<std::array<float, 2>> targets = SplitTargets(**val);
   double sum = 0;
-  for (int64_t i = 0; i < (*val)->split_size(); ++i) {
-    const data::ScanLine& line =
-        (*val)->reader().lines()[static_cast<size_t>((*val)->line_of_sample(i))];
-    sum += std::pow(line.speed / supernet::kSpeedScaleMmS - mean[0], 2) +
-           std::pow(line.power / supernet::kPowerScaleW - mean[1], 2);
-  }
-  return sum / (2.0 * static_cast<double>(std::max<int64_t>(1, (*val)->split_size())));
+  for (const auto& t : targets)
+    sum += std::pow(t[0] - train_mean[0], 2) + std::pow(t[1] - train_mean[1], 2);
+  return sum / (2.0 * static_cast<double>(std::max<size_t>(1, targets.size())));
 }
 
 template <typename T>
@@ -366,17 +373,17 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, const LaunchEnv& env) {
     if (!arch.ok()) return arch.status();
     if (auto s = net->LoadSubnetWeights(*arch, *state); !s.ok()) return s;
   }
+  const std::array<double, 2> train_mean = MeanTarget(pipeline);
   if (!resuming && c.init_from.empty() && c.init_supernet_from.empty() && c.output_bias_to_mean) {
     // The targets (speed/900, power/215) sit near 1, far from a zero-initialised output: at
     // AdamW's ~lr per step the output bias alone would need ~1/lr steps to get there, so
     // the whole head bends to fit the mean first and the trunk learns nothing meanwhile.
     // Starting at the training mean leaves only the part the frames can explain.
-    const std::array<double, 2> mean = MeanTarget(pipeline);
     torch::NoGradGuard no_grad;
     auto params = net->named_parameters();
     torch::Tensor* bias = params.find(kOutputBias);
     if (bias == nullptr) return absl::InternalError(absl::StrCat("the model has no ", kOutputBias));
-    bias->copy_(torch::tensor({mean[0], mean[1]}, torch::kFloat));
+    bias->copy_(torch::tensor({train_mean[0], train_mean[1]}, torch::kFloat));
   }
   net->to(device);
   net->train();
@@ -479,7 +486,7 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, const LaunchEnv& env) {
 
   double mean_predictor = 0;
   if (!c.val_split.empty() && dist.is_primary()) {
-    auto m = MeanPredictorMse(pipeline, eval, frames);
+    auto m = MeanPredictorMse(train_mean, eval, frames);
     if (!m.ok()) return m.status();
     mean_predictor = *m;
   }
