@@ -19,6 +19,8 @@ absl::Status CheckOptions(const PipelineOptions& o) {
   if (o.files.empty()) return bad("pipeline: no data files given");
   if (o.batch_size < 1) return bad(absl::StrCat("batch size: got ", o.batch_size, ", expected >= 1"));
   if (o.resolution < 1) return bad(absl::StrCat("resolution: got ", o.resolution, ", expected >= 1"));
+  for (int r : o.also_resolutions)
+    if (r < 1) return bad(absl::StrCat("also_resolutions: got ", r, ", expected >= 1"));
   if (o.workers < 0) return bad(absl::StrCat("workers: got ", o.workers, ", expected >= 0"));
   if (o.prefetch_batches < 1)
     return bad(absl::StrCat("prefetch batches: got ", o.prefetch_batches, ", expected >= 1"));
@@ -178,6 +180,9 @@ absl::Status Pipeline::BuildBatch(int64_t index, Batch* batch, std::vector<uint8
   batch->targets.assign(static_cast<size_t>(batch->batch_size * 2), 0.0f);
   batch->sample_ids.clear();
   batch->labelled = true;
+  batch->inputs_at.clear();
+  for (int r : options_.also_resolutions)
+    batch->inputs_at[r].assign(static_cast<size_t>(batch->batch_size * frames * r * r), 0.0f);
   const auto& lines = reader_->lines();
   for (int64_t k = begin; k < end; ++k) {
     const int64_t sample = order_[static_cast<size_t>(k)];
@@ -191,6 +196,10 @@ absl::Status Pipeline::BuildBatch(int64_t index, Batch* batch, std::vector<uint8
     const int64_t slot = k - begin;
     TransformFrames(scratch->data(), line.num_frames, layer.height, layer.width, offset, resolution,
                     transform_, batch->inputs.data() + slot * sample_floats);
+    for (auto& [r, inputs] : batch->inputs_at) {
+      TransformFrames(scratch->data(), line.num_frames, layer.height, layer.width, offset, r, transform_,
+                      inputs.data() + slot * frames * r * r);
+    }
     if (line.labelled) {
       Targets(line.speed, line.power, transform_, batch->targets.data() + slot * 2);
     } else {

@@ -11,7 +11,8 @@
 // Every random choice (shuffle, temporal window) is derived from (seed, epoch, sample), so the
 // batches are identical whatever the number of workers, and StartEpoch + SkipBatches resumes
 // exactly where a run stopped. Each batch may have its own resolution (resolution_for_batch),
-// as the supernet samples one per step.
+// as the supernet samples one per step, and may come at further resolutions too
+// (also_resolutions, for subnets that each run at their own).
 //
 // Unlabelled data (files without laser_params) gives zero targets and Batch::labelled false.
 // Next() is for one consumer thread.
@@ -38,6 +39,8 @@ namespace edgeloop::data {
 struct Batch {
   int64_t batch_size = 0, frames = 0, resolution = 0;
   std::vector<float> inputs;        // [B, 1, T, R, R] row-major, normalised (mean 0.45, std 0.225)
+  // The same samples and temporal windows at PipelineOptions::also_resolutions: r -> [B,1,T,r,r].
+  std::map<int, std::vector<float>> inputs_at;
   std::vector<float> targets;       // [B, 2] = (speed/900, power/215); zeros if unlabelled
   std::vector<int64_t> sample_ids;  // index of each sample within the split (stable)
   bool labelled = false;            // every sample of the batch carries a label
@@ -53,6 +56,9 @@ struct PipelineOptions {
   // Optional: resolution of batch `index` of `epoch`; must be deterministic, because workers
   // call it ahead of time.
   std::function<int(int64_t epoch, int64_t index)> resolution_for_batch;
+  // Every batch is also transformed at these resolutions (Batch::inputs_at), for training that
+  // runs subnets of several input resolutions on one batch.
+  std::vector<int> also_resolutions;
   bool train = true;               // random window + shuffling; false: centred window, fixed order
   uint64_t seed = 0;
   int workers = 2;                 // 0: batches are built in Next() on the caller's thread

@@ -51,12 +51,16 @@ int TrainCommand(const std::vector<std::string>& args) {
   flags.Double("distill-warmup", &c.distill_warmup,
                "fraction of the steps before distillation starts (then a linear ramp over as "
                "many steps to --distill-weight); 0: distil from the first step");
+  flags.Bool("member-resolutions", &c.member_resolutions,
+             "each sandwich member at its own input resolution (max at the largest, min at the "
+             "smallest); off: one resolution per step");
   flags.Bool("progressive-shrinking", &c.progressive_shrinking,
              "open the elastic dimensions in phases (largest only; + depth and MLP; all)");
   flags.String("shrink-phases", &phases, "step fractions where phases 2 and 3 begin");
   flags.Bool("output-bias-to-mean", &c.output_bias_to_mean,
              "start a fresh model's output bias at the training split's mean target");
-  flags.Bool("head-dropout", &c.head_dropout, "the reference head's dropout(0.5) in training");
+  flags.Bool("head-dropout", &c.head_dropout,
+             "the reference head's dropout(0.5) in training (off: it slows small subnets)");
   flags.Int("seed", &seed, "random seed (subnets, resolutions, data order, initial weights)");
   flags.String("device", &c.device, "cpu or cuda");
   flags.Int("threads", &threads, "intra-op threads per process");

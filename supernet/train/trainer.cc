@@ -104,15 +104,17 @@ int ResolutionFor(const std::vector<int>& choices, uint64_t seed, int64_t epoch,
   return choices[r.Uniform(choices.size())];
 }
 
+// resolution 0: every member keeps its own resolution (max the largest, min the smallest).
 std::vector<Member> SandwichMembers(const Space& space, const TrainConfig& c, int64_t step,
                                     int resolution, int phase) {
-  const ArchConfig max = AtResolution(space.Max(), resolution);
+  auto at = [resolution](ArchConfig a) { return resolution > 0 ? AtResolution(a, resolution) : a; };
+  const ArchConfig max = at(space.Max());
   std::vector<Member> members = {{"max", max}};
   if (phase == 0) return members;
-  members.push_back({"min", Restrict(AtResolution(space.Min(), resolution), max, phase)});
+  members.push_back({"min", Restrict(at(space.Min()), max, phase)});
   Rng rng = Rng::Derive(c.seed ^ kSubnetStream, static_cast<uint64_t>(step));
   for (int k = 0; k < c.random_subnets; ++k) {
-    ArchConfig a = AtResolution(space.Sample(&rng), resolution);
+    ArchConfig a = at(space.Sample(&rng));
     members.push_back({absl::StrCat("rand", k + 1), Restrict(a, max, phase)});
   }
   return members;
@@ -217,6 +219,8 @@ absl::Status CheckConfig(const TrainConfig& c) {
   if (c.val_every < 0) return absl::InvalidArgumentError("--val-every must be >= 0");
   if (c.val_every > 0 && c.val_split.empty())
     return absl::InvalidArgumentError("--val-every needs --val-split");
+  if (c.member_resolutions && c.space_path.empty())
+    return absl::InvalidArgumentError("--member-resolutions goes with --space (supernet training)");
   if (!c.init_from.empty() && c.arch.empty())
     return absl::InvalidArgumentError("--init-from goes with --arch (stand-alone training)");
   return absl::OkStatus();
@@ -275,10 +279,17 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, const LaunchEnv& env) {
   train_opts.split = c.train_split;
   train_opts.batch_size = c.batch_size / dist.world_size();
   train_opts.frames = frames;
-  train_opts.resolution = resolutions.front();
-  train_opts.resolution_for_batch = [resolutions, seed = c.seed](int64_t epoch, int64_t index) {
-    return ResolutionFor(resolutions, seed, epoch, index);
-  };
+  const bool member_resolutions = c.member_resolutions && resolutions.size() > 1;
+  if (member_resolutions) {  // the batch at the largest resolution, and at every other
+    train_opts.resolution = *std::max_element(resolutions.begin(), resolutions.end());
+    for (int r : resolutions)
+      if (r != train_opts.resolution) train_opts.also_resolutions.push_back(r);
+  } else {
+    train_opts.resolution = resolutions.front();
+    train_opts.resolution_for_batch = [resolutions, seed = c.seed](int64_t epoch, int64_t index) {
+      return ResolutionFor(resolutions, seed, epoch, index);
+    };
+  }
   train_opts.train = true;
   train_opts.seed = c.seed;
   train_opts.workers = c.workers;
@@ -523,7 +534,8 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, const LaunchEnv& env) {
     if (standalone) {
       members = {{"arch", fixed_arch}};
     } else {
-      members = SandwichMembers(space, c, step, resolution, ShrinkPhase(c, step, total_steps));
+      members = SandwichMembers(space, c, step, member_resolutions ? 0 : resolution,
+                                ShrinkPhase(c, step, total_steps));
     }
     const double lr = schedule.At(step);
     const double distill_weight = DistillWeightAt(c, step, total_steps);
@@ -534,8 +546,19 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, const LaunchEnv& env) {
       torch::manual_seed(Rng::Derive(c.seed ^ kTorchStream,
                                      static_cast<uint64_t>(step) * 4096 + dist.rank())
                              .Next());
-      auto x = ToTensor(batch.inputs, {batch.batch_size, 1, batch.frames, resolution, resolution},
-                        device);
+      // The inputs at each member's resolution, built once per step.
+      std::map<int, torch::Tensor> inputs;
+      auto input_at = [&](int r) -> absl::StatusOr<torch::Tensor> {
+        if (auto it = inputs.find(r); it != inputs.end()) return it->second;
+        const std::vector<float>* floats = &batch.inputs;
+        if (r != resolution) {
+          auto it = batch.inputs_at.find(r);
+          if (it == batch.inputs_at.end())
+            return absl::InternalError(absl::StrCat("no inputs at resolution ", r, " in the batch"));
+          floats = &it->second;
+        }
+        return inputs[r] = ToTensor(*floats, {batch.batch_size, 1, batch.frames, r, r}, device);
+      };
       auto y = ToTensor(batch.targets, {batch.batch_size, 2}, device);
       if (!c.head_dropout) net->eval();  // LayerNorm only: eval() just drops dropout
       optimizer.zero_grad();
@@ -543,8 +566,10 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, const LaunchEnv& env) {
       last_losses.clear();
       for (size_t i = 0; i < members.size(); ++i) {
         if (auto s = net->set_active(members[i].arch); !s.ok()) return s;
+        auto x = input_at(static_cast<int>(members[i].arch.resolution()));
+        if (!x.ok()) return x.status();
         if (c.device == "cuda" && c.amp) at::autocast::set_enabled(true);
-        torch::Tensor pred = net->forward(x).to(torch::kFloat);
+        torch::Tensor pred = net->forward(*x).to(torch::kFloat);
         if (c.device == "cuda" && c.amp) {
           at::autocast::set_enabled(false);
           at::autocast::clear_cache();

@@ -2,7 +2,8 @@
 // architecture stand-alone; one process or many (c10d data parallel).
 //
 // Supernet step: the largest subnet, the smallest and `random_subnets` uniformly drawn ones
-// run on the same batch at the step's resolution (drawn from the space); every member but
+// run on the same batch at the step's resolution (drawn from the space), or each at its own
+// (member_resolutions); every member but
 // the largest also learns from the largest's detached prediction (distill_weight);
 // gradients are accumulated, averaged over ranks in flat buckets, clipped, and AdamW steps
 // with a warm-up + cosine schedule. Subnets and resolutions are functions of (seed, step),
@@ -51,12 +52,19 @@ struct TrainConfig {
   // predicts the target mean only pulls the students there) and ramps linearly to
   // distill_weight over the same number of steps again.
   double distill_warmup = 0.25;
+  // Each sandwich member runs at its own input resolution (BigNAS): the largest subnet at the
+  // space's largest, the smallest at its smallest, random members at their sampled one; the
+  // batch comes at every resolution of the space. Off: all members run at one resolution
+  // drawn per step. Supernet training only.
+  bool member_resolutions = false;
   bool progressive_shrinking = false;
   std::vector<double> shrink_phases = {0.2, 0.4};  // step fractions where phases 2 and 3 begin
   // A fresh model's output bias starts at the training split's mean target (not with
   // --init-from / --init-supernet-from / --resume, which bring their own weights).
   bool output_bias_to_mean = true;
-  bool head_dropout = true;        // the reference head's dropout(0.5); off for exact tests
+  // The reference head's dropout(0.5) on the pooled features. Off by default: on subnets a
+  // few dozen channels wide it delays learning the motion cue (see supernet/README.md).
+  bool head_dropout = false;
   uint64_t seed = 0;
   std::string device = "cpu";
   int threads = 2;

@@ -163,6 +163,30 @@ TEST_F(PipelineTest, ResolutionPerBatch) {
   }
 }
 
+TEST_F(PipelineTest, AlsoResolutionsMatchAPipelineAtThatResolution) {
+  // The extra inputs are the same samples and temporal windows as a batch built at that
+  // resolution, so subnets at different resolutions learn from the same clip.
+  PipelineOptions o = Options();
+  o.resolution = 16;
+  o.also_resolutions = {8, 12};
+  auto multi = Open(o);
+  PipelineOptions single = Options();
+  single.resolution = 12;
+  auto at12 = Open(single);
+  auto batches = Epoch(multi.get(), 2);
+  auto expected = Epoch(at12.get(), 2);
+  ASSERT_EQ(batches.size(), expected.size());
+  for (size_t i = 0; i < batches.size(); ++i) {
+    EXPECT_EQ(batches[i].resolution, 16);
+    ASSERT_EQ(batches[i].inputs_at.size(), 2u);
+    EXPECT_EQ(batches[i].inputs_at.at(8).size(), static_cast<size_t>(4 * 8 * 8 * 8));
+    EXPECT_EQ(batches[i].sample_ids, expected[i].sample_ids);
+    EXPECT_EQ(batches[i].inputs_at.at(12), expected[i].inputs);
+  }
+  o.also_resolutions = {0};
+  EXPECT_FALSE(Pipeline::Open(o).ok());
+}
+
 TEST_F(PipelineTest, SplitAndCap) {
   PipelineOptions o = Options();
   o.split = "C027:layers[0:80%]";

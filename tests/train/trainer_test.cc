@@ -7,6 +7,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -158,6 +160,63 @@ TEST_F(TrainTest, InitSupernetFromAPyTorchStateDict) {
                                "--init-supernet-from ", Out("cut.pt")));
   EXPECT_EQ(r.exit_code, 2) << r.out;
   EXPECT_NE(r.out.find("truncated or corrupt PyTorch archive"), std::string::npos) << r.out;
+}
+
+// The resolutions the sandwich members of each logged step ran at, as "max=48 min=32 ...".
+std::vector<std::string> MemberResolutions(const std::string& run_dir) {
+  auto log = ReadFile(run_dir + "/log.jsonl");
+  EXPECT_TRUE(log.ok()) << log.status();
+  std::vector<std::string> steps;
+  std::istringstream lines(log.ok() ? *log : "");
+  for (std::string line; std::getline(lines, line);) {
+    const size_t subnets = line.find("\"subnets\":{");
+    if (subnets == std::string::npos) continue;
+    std::string members;
+    for (const char* name : {"max", "min", "rand1", "rand2"}) {
+      const size_t key = line.find(absl::StrCat("\"", name, "\":\""), subnets);
+      if (key == std::string::npos) continue;
+      const size_t r = line.find("-r", key);
+      absl::StrAppend(&members, members.empty() ? "" : " ", name, "=",
+                      line.substr(r + 2, line.find('-', r + 2) - r - 2));
+    }
+    steps.push_back(members);
+  }
+  return steps;
+}
+
+TEST_F(TrainTest, MemberResolutionsRunEachSubnetAtItsOwnResolution) {
+  // tiny: resolutions 32 and 48. Per step (the default) all members share the step's.
+  auto shared = RunEdgeloop(Flags(Out("res_step"), 6, 4) + " --log-every 1");
+  ASSERT_EQ(shared.exit_code, 0) << shared.out;
+  auto per_step = MemberResolutions(Out("res_step"));
+  ASSERT_EQ(per_step.size(), 6u);
+  std::set<std::string> seen;
+  for (const std::string& s : per_step) {
+    seen.insert(s);
+    EXPECT_TRUE(s == "max=32 min=32 rand1=32 rand2=32" || s == "max=48 min=48 rand1=48 rand2=48") << s;
+  }
+  EXPECT_EQ(seen.size(), 2u);
+
+  auto own = RunEdgeloop(Flags(Out("res_member"), 6, 4) + " --log-every 1 --member-resolutions");
+  ASSERT_EQ(own.exit_code, 0) << own.out;
+  auto per_member = MemberResolutions(Out("res_member"));
+  ASSERT_EQ(per_member.size(), 6u);
+  std::set<std::string> random_resolutions;
+  for (const std::string& s : per_member) {
+    EXPECT_EQ(s.rfind("max=48 min=32 rand1=", 0), 0u) << s;
+    random_resolutions.insert(s.substr(s.find("rand1=") + 6, 2));
+  }
+  EXPECT_EQ(random_resolutions, (std::set<std::string>{"32", "48"}));
+
+  // Stand-alone training has one resolution: the flag is refused before the run directory.
+  auto bad = RunEdgeloop(absl::StrCat(
+      "train --arch '{\"patch_size\":[4,4,4],\"embed_dim\":12,\"depths\":[1,1,1,1],"
+      "\"num_heads\":[3,3,3,3],\"window_size\":[4,4,4],\"mlp_ratio\":1,\"resolution\":32,"
+      "\"frames\":8}' --data ", Data(), " --out ", Out("res_alone"),
+      " --steps 1 --member-resolutions --quiet"));
+  EXPECT_EQ(bad.exit_code, 2) << bad.out;
+  EXPECT_NE(bad.out.find("--member-resolutions goes with --space"), std::string::npos) << bad.out;
+  EXPECT_FALSE(std::filesystem::exists(Out("res_alone") + "/run.json"));
 }
 
 TEST_F(TrainTest, TwoRanksEqualOneRankWithTheSameGlobalBatch) {

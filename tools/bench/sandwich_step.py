@@ -72,17 +72,23 @@ def main():
 
     python_s, edgeloop_s = [], []
     for i, record in enumerate(steps):
-        members = [models[key] for key in record["subnets"].values()]
-        frames = arch_from_key(next(iter(record["subnets"].values())))["frames"]
-        res = record["resolution"]
-        x = torch.rand(args.batch, 1, frames, res, res)
+        keys = list(record["subnets"].values())
+        members = [models[key] for key in keys]
+        # Each member at the resolution its key names (one per step, or its own with
+        # --member-resolutions).
+        inputs = {}
+        for key in keys:
+            a = arch_from_key(key)
+            if a["resolution"] not in inputs:
+                inputs[a["resolution"]] = torch.rand(args.batch, 1, a["frames"], a["resolution"],
+                                                     a["resolution"])
         y = torch.rand(args.batch, 2)
         kd = record.get("distill_weight", 1.0)
         start = time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
         teacher = None
-        for j, model in enumerate(members):
-            pred = model(x)
+        for j, (key, model) in enumerate(zip(keys, members)):
+            pred = model(inputs[arch_from_key(key)["resolution"]])
             loss = F.mse_loss(pred, y)
             if j == 0:
                 teacher = pred.detach()
