@@ -2,13 +2,15 @@
 # Supernet training benchmarks: training throughput, and how well inherited-weight
 # validation MSE ranks subnets compared to training each stand-alone (Kendall tau).
 #
-# Usage: tools/bench/train_bench.sh [--steps N] [--subnets K] [--seeds "S ..."]
+# Usage: tools/bench/train_bench.sh [--steps N] [--supernet-steps M] [--subnets K] [--seeds "S ..."]
 #                                   [--alone-seeds "S ..."] [--layers L] [--jobs J]
 #                                   [--threads T] [--train-flags "FLAGS"] [--skip-throughput]
 #                                   [--out DIR]
-#   --steps N          supernet steps, and the stand-alone budget of every subnet (default
+#   --steps N          the stand-alone budget of every subnet and the supernets' (default
 #                      1500: by then every 32-px subnet trained stand-alone has found the motion
 #                      cue; at 300 none had, and the ranking was noise)
+#   --supernet-steps M  the supernets' steps instead (default N): a supernet that mixes input
+#                      resolutions needs 3-4x the steps (supernet/README.md, "Ranking quality")
 #   --subnets K        subnets sampled uniformly from the tiny space for the ranking (default 8)
 #   --seeds "S ..."    one supernet per seed, each ranked against the same stand-alone runs
 #                      (default "1")
@@ -26,11 +28,12 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 EDGELOOP=${EDGELOOP:-build/tools/edgeloop}
 PYTHON=${PYTHON:-/usr/bin/python3}  # Debian's, for h5py (the mean predictor)
-STEPS=1500 SUBNETS=8 THREADS=1 JOBS=2 SEEDS=1 ALONE_SEEDS="1 2" LAYERS=40 TRAIN_FLAGS=
+STEPS=1500 SUPERNET_STEPS='' SUBNETS=8 THREADS=1 JOBS=2 SEEDS=1 ALONE_SEEDS="1 2" LAYERS=40 TRAIN_FLAGS=
 THROUGHPUT=1 OUT=${TMPDIR:-/tmp}/edgeloop_train_bench
 while (($#)); do
   case "$1" in
     --steps) STEPS=$2; shift 2 ;;
+    --supernet-steps) SUPERNET_STEPS=$2; shift 2 ;;
     --subnets) SUBNETS=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
     --jobs) JOBS=$2; shift 2 ;;
@@ -43,6 +46,7 @@ while (($#)); do
     *) echo "train_bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
+SUPERNET_STEPS=${SUPERNET_STEPS:-$STEPS}
 rm -rf "$OUT" && mkdir -p "$OUT"
 DATA=$OUT/lpbf.h5
 "$EDGELOOP" data synth --out "$DATA" --objects C027,C028 --layers "$LAYERS" \
@@ -61,7 +65,7 @@ if ((THROUGHPUT)); then
     --out "$OUT/tp_default" --steps 3 | sed -n 's/^trained/default space at resolution 64:/p'
 fi
 
-echo "== ranking: supernet ${STEPS} steps vs ${SUBNETS} subnets trained stand-alone for" \
+echo "== ranking: supernet ${SUPERNET_STEPS} steps vs ${SUBNETS} subnets trained stand-alone for" \
   "${STEPS} steps (seeds ${ALONE_SEEDS}); ${JOBS} jobs x ${THREADS} threads"
 "$PYTHON" - "$DATA" <<'PY'
 import sys, h5py, numpy as np
@@ -89,7 +93,7 @@ quote() { printf '%q ' "$@"; }
 TASKS=()
 for seed in $SEEDS; do
   TASKS+=("$(quote "$EDGELOOP" train --space "$TINY" "${COMMON[@]}" "${EXTRA[@]}" \
-    --threads "$THREADS" --seed "$seed" --out "$OUT/supernet$seed" --steps "$STEPS") >/dev/null")
+    --threads "$THREADS" --seed "$seed" --out "$OUT/supernet$seed" --steps "$SUPERNET_STEPS") >/dev/null")
 done
 for seed in $ALONE_SEEDS; do
   for i in "${!ARCHS[@]}"; do
