@@ -3,10 +3,9 @@
 //
 // Supernet step: the largest subnet, the smallest and `random_subnets` uniformly drawn ones
 // run on the same batch at the step's resolution (drawn from the space), or each at its own
-// (member_resolutions); every member but
-// the largest also learns from the largest's detached prediction (distill_weight);
-// gradients are accumulated, averaged over ranks in flat buckets, clipped, and AdamW steps
-// with a warm-up + cosine schedule. Subnets and resolutions are functions of (seed, step),
+// (member_resolutions); every member but the largest also learns from the largest's
+// detached prediction (distill_weight); gradients are accumulated, averaged over ranks in
+// flat buckets, clipped, and AdamW steps with a warm-up + cosine schedule. Subnets and resolutions are functions of (seed, step),
 // so every rank trains the same ones and a resumed run continues exactly. Optional
 // progressive shrinking opens the dimensions in phases (resolution/depth/mlp first, then
 // width, heads and patch).
