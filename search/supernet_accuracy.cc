@@ -28,7 +28,13 @@ struct ValidationSet {
 class SupernetAccuracy : public AccuracyEvaluator {
  public:
   SupernetAccuracy(supernet::SupernetImpl* net, SupernetAccuracyOptions options)
-      : net_(net), options_(std::move(options)) {}
+      : net_(net), options_(std::move(options)) {
+    eval_.files = options_.files;
+    eval_.split = options_.split;
+    eval_.max_samples = options_.samples;
+    eval_.batch_size = options_.batch_size;
+    eval_.workers = options_.workers;
+  }
 
   absl::StatusOr<std::vector<AccuracyScore>> Evaluate(const std::vector<ArchConfig>& archs) override {
     std::vector<AccuracyScore> scores(archs.size());
@@ -85,17 +91,8 @@ class SupernetAccuracy : public AccuracyEvaluator {
       recency_.push_back(shape);
       return &it->second;
     }
-    data::PipelineOptions po;
-    po.files = options_.files;
-    po.split = options_.split;
-    po.batch_size = options_.batch_size;
-    po.frames = frames;
-    po.resolution = resolution;
-    po.train = false;
-    po.workers = options_.workers;
-    po.max_samples = options_.samples;
-    po.drop_last = false;
-    auto pipeline = data::Pipeline::Open(po);
+    // The samples `edgeloop eval` scores, so search and eval agree on a subnet's MSE.
+    auto pipeline = data::Pipeline::Open(supernet::EvalPipelineOptions(eval_, frames, resolution));
     if (!pipeline.ok()) return pipeline.status();
     if (!(*pipeline)->labelled()) {
       return absl::InvalidArgumentError("the validation data carries no labels (laser_params)");
@@ -132,6 +129,7 @@ class SupernetAccuracy : public AccuracyEvaluator {
 
   supernet::SupernetImpl* net_;
   SupernetAccuracyOptions options_;
+  supernet::EvalOptions eval_;  // options_ as the evaluation's data options
   std::map<std::pair<int, int>, ValidationSet> sets_;
   std::list<std::pair<int, int>> recency_;
 };

@@ -10,20 +10,25 @@
 
 namespace edgeloop::supernet {
 
-absl::StatusOr<EvalResult> EvaluateModel(VideoSwinImpl& model, const EvalOptions& options) {
-  const auto start = std::chrono::steady_clock::now();
-  const ArchConfig& arch = model.arch();
+data::PipelineOptions EvalPipelineOptions(const EvalOptions& options, int frames, int resolution) {
   data::PipelineOptions po;
   po.files = options.files;
   po.split = options.split;
   po.batch_size = options.batch_size;
-  po.frames = arch.frames();
-  po.resolution = arch.resolution();
+  po.frames = frames;
+  po.resolution = resolution;
   po.train = false;
   po.workers = options.workers;
   po.max_samples = options.max_samples;
   po.drop_last = false;
-  absl::StatusOr<std::unique_ptr<data::Pipeline>> pipeline = data::Pipeline::Open(po);
+  return po;
+}
+
+absl::StatusOr<EvalResult> EvaluateModel(VideoSwinImpl& model, const EvalOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  const ArchConfig& arch = model.arch();
+  absl::StatusOr<std::unique_ptr<data::Pipeline>> pipeline = data::Pipeline::Open(
+      EvalPipelineOptions(options, static_cast<int>(arch.frames()), static_cast<int>(arch.resolution())));
   if (!pipeline.ok()) return pipeline.status();
   if (!(*pipeline)->labelled()) {
     return absl::InvalidArgumentError(

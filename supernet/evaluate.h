@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "arch/arch_config.h"
+#include "data/pipeline.h"
 #include "supernet/supernet.h"
 #include "supernet/video_swin.h"
 
@@ -37,6 +38,11 @@ struct EvalResult {
   int64_t samples = 0;
   double seconds = 0;           // wall time, data loading included
 };
+
+// The data pipeline of an evaluation at `frames` x `resolution`: the split in file order with
+// the centred window, the incomplete last batch kept. Whoever reads these samples reads
+// exactly the ones EvaluateModel scores.
+data::PipelineOptions EvalPipelineOptions(const EvalOptions& options, int frames, int resolution);
 
 // InvalidArgument for unlabelled data or an empty split.
 absl::StatusOr<EvalResult> EvaluateModel(VideoSwinImpl& model, const EvalOptions& options);

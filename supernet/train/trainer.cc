@@ -166,15 +166,10 @@ std::array<double, 2> MeanTarget(const data::Pipeline& p) {
 // The validation MSE of predicting `train_mean` (the training split's mean target): where a
 // model that learnt nothing but the output bias sits (the samples EvaluateSubnet takes).
 absl::StatusOr<double> MeanPredictorMse(const std::array<double, 2>& train_mean,
-                                        const supernet::EvalOptions& eval, int frames) {
-  data::PipelineOptions po;
-  po.files = eval.files;
-  po.split = eval.split;
-  po.max_samples = eval.max_samples;
-  po.frames = frames;
-  po.train = false;
-  po.workers = 0;
-  po.drop_last = false;
+                                        const supernet::EvalOptions& eval, int frames,
+                                        int resolution) {
+  data::PipelineOptions po = supernet::EvalPipelineOptions(eval, frames, resolution);
+  po.workers = 0;  // labels only: no batch is built
   auto val = data::Pipeline::Open(po);
   if (!val.ok()) return val.status();
   const std::vector<std::array<float, 2>> targets = SplitTargets(**val);
@@ -497,7 +492,7 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, const LaunchEnv& env) {
 
   double mean_predictor = 0;
   if (!c.val_split.empty() && dist.is_primary()) {
-    auto m = MeanPredictorMse(train_mean, eval, frames);
+    auto m = MeanPredictorMse(train_mean, eval, frames, resolutions.front());
     if (!m.ok()) return m.status();
     mean_predictor = *m;
   }
