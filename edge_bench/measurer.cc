@@ -97,10 +97,15 @@ absl::StatusOr<BatchResult> MeasureBatch(Workload* workload, int batch,
   // Paired: after every timed run the reference runs twice; the first re-warms it (right
   // after a large model its caches are cold: that alone made it up to 40% slower), the
   // second is timed. Adjacent runs share the device's speed of the moment, so their ratio
-  // cancels it even when it changes from one second to the next.
+  // cancels it even when it changes from one second to the next. The measured model is
+  // re-warmed the same way after the reference, so both timed runs follow a run of their
+  // own (a cold tiny model read 2.3x its reference's time on a loaded machine).
   std::vector<double> samples, reference_samples, normalized;
   samples.reserve(static_cast<size_t>(settings.min_runs()) * 2);
   auto run_timed = [&]() -> absl::Status {
+    if (paired && !samples.empty()) {
+      if (absl::Status st = workload->RunOnce(); !st.ok()) return st;
+    }
     const Clock::time_point t0 = Clock::now();
     if (absl::Status st = workload->RunOnce(); !st.ok()) return st;
     samples.push_back(MsSince(t0));

@@ -134,8 +134,10 @@ TEST(MeasurerTest, PairedReferenceNormalisesADeviceThatSlowsDown) {
   EXPECT_GT(r->speed_factor(), 1.4);  // about 2 on an idle machine
   EXPECT_GT(r->normalized_median_ms(), 0.6);  // 0.9 ms at nominal speed
   EXPECT_LT(r->normalized_median_ms(), 1.4);
-  // Two reference runs (one re-warming, one timed) after every timed run, none in warm-up.
+  // Two reference runs (one re-warming, one timed) after every timed run, none in warm-up;
+  // the measured model re-warms before each timed run that follows the reference.
   EXPECT_EQ(slow_reference.calls_, 2u * static_cast<size_t>(r->runs()));
+  EXPECT_EQ(slow_workload.calls_, static_cast<size_t>(r->warmup_runs() + 2 * r->runs() - 1));
 
   // Unpaired results carry no reference fields.
   auto plain = MeasureBatch(&slow_workload, 1, s, MeasureHooks{});
