@@ -54,6 +54,9 @@ int TrainCommand(const std::vector<std::string>& args) {
   flags.Bool("member-resolutions", &c.member_resolutions,
              "each sandwich member at its own input resolution (max at the largest, min at the "
              "smallest); off: one resolution per step");
+  flags.Double("progressive-resolution", &c.progressive_resolution,
+               "fraction of the steps over which the space's input resolutions open from the "
+               "smallest up (0: all from the first step)");
   flags.Bool("progressive-shrinking", &c.progressive_shrinking,
              "open the elastic dimensions in phases (largest only; + depth and MLP; all)");
   flags.String("shrink-phases", &phases, "step fractions where phases 2 and 3 begin");

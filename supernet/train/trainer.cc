@@ -97,6 +97,22 @@ int ShrinkPhase(const TrainConfig& c, int64_t step, int64_t total) {
   return std::min(phase, 2);
 }
 
+// The resolutions drawn from at `step`: all of `choices` (in the space's order), or with
+// progressive resolution the smallest ones opened so far.
+std::vector<int> OpenResolutions(const std::vector<int>& choices, double progressive, int64_t step,
+                                 int64_t total) {
+  if (progressive <= 0 || choices.size() == 1) return choices;
+  std::vector<int> sorted = choices;
+  std::sort(sorted.begin(), sorted.end());
+  const double f = static_cast<double>(step) / static_cast<double>(std::max<int64_t>(1, total));
+  const size_t later = sorted.size() - 1;
+  size_t open = 1;
+  while (open < sorted.size() && f >= progressive * static_cast<double>(open) / later) ++open;
+  if (open == sorted.size()) return choices;
+  sorted.resize(open);
+  return sorted;
+}
+
 int ResolutionFor(const std::vector<int>& choices, uint64_t seed, int64_t epoch, int64_t index) {
   if (choices.size() == 1) return choices[0];
   Rng r = Rng::Derive(seed ^ kResolutionStream, static_cast<uint64_t>(epoch) * 1000003ULL +
@@ -216,6 +232,9 @@ absl::Status CheckConfig(const TrainConfig& c) {
     return absl::InvalidArgumentError("--val-every needs --val-split");
   if (c.member_resolutions && c.space_path.empty())
     return absl::InvalidArgumentError("--member-resolutions goes with --space (supernet training)");
+  if (!(c.progressive_resolution >= 0 && c.progressive_resolution <= 1))
+    return absl::InvalidArgumentError(absl::StrCat("--progressive-resolution ",
+                                                   c.progressive_resolution, " is not in [0, 1]"));
   if (!c.init_from.empty() && c.arch.empty())
     return absl::InvalidArgumentError("--init-from goes with --arch (stand-alone training)");
   return absl::OkStatus();
@@ -269,6 +288,11 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, const LaunchEnv& env) {
   }
 
   // Data: this rank's shard; each batch at the resolution of its step.
+  struct StepSchedule {
+    int64_t batches_per_epoch = 0;
+    int64_t total_steps = 0;
+  };
+  auto schedule = std::make_shared<StepSchedule>();
   data::PipelineOptions train_opts;
   train_opts.files = c.data_files;
   train_opts.split = c.train_split;
@@ -281,8 +305,15 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, const LaunchEnv& env) {
       if (r != train_opts.resolution) train_opts.also_resolutions.push_back(r);
   } else {
     train_opts.resolution = resolutions.front();
-    train_opts.resolution_for_batch = [resolutions, seed = c.seed](int64_t epoch, int64_t index) {
-      return ResolutionFor(resolutions, seed, epoch, index);
+    // A batch's step is its position in the run: epoch x batches per epoch + index (the
+    // pipeline hands out each batch once, one per step). Both are known once it is open,
+    // before StartEpoch starts the workers that call this.
+    train_opts.resolution_for_batch = [resolutions, seed = c.seed, schedule,
+                                       progressive = c.progressive_resolution](int64_t epoch,
+                                                                               int64_t index) {
+      const int64_t step = epoch * schedule->batches_per_epoch + index;
+      return ResolutionFor(OpenResolutions(resolutions, progressive, step, schedule->total_steps),
+                           seed, epoch, index);
     };
   }
   train_opts.train = true;
@@ -303,8 +334,10 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, const LaunchEnv& env) {
   const int64_t total_steps =
       c.steps > 0 ? c.steps
                   : static_cast<int64_t>(std::ceil(c.epochs * pipeline.batches_per_epoch()));
-  WarmupCosine schedule{c.lr, c.warmup_steps >= 0 ? c.warmup_steps : total_steps / 20,
-                        total_steps, c.final_lr_fraction};
+  schedule->batches_per_epoch = pipeline.batches_per_epoch();
+  schedule->total_steps = total_steps;
+  WarmupCosine lr_schedule{c.lr, c.warmup_steps >= 0 ? c.warmup_steps : total_steps / 20,
+                           total_steps, c.final_lr_fraction};
 
   // The run directory: rank 0 creates it (or checks the one to resume); the others open it
   // once everyone knows rank 0 succeeded.
@@ -531,8 +564,15 @@ absl::StatusOr<TrainSummary> Train(const TrainConfig& c, const LaunchEnv& env) {
     } else {
       members = SandwichMembers(space, c, step, member_resolutions ? 0 : resolution,
                                 ShrinkPhase(c, step, total_steps));
+      if (member_resolutions) {  // resolutions not open yet run at the largest open one
+        const std::vector<int> open =
+            OpenResolutions(resolutions, c.progressive_resolution, step, total_steps);
+        const int largest_open = *std::max_element(open.begin(), open.end());
+        for (Member& m : members)
+          if (m.arch.resolution() > largest_open) m.arch.set_resolution(largest_open);
+      }
     }
-    const double lr = schedule.At(step);
+    const double lr = lr_schedule.At(step);
     const double distill_weight = DistillWeightAt(c, step, total_steps);
     for (auto& group : optimizer.param_groups())
       static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);

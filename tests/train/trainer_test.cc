@@ -185,8 +185,9 @@ std::vector<std::string> MemberResolutions(const std::string& run_dir) {
 }
 
 TEST_F(TrainTest, MemberResolutionsRunEachSubnetAtItsOwnResolution) {
-  // tiny: resolutions 32 and 48. Per step (the default) all members share the step's.
-  auto shared = RunEdgeloop(Flags(Out("res_step"), 6, 4) + " --log-every 1");
+  // tiny: resolutions 32 and 48, both open from the first step. Per step (the default) all
+  // members share the step's.
+  auto shared = RunEdgeloop(Flags(Out("res_step"), 6, 4) + " --log-every 1 --progressive-resolution 0");
   ASSERT_EQ(shared.exit_code, 0) << shared.out;
   auto per_step = MemberResolutions(Out("res_step"));
   ASSERT_EQ(per_step.size(), 6u);
@@ -197,7 +198,8 @@ TEST_F(TrainTest, MemberResolutionsRunEachSubnetAtItsOwnResolution) {
   }
   EXPECT_EQ(seen.size(), 2u);
 
-  auto own = RunEdgeloop(Flags(Out("res_member"), 6, 4) + " --log-every 1 --member-resolutions");
+  auto own = RunEdgeloop(Flags(Out("res_member"), 6, 4) +
+                         " --log-every 1 --member-resolutions --progressive-resolution 0");
   ASSERT_EQ(own.exit_code, 0) << own.out;
   auto per_member = MemberResolutions(Out("res_member"));
   ASSERT_EQ(per_member.size(), 6u);
@@ -217,6 +219,39 @@ TEST_F(TrainTest, MemberResolutionsRunEachSubnetAtItsOwnResolution) {
   EXPECT_EQ(bad.exit_code, 2) << bad.out;
   EXPECT_NE(bad.out.find("--member-resolutions goes with --space"), std::string::npos) << bad.out;
   EXPECT_FALSE(std::filesystem::exists(Out("res_alone") + "/run.json"));
+}
+
+TEST_F(TrainTest, ProgressiveResolutionOpensTheLargerResolutionLater) {
+  // tiny: 32 and 48. With 0.5 over 10 steps, steps 0-4 draw from {32} and 5-9 from both;
+  // batch 4 makes the run cross epochs, so the step is counted across them.
+  auto run = RunEdgeloop(Flags(Out("res_prog"), 10, 4) + " --log-every 1 --progressive-resolution 0.5");
+  ASSERT_EQ(run.exit_code, 0) << run.out;
+  auto per_step = MemberResolutions(Out("res_prog"));
+  ASSERT_EQ(per_step.size(), 10u);
+  std::set<std::string> late;
+  for (size_t i = 0; i < per_step.size(); ++i) {
+    const std::string at = per_step[i].substr(4, 2);  // "max=32 ..."
+    if (i < 5) EXPECT_EQ(at, "32") << "step " << i;
+    if (i >= 5) late.insert(at);
+  }
+  EXPECT_EQ(late, (std::set<std::string>{"32", "48"}));
+
+  // With per-member resolutions the largest subnet runs at the largest open one.
+  auto own = RunEdgeloop(Flags(Out("res_prog_member"), 10, 4) +
+                         " --log-every 1 --progressive-resolution 0.5 --member-resolutions");
+  ASSERT_EQ(own.exit_code, 0) << own.out;
+  auto per_member = MemberResolutions(Out("res_prog_member"));
+  ASSERT_EQ(per_member.size(), 10u);
+  for (size_t i = 0; i < per_member.size(); ++i) {
+    const std::string want = i < 5 ? "max=32 min=32 rand1=32 rand2=32" : "max=48 min=32 rand1=";
+    EXPECT_EQ(per_member[i].rfind(want, 0), 0u) << "step " << i << ": " << per_member[i];
+  }
+
+  auto bad = RunEdgeloop(Flags(Out("res_prog_bad"), 2, 4) + " --progressive-resolution 1.5");
+  EXPECT_EQ(bad.exit_code, 2) << bad.out;
+  EXPECT_NE(bad.out.find("--progressive-resolution 1.5 is not in [0, 1]"), std::string::npos)
+      << bad.out;
+  EXPECT_FALSE(std::filesystem::exists(Out("res_prog_bad") + "/run.json"));
 }
 
 TEST_F(TrainTest, TwoRanksEqualOneRankWithTheSameGlobalBatch) {

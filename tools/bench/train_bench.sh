@@ -4,13 +4,13 @@
 #
 # Usage: tools/bench/train_bench.sh [--steps N] [--supernet-steps M] [--subnets K] [--seeds "S ..."]
 #                                   [--alone-seeds "S ..."] [--layers L] [--jobs J]
-#                                   [--threads T] [--train-flags "FLAGS"] [--skip-throughput]
+#                                   [--threads T] [--train-flags "FLAGS"]
+#                                   [--supernet-flags "FLAGS"] [--skip-throughput]
 #                                   [--out DIR]
 #   --steps N          the stand-alone budget of every subnet and the supernets' (default
 #                      1500: by then every 32-px subnet trained stand-alone has found the motion
 #                      cue; at 300 none had, and the ranking was noise)
-#   --supernet-steps M  the supernets' steps instead (default N): a supernet that mixes input
-#                      resolutions needs 3-4x the steps (supernet/README.md, "Ranking quality")
+#   --supernet-steps M  the supernets' steps instead (default N)
 #   --subnets K        subnets sampled uniformly from the tiny space for the ranking (default 8)
 #   --seeds "S ..."    one supernet per seed, each ranked against the same stand-alone runs
 #                      (default "1")
@@ -21,6 +21,8 @@
 #                      640 training samples; with 96 the larger subnets overfit)
 #   --jobs J           trainings run side by side, each with --threads threads (default 2 x 1)
 #   --train-flags F    extra `edgeloop train` flags for every ranking run
+#   --supernet-flags F  extra `edgeloop train` flags for the supernets only (e.g.
+#                      "--progressive-resolution 0" for resolutions mixed from the first step)
 # Prints samples/s of the tiny space and of the default space at resolution 64 (2 threads),
 # then the validation MSE of predicting the training mean, the inherited and stand-alone MSE
 # of each subnet, the stand-alone repeatability, and per supernet seed Kendall's tau.
@@ -29,6 +31,7 @@ cd "$(dirname "$0")/../.."
 EDGELOOP=${EDGELOOP:-build/tools/edgeloop}
 PYTHON=${PYTHON:-/usr/bin/python3}  # Debian's, for h5py (the mean predictor)
 STEPS=1500 SUPERNET_STEPS='' SUBNETS=8 THREADS=1 JOBS=2 SEEDS=1 ALONE_SEEDS="1 2" LAYERS=40 TRAIN_FLAGS=
+SUPERNET_FLAGS=
 THROUGHPUT=1 OUT=${TMPDIR:-/tmp}/edgeloop_train_bench
 while (($#)); do
   case "$1" in
@@ -41,6 +44,7 @@ while (($#)); do
     --alone-seeds) ALONE_SEEDS=$2; shift 2 ;;
     --layers) LAYERS=$2; shift 2 ;;
     --train-flags) TRAIN_FLAGS=$2; shift 2 ;;
+    --supernet-flags) SUPERNET_FLAGS=$2; shift 2 ;;
     --skip-throughput) THROUGHPUT=0; shift ;;
     --out) OUT=$2; shift 2 ;;
     *) echo "train_bench.sh: unknown option $1" >&2; exit 2 ;;
@@ -53,19 +57,21 @@ DATA=$OUT/lpbf.h5
   --lines-per-layer 16 --frame-size 48 --seed 11 2>/dev/null
 # shellcheck disable=SC2206
 EXTRA=($TRAIN_FLAGS)
+# shellcheck disable=SC2206
+SUPERNET_EXTRA=($SUPERNET_FLAGS)
 COMMON=(--data "$DATA" --train-split C027 --workers 1 --quiet --batch-size 8)
 TINY=supernet/spaces/tiny.textproto
 
 if ((THROUGHPUT)); then
   echo "== throughput (2 threads, batch 8)"
   "$EDGELOOP" train --space "$TINY" "${COMMON[@]}" --threads 2 --seed 1 --out "$OUT/tp_tiny" \
-    --steps 30 | sed -n 's/^trained/tiny space:/p'
+    --steps 30 --progressive-resolution 0 | sed -n 's/^trained/tiny space:/p'
   sed 's/^resolution: .*/resolution: [64]/' supernet/spaces/swin3d_lpbf.textproto >"$OUT/default64.textproto"
   "$EDGELOOP" train --space "$OUT/default64.textproto" "${COMMON[@]}" --threads 2 --seed 1 \
     --out "$OUT/tp_default" --steps 3 | sed -n 's/^trained/default space at resolution 64:/p'
 fi
 
-echo "== ranking: supernet ${SUPERNET_STEPS} steps vs ${SUBNETS} subnets trained stand-alone for" \
+echo "== ranking: supernet ${SUPERNET_STEPS} steps (${SUPERNET_FLAGS:-no extra flags}) vs ${SUBNETS} subnets trained stand-alone for" \
   "${STEPS} steps (seeds ${ALONE_SEEDS}); ${JOBS} jobs x ${THREADS} threads"
 "$PYTHON" - "$DATA" <<'PY'
 import sys, h5py, numpy as np
@@ -93,7 +99,7 @@ quote() { printf '%q ' "$@"; }
 TASKS=()
 for seed in $SEEDS; do
   TASKS+=("$(quote "$EDGELOOP" train --space "$TINY" "${COMMON[@]}" "${EXTRA[@]}" \
-    --threads "$THREADS" --seed "$seed" --out "$OUT/supernet$seed" --steps "$SUPERNET_STEPS") >/dev/null")
+    "${SUPERNET_EXTRA[@]}" --threads "$THREADS" --seed "$seed" --out "$OUT/supernet$seed" --steps "$SUPERNET_STEPS") >/dev/null")
 done
 for seed in $ALONE_SEEDS; do
   for i in "${!ARCHS[@]}"; do
