@@ -40,6 +40,11 @@ class TrainTest : public ::testing::Test {
   static std::string Space() { return testing::SourcePath("supernet/spaces/tiny.textproto"); }
   std::string Out(const std::string& name) { return dir_->File(name); }
 
+  // Trains `steps` steps of batch 4 into Out(name), logging every step, with `flags`; each
+  // logged step's member resolutions (MemberResolutions), none when the run failed.
+  std::vector<std::string> TrainLoggingResolutions(const std::string& name, int steps,
+                                                   const std::string& flags);
+
   // The common flags of a small, exactly reproducible supernet run.
   static std::string Flags(const std::string& out, int steps, int batch) {
     return absl::StrCat("train --space ", Space(), " --data ", Data(), " --out ", out,
@@ -184,12 +189,18 @@ std::vector<std::string> MemberResolutions(const std::string& run_dir) {
   return steps;
 }
 
+std::vector<std::string> TrainTest::TrainLoggingResolutions(const std::string& name, int steps,
+                                                            const std::string& flags) {
+  auto run = RunEdgeloop(absl::StrCat(Flags(Out(name), steps, 4), " --log-every 1 ", flags));
+  EXPECT_EQ(run.exit_code, 0) << run.out;
+  if (run.exit_code != 0) return {};
+  return MemberResolutions(Out(name));
+}
+
 TEST_F(TrainTest, MemberResolutionsRunEachSubnetAtItsOwnResolution) {
   // tiny: resolutions 32 and 48, both open from the first step. Per step (the default) all
   // members share the step's.
-  auto shared = RunEdgeloop(Flags(Out("res_step"), 6, 4) + " --log-every 1 --progressive-resolution 0");
-  ASSERT_EQ(shared.exit_code, 0) << shared.out;
-  auto per_step = MemberResolutions(Out("res_step"));
+  auto per_step = TrainLoggingResolutions("res_step", 6, "--progressive-resolution 0");
   ASSERT_EQ(per_step.size(), 6u);
   std::set<std::string> seen;
   for (const std::string& s : per_step) {
@@ -198,10 +209,8 @@ TEST_F(TrainTest, MemberResolutionsRunEachSubnetAtItsOwnResolution) {
   }
   EXPECT_EQ(seen.size(), 2u);
 
-  auto own = RunEdgeloop(Flags(Out("res_member"), 6, 4) +
-                         " --log-every 1 --member-resolutions --progressive-resolution 0");
-  ASSERT_EQ(own.exit_code, 0) << own.out;
-  auto per_member = MemberResolutions(Out("res_member"));
+  auto per_member =
+      TrainLoggingResolutions("res_member", 6, "--member-resolutions --progressive-resolution 0");
   ASSERT_EQ(per_member.size(), 6u);
   std::set<std::string> random_resolutions;
   for (const std::string& s : per_member) {
@@ -224,9 +233,7 @@ TEST_F(TrainTest, MemberResolutionsRunEachSubnetAtItsOwnResolution) {
 TEST_F(TrainTest, ProgressiveResolutionOpensTheLargerResolutionLater) {
   // tiny: 32 and 48. With 0.5 over 10 steps, steps 0-4 draw from {32} and 5-9 from both;
   // batch 4 makes the run cross epochs, so the step is counted across them.
-  auto run = RunEdgeloop(Flags(Out("res_prog"), 10, 4) + " --log-every 1 --progressive-resolution 0.5");
-  ASSERT_EQ(run.exit_code, 0) << run.out;
-  auto per_step = MemberResolutions(Out("res_prog"));
+  auto per_step = TrainLoggingResolutions("res_prog", 10, "--progressive-resolution 0.5");
   ASSERT_EQ(per_step.size(), 10u);
   std::set<std::string> late;
   for (size_t i = 0; i < per_step.size(); ++i) {
@@ -237,10 +244,8 @@ TEST_F(TrainTest, ProgressiveResolutionOpensTheLargerResolutionLater) {
   EXPECT_EQ(late, (std::set<std::string>{"32", "48"}));
 
   // With per-member resolutions the largest subnet runs at the largest open one.
-  auto own = RunEdgeloop(Flags(Out("res_prog_member"), 10, 4) +
-                         " --log-every 1 --progressive-resolution 0.5 --member-resolutions");
-  ASSERT_EQ(own.exit_code, 0) << own.out;
-  auto per_member = MemberResolutions(Out("res_prog_member"));
+  auto per_member = TrainLoggingResolutions("res_prog_member", 10,
+                                            "--progressive-resolution 0.5 --member-resolutions");
   ASSERT_EQ(per_member.size(), 10u);
   for (size_t i = 0; i < per_member.size(); ++i) {
     const std::string want = i < 5 ? "max=32 min=32 rand1=32 rand2=32" : "max=48 min=32 rand1=";
