@@ -36,22 +36,34 @@ const Value* JsonField(const Struct& object, absl::string_view key) {
   return it == object.fields().end() ? nullptr : &it->second;
 }
 
-absl::StatusOr<double> JsonNumber(const Struct& object, absl::string_view key,
-                                  absl::string_view origin) {
+namespace {
+
+// The field `key` of `object`, which must be there with the kind `kind` (`what` names it in
+// the error: "a number").
+absl::StatusOr<const Value*> TypedJsonField(const Struct& object, absl::string_view key,
+                                            absl::string_view origin, Value::KindCase kind,
+                                            absl::string_view what) {
   const Value* v = JsonField(object, key);
   if (v == nullptr) return absl::InvalidArgumentError(absl::StrCat(origin, ": missing \"", key, "\""));
-  if (v->kind_case() != Value::kNumberValue)
-    return absl::InvalidArgumentError(absl::StrCat(origin, ": \"", key, "\" must be a number"));
-  return v->number_value();
+  if (v->kind_case() != kind)
+    return absl::InvalidArgumentError(absl::StrCat(origin, ": \"", key, "\" must be ", what));
+  return v;
+}
+
+}  // namespace
+
+absl::StatusOr<double> JsonNumber(const Struct& object, absl::string_view key,
+                                  absl::string_view origin) {
+  auto v = TypedJsonField(object, key, origin, Value::kNumberValue, "a number");
+  if (!v.ok()) return v.status();
+  return (*v)->number_value();
 }
 
 absl::StatusOr<std::string> JsonString(const Struct& object, absl::string_view key,
                                        absl::string_view origin) {
-  const Value* v = JsonField(object, key);
-  if (v == nullptr) return absl::InvalidArgumentError(absl::StrCat(origin, ": missing \"", key, "\""));
-  if (v->kind_case() != Value::kStringValue)
-    return absl::InvalidArgumentError(absl::StrCat(origin, ": \"", key, "\" must be a string"));
-  return v->string_value();
+  auto v = TypedJsonField(object, key, origin, Value::kStringValue, "a string");
+  if (!v.ok()) return v.status();
+  return (*v)->string_value();
 }
 
 std::string JsonQuote(absl::string_view s) {

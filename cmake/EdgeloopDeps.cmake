@@ -28,6 +28,31 @@ function(edgeloop_use_torch target)
   target_precompile_headers(${target} REUSE_FROM edgeloop_torch_pch)
 endfunction()
 
+# edgeloop_protoc(OUT_VAR PROTO [DEPENDS IMPORTED_PROTO...]) generates PROTO's C++ code
+# (PROTO relative to the source root, e.g. search/search_state.proto) into the build tree,
+# where it is included as "search/search_state.pb.h", and sets OUT_VAR to the .pb.cc to
+# compile. DEPENDS names the .proto files PROTO imports (also relative to the source root).
+function(edgeloop_protoc out_var proto)
+  cmake_parse_arguments(P "" "" "DEPENDS" ${ARGN})
+  get_filename_component(_dir ${proto} DIRECTORY)
+  string(REGEX REPLACE "[.]proto$" "" _stem ${proto})
+  set(_deps ${PROJECT_SOURCE_DIR}/${proto})
+  foreach(_dep ${P_DEPENDS})
+    list(APPEND _deps ${PROJECT_SOURCE_DIR}/${_dep})
+  endforeach()
+  add_custom_command(
+    OUTPUT ${PROJECT_BINARY_DIR}/${_stem}.pb.cc ${PROJECT_BINARY_DIR}/${_stem}.pb.h
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/${_dir}
+    COMMAND protobuf::protoc --cpp_out=${PROJECT_BINARY_DIR} -I ${PROJECT_SOURCE_DIR}
+            ${PROJECT_SOURCE_DIR}/${proto}
+    DEPENDS ${_deps} protobuf::protoc
+    COMMENT "protoc ${proto}")
+  # Generated code is not ours to warn about.
+  set_source_files_properties(${PROJECT_BINARY_DIR}/${_stem}.pb.cc PROPERTIES COMPILE_OPTIONS
+    -Wno-unused-parameter)
+  set(${out_var} ${PROJECT_BINARY_DIR}/${_stem}.pb.cc PARENT_SCOPE)
+endfunction()
+
 # edgeloop_test(NAME SOURCES... LIBS ...) builds a GoogleTest binary registered with ctest.
 include(GoogleTest)
 function(edgeloop_test name)

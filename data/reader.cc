@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <system_error>
 
@@ -45,6 +46,71 @@ std::string ShapeText(const h5::DatasetInfo& info) {
   std::string s = absl::StrCat(ClassName(info.type_class), info.type_size * 8, " [");
   for (size_t i = 0; i < info.dims.size(); ++i) absl::StrAppend(&s, i ? ", " : "", info.dims[i]);
   return s + "]";
+}
+
+// A layer's optional laser_params dataset: [rows, cols >= 2] of (speed, power, ...) per scan
+// line, row-major; `present` is false when the layer has none.
+struct LaserParams {
+  bool present = false;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  std::vector<double> values;
+};
+
+// `where` prefixes the errors ("FILE: /GROUP/laser_params: ").
+absl::StatusOr<LaserParams> ReadLaserParams(hid_t group, const std::string& where) {
+  LaserParams params;
+  if (!h5::LinkExists(group, "laser_params")) return params;
+  h5::Handle labels = h5::OpenDataset(group, "laser_params");
+  if (!labels.valid()) return absl::InvalidArgumentError(absl::StrCat(where, "not a dataset"));
+  auto info = h5::Describe(labels.id());
+  if (!info.ok()) return absl::InvalidArgumentError(absl::StrCat(where, info.status().message()));
+  if ((info->type_class != H5T_FLOAT && info->type_class != H5T_INTEGER) ||
+      info->dims.size() != 2 || info->dims[1] < 2)
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, "expected numeric [n_lines, 2] (speed, power), found ", ShapeText(*info)));
+  params.rows = info->dims[0];
+  params.cols = info->dims[1];
+  params.values.resize(static_cast<size_t>(params.rows * params.cols));
+  if (!params.values.empty() && H5Dread(labels.id(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
+                                        H5P_DEFAULT, params.values.data()) < 0)
+    return absl::InvalidArgumentError(absl::StrCat(where, "read failed: ", h5::LastError()));
+  params.present = true;
+  return params;
+}
+
+// Opens a layer group's `frame` (uint8 [n_frames, height, width]) and `scan_line_index`
+// (integer [n_frames]) datasets and checks their shapes; returns frame's description.
+// where(dataset) prefixes the errors.
+absl::StatusOr<h5::DatasetInfo> OpenLayerDatasets(
+    hid_t group, const std::function<std::string(const std::string&)>& where, h5::Handle* frame,
+    h5::Handle* index) {
+  for (const char* required : {"frame", "scan_line_index"}) {
+    if (!h5::LinkExists(group, required))
+      return absl::InvalidArgumentError(absl::StrCat(where(required), "missing dataset"));
+  }
+  *frame = h5::OpenDataset(group, "frame");
+  *index = h5::OpenDataset(group, "scan_line_index");
+  if (!frame->valid()) return absl::InvalidArgumentError(absl::StrCat(where("frame"), "not a dataset"));
+  if (!index->valid())
+    return absl::InvalidArgumentError(absl::StrCat(where("scan_line_index"), "not a dataset"));
+  auto frame_info = h5::Describe(frame->id());
+  if (!frame_info.ok()) return absl::InvalidArgumentError(absl::StrCat(where("frame"), frame_info.status().message()));
+  if (frame_info->type_class != H5T_INTEGER || frame_info->type_size != 1 || frame_info->dims.size() != 3)
+    return absl::InvalidArgumentError(absl::StrCat(
+        where("frame"), "expected uint8 [n_frames, height, width], found ", ShapeText(*frame_info)));
+  auto index_info = h5::Describe(index->id());
+  if (!index_info.ok())
+    return absl::InvalidArgumentError(absl::StrCat(where("scan_line_index"), index_info.status().message()));
+  if (index_info->type_class != H5T_INTEGER || index_info->dims.size() != 1)
+    return absl::InvalidArgumentError(absl::StrCat(
+        where("scan_line_index"), "expected integer [n_frames], found ", ShapeText(*index_info)));
+  const int64_t n_frames = frame_info->dims[0];
+  if (index_info->dims[0] != n_frames)
+    return absl::InvalidArgumentError(absl::StrCat(
+        where("scan_line_index"), "has ", index_info->dims[0], " entries but frame has ", n_frames,
+        " frames"));
+  return frame_info;
 }
 
 int64_t LayerNumber(const std::string& name) {
@@ -155,31 +221,10 @@ absl::Status Reader::IndexLayer(int file, const std::string& object, const std::
   h5::Handle group = h5::OpenGroup(handles_->files[file].id(), group_path);
   if (!group.valid())
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", group_path, ": cannot open group: ", h5::LastError()));
-  for (const char* required : {"frame", "scan_line_index"}) {
-    if (!h5::LinkExists(group.id(), required))
-      return absl::InvalidArgumentError(absl::StrCat(where(required), "missing dataset"));
-  }
-  h5::Handle frame = h5::OpenDataset(group.id(), "frame");
-  h5::Handle index = h5::OpenDataset(group.id(), "scan_line_index");
-  if (!frame.valid()) return absl::InvalidArgumentError(absl::StrCat(where("frame"), "not a dataset"));
-  if (!index.valid())
-    return absl::InvalidArgumentError(absl::StrCat(where("scan_line_index"), "not a dataset"));
-  auto frame_info = h5::Describe(frame.id());
-  if (!frame_info.ok()) return absl::InvalidArgumentError(absl::StrCat(where("frame"), frame_info.status().message()));
-  if (frame_info->type_class != H5T_INTEGER || frame_info->type_size != 1 || frame_info->dims.size() != 3)
-    return absl::InvalidArgumentError(absl::StrCat(
-        where("frame"), "expected uint8 [n_frames, height, width], found ", ShapeText(*frame_info)));
-  auto index_info = h5::Describe(index.id());
-  if (!index_info.ok())
-    return absl::InvalidArgumentError(absl::StrCat(where("scan_line_index"), index_info.status().message()));
-  if (index_info->type_class != H5T_INTEGER || index_info->dims.size() != 1)
-    return absl::InvalidArgumentError(absl::StrCat(
-        where("scan_line_index"), "expected integer [n_frames], found ", ShapeText(*index_info)));
+  h5::Handle frame, index;
+  absl::StatusOr<h5::DatasetInfo> frame_info = OpenLayerDatasets(group.id(), where, &frame, &index);
+  if (!frame_info.ok()) return frame_info.status();
   const int64_t n_frames = frame_info->dims[0];
-  if (index_info->dims[0] != n_frames)
-    return absl::InvalidArgumentError(absl::StrCat(
-        where("scan_line_index"), "has ", index_info->dims[0], " entries but frame has ", n_frames,
-        " frames"));
 
   LayerInfo layer;
   layer.file = file;
@@ -197,35 +242,16 @@ absl::Status Reader::IndexLayer(int file, const std::string& object, const std::
                               line_of_frame.data()) < 0)
     return absl::InvalidArgumentError(absl::StrCat(where("scan_line_index"), "read failed: ", h5::LastError()));
 
-  std::vector<double> params;
-  int64_t label_rows = 0, label_cols = 0;
-  if (h5::LinkExists(group.id(), "laser_params")) {
-    h5::Handle labels = h5::OpenDataset(group.id(), "laser_params");
-    if (!labels.valid())
-      return absl::InvalidArgumentError(absl::StrCat(where("laser_params"), "not a dataset"));
-    auto info = h5::Describe(labels.id());
-    if (!info.ok())
-      return absl::InvalidArgumentError(absl::StrCat(where("laser_params"), info.status().message()));
-    if ((info->type_class != H5T_FLOAT && info->type_class != H5T_INTEGER) ||
-        info->dims.size() != 2 || info->dims[1] < 2)
-      return absl::InvalidArgumentError(absl::StrCat(
-          where("laser_params"), "expected numeric [n_lines, 2] (speed, power), found ",
-          ShapeText(*info)));
-    label_rows = info->dims[0];
-    label_cols = info->dims[1];
-    params.resize(static_cast<size_t>(label_rows * label_cols));
-    if (!params.empty() &&
-        H5Dread(labels.id(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, params.data()) < 0)
-      return absl::InvalidArgumentError(absl::StrCat(where("laser_params"), "read failed: ", h5::LastError()));
-    layer.labelled = true;
-  }
+  absl::StatusOr<LaserParams> labels = ReadLaserParams(group.id(), where("laser_params"));
+  if (!labels.ok()) return labels.status();
+  layer.labelled = labels->present;
 
   if (n_frames == 0) {
     ++skips_.empty_layers;
     NoteSkip(absl::StrCat(path, ": ", group_path, "/frame: layer has no frames"));
   }
   std::map<int64_t, int64_t> seen;  // line -> first frame, to detect split runs
-  std::vector<bool> has_frames(static_cast<size_t>(label_rows), false);
+  std::vector<bool> has_frames(static_cast<size_t>(labels->rows), false);
   int64_t negative_frames = 0;
   for (int64_t start = 0; start < n_frames;) {
     const int64_t id = line_of_frame[start];
@@ -246,24 +272,8 @@ absl::Status Reader::IndexLayer(int file, const std::string& object, const std::
       line.num_frames = count;
       bool keep = true;
       if (layer.labelled) {
-        if (id >= label_rows) {
-          ++skips_.lines_without_labels;
-          NoteSkip(absl::StrCat(where("laser_params"), "no row for scan line ", id, " (", label_rows,
-                                " rows); line skipped"));
-          keep = false;
-        } else {
-          has_frames[static_cast<size_t>(id)] = true;
-          line.speed = params[static_cast<size_t>(id * label_cols)];
-          line.power = params[static_cast<size_t>(id * label_cols + 1)];
-          if (!std::isfinite(line.speed) || !std::isfinite(line.power) || line.speed <= 0 ||
-              line.power <= 0) {
-            ++skips_.lines_with_bad_labels;
-            NoteSkip(absl::StrCat(where("laser_params"), "scan line ", id, " has label (", line.speed,
-                                  ", ", line.power, "); line skipped"));
-            keep = false;
-          }
-          line.labelled = true;
-        }
+        if (id < labels->rows) has_frames[static_cast<size_t>(id)] = true;
+        keep = LabelLine(labels->values, labels->rows, labels->cols, where("laser_params"), &line);
       }
       if (keep) lines_.push_back(line);
     }
@@ -282,6 +292,27 @@ absl::Status Reader::IndexLayer(int file, const std::string& object, const std::
   layer.num_lines = static_cast<int64_t>(lines_.size()) - layer.first_line;
   layers_.push_back(std::move(layer));
   return absl::OkStatus();
+}
+
+bool Reader::LabelLine(const std::vector<double>& params, int64_t rows, int64_t cols,
+                       const std::string& where, ScanLine* line) {
+  const int64_t id = line->line;
+  if (id >= rows) {
+    ++skips_.lines_without_labels;
+    NoteSkip(absl::StrCat(where, "no row for scan line ", id, " (", rows, " rows); line skipped"));
+    return false;
+  }
+  line->speed = params[static_cast<size_t>(id * cols)];
+  line->power = params[static_cast<size_t>(id * cols + 1)];
+  line->labelled = true;
+  if (!std::isfinite(line->speed) || !std::isfinite(line->power) || line->speed <= 0 ||
+      line->power <= 0) {
+    ++skips_.lines_with_bad_labels;
+    NoteSkip(absl::StrCat(where, "scan line ", id, " has label (", line->speed, ", ", line->power,
+                          "); line skipped"));
+    return false;
+  }
+  return true;
 }
 
 std::vector<std::string> Reader::Objects() const {

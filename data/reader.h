@@ -30,6 +30,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "base/versions.h"
 
 namespace edgeloop::data {
 
@@ -94,6 +95,10 @@ class Reader {
   absl::Status IndexFile(int file);
   absl::Status IndexLayer(int file, const std::string& object, const std::string& group_path);
   void NoteSkip(const std::string& message);
+  // Sets line's (speed, power) from its row of the layer's laser_params (params: rows x cols,
+  // row-major); false, counting and noting the skip, when it has no row or an unusable label.
+  bool LabelLine(const std::vector<double>& params, int64_t rows, int64_t cols,
+                 const std::string& where, ScanLine* line);
 
   struct Handles;  // open HDF5 files and cached `frame` datasets (keeps hdf5.h private)
   std::vector<std::string> files_;
@@ -104,6 +109,9 @@ class Reader {
   SkipReport skips_;
   mutable std::mutex read_mutex_;  // the handles are shared by the reading threads
 };
+
+// The version of HDF5 the data module is built and runs with (see base/versions.h).
+std::vector<LibraryVersion> LibraryVersions();
 
 }  // namespace edgeloop::data
 

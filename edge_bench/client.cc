@@ -18,20 +18,7 @@
 #include "edge_bench/protocol.h"
 #include "edge_bench/ws_channel.h"
 
-namespace edgeloop::edge {
-
-using internal::asio::ip::tcp;
-namespace asio = internal::asio;
-namespace beast = internal::beast;
-namespace http = internal::http;
-namespace ssl = internal::ssl;
-namespace websocket = internal::websocket;
-using internal::Channel;
-using internal::kIsTls;
-using internal::PlainWs;
-using internal::Seconds;
-using internal::TlsWs;
-using internal::WsChannel;
+namespace edgeloop::edge_bench {
 
 namespace {
 
@@ -227,13 +214,7 @@ void EdgeClient::Impl::Connect(int idx) {
 template <class Ws>
 void EdgeClient::Impl::Upgrade(int idx, uint64_t gen, std::shared_ptr<WsChannel<Ws>> ch) {
   const Endpoint& ep = servers_[idx]->endpoint;
-  beast::get_lowest_layer(ch->ws()).expires_never();
-  websocket::stream_base::timeout timeouts;
-  timeouts.handshake_timeout = Seconds(opts_.connect_timeout_s);
-  timeouts.idle_timeout = Seconds(opts_.keepalive_idle_s);
-  timeouts.keep_alive_pings = true;
-  ch->ws().set_option(timeouts);
-  ch->ws().read_message_max(static_cast<size_t>(opts_.max_frame_bytes));
+  ConfigureStream(ch->ws(), opts_.connect_timeout_s, opts_.keepalive_idle_s, opts_.max_frame_bytes);
   const std::string auth = opts_.token.empty() ? "" : "Bearer " + opts_.token;
   ch->ws().set_option(websocket::stream_base::decorator([auth](websocket::request_type& req) {
     req.set(http::field::user_agent, "edgeloop-edge-client");
@@ -646,4 +627,4 @@ const std::string& EdgeClient::client_id() const { return impl_->client_id(); }
 void EdgeClient::DropConnections() { impl_->DropConnections(); }
 void EdgeClient::Close() { impl_->Close(); }
 
-}  // namespace edgeloop::edge
+}  // namespace edgeloop::edge_bench

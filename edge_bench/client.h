@@ -28,7 +28,7 @@
 #include "absl/status/statusor.h"
 #include "edge_bench/protocol.pb.h"
 
-namespace edgeloop::edge {
+namespace edgeloop::edge_bench {
 
 struct ClientOptions {
   std::vector<std::string> servers;  // ws://HOST:PORT or wss://HOST:PORT
@@ -95,6 +95,6 @@ class EdgeClient {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace edgeloop::edge
+}  // namespace edgeloop::edge_bench
 
 #endif  // EDGELOOP_EDGE_BENCH_CLIENT_H_

@@ -12,7 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "base/hash.h"
 
-namespace edgeloop::edge {
+namespace edgeloop::edge_bench {
 namespace {
 
 // The value in kB of a "Name:   123 kB" line of /proc/self/status, in bytes.
@@ -72,4 +72,4 @@ std::string DeviceFingerprint(const DeviceInfo& info) {
   return absl::StrFormat("%016x", Fnv1a64(text));
 }
 
-}  // namespace edgeloop::edge
+}  // namespace edgeloop::edge_bench

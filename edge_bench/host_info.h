@@ -12,10 +12,12 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "base/versions.h"
 #include "edge_bench/protocol.pb.h"
 
-namespace edgeloop::edge {
+namespace edgeloop::edge_bench {
 
 std::string CpuModel();
 int LogicalCores();
@@ -25,6 +27,10 @@ int64_t ProcessPeakRssBytes();
 bool ResetProcessPeakRss();
 std::string DeviceFingerprint(const DeviceInfo& info);
 
-}  // namespace edgeloop::edge
+// The versions of Boost and OpenSSL the edge server and client are built and run with
+// (base/versions.h).
+std::vector<LibraryVersion> LibraryVersions();
+
+}  // namespace edgeloop::edge_bench
 
 #endif  // EDGELOOP_EDGE_BENCH_HOST_INFO_H_

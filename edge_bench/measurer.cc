@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace edgeloop::edge {
+namespace edgeloop::edge_bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -197,4 +197,4 @@ absl::StatusOr<double> CalibrateReference(Workload* reference, double duration_m
   return SortedQuantile(burst_medians, 0.1);
 }
 
-}  // namespace edgeloop::edge
+}  // namespace edgeloop::edge_bench

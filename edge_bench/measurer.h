@@ -18,7 +18,7 @@
 #include "edge_bench/stats.h"
 #include "edge_bench/workload.h"
 
-namespace edgeloop::edge {
+namespace edgeloop::edge_bench {
 
 struct MeasureHooks {
   std::function<void(Phase phase, const LatencySummary& so_far)> progress;
@@ -59,6 +59,6 @@ absl::StatusOr<BatchResult> MeasureBatch(Workload* workload, int batch,
 absl::StatusOr<double> CalibrateReference(Workload* reference, double duration_ms,
                                           const MeasureHooks& hooks);
 
-}  // namespace edgeloop::edge
+}  // namespace edgeloop::edge_bench
 
 #endif  // EDGELOOP_EDGE_BENCH_MEASURER_H_

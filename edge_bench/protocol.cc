@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 
-namespace edgeloop::edge {
+namespace edgeloop::edge_bench {
 
 std::string EncodeEnvelope(Envelope envelope) {
   envelope.set_protocol_version(kProtocolVersion);
@@ -112,4 +112,4 @@ absl::StatusOr<Endpoint> ParseEdgeUrl(absl::string_view url) {
   return ep;
 }
 
-}  // namespace edgeloop::edge
+}  // namespace edgeloop::edge_bench

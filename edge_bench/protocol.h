@@ -17,7 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "edge_bench/protocol.pb.h"
 
-namespace edgeloop::edge {
+namespace edgeloop::edge_bench {
 
 inline constexpr uint32_t kProtocolVersion = PROTOCOL_VERSION_CURRENT;
 
@@ -47,6 +47,6 @@ absl::StatusOr<std::pair<std::string, int>> ParseHostPort(absl::string_view text
 // "0" -> ERROR_UNSPECIFIED's name etc.; the short name of a code ("busy", "cancelled").
 std::string ErrorCodeName(ErrorCode code);
 
-}  // namespace edgeloop::edge
+}  // namespace edgeloop::edge_bench
 
 #endif  // EDGELOOP_EDGE_BENCH_PROTOCOL_H_

@@ -3,7 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/atomic_file.h"
 
-namespace edgeloop::edge {
+namespace edgeloop::edge_bench {
 
 absl::StatusOr<std::unique_ptr<ResultCache>> ResultCache::Open(const std::string& path) {
   std::unique_ptr<ResultCache> cache(new ResultCache(path));
@@ -49,4 +49,4 @@ size_t ResultCache::size() const {
   return entries_.size();
 }
 
-}  // namespace edgeloop::edge
+}  // namespace edgeloop::edge_bench

@@ -17,7 +17,7 @@
 #include "absl/status/statusor.h"
 #include "edge_bench/protocol.pb.h"
 
-namespace edgeloop::edge {
+namespace edgeloop::edge_bench {
 
 class ResultCache {
  public:
@@ -40,6 +40,6 @@ class ResultCache {
   std::map<std::string, BatchResult> entries_;
 };
 
-}  // namespace edgeloop::edge
+}  // namespace edgeloop::edge_bench
 
 #endif  // EDGELOOP_EDGE_BENCH_RESULT_CACHE_H_

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
-#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -13,65 +11,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "arch/arch_config.h"
-#include "arch/cost_model.h"
-#include "edge_bench/measurer.h"
+#include "edge_bench/measure_service.h"
 #include "edge_bench/protocol.h"
-#include "edge_bench/result_cache.h"
 #include "edge_bench/ws_channel.h"
 
-namespace edgeloop::edge {
-
-using internal::asio::ip::tcp;
-namespace asio = internal::asio;
-namespace beast = internal::beast;
-namespace http = internal::http;
-namespace ssl = internal::ssl;
-namespace websocket = internal::websocket;
-using internal::Channel;
-using internal::kIsTls;
-using internal::PlainWs;
-using internal::Seconds;
-using internal::TlsWs;
-using internal::WsChannel;
-
-ArchConfig DefaultSentinelArch() {
-  ArchConfig a;
-  for (int v : {4, 4, 4}) a.add_patch_size(v);
-  a.set_embed_dim(24);
-  for (int i = 0; i < kNumStages; ++i) {
-    a.add_depths(1);
-    a.add_num_heads(3);
-  }
-  for (int v : {8, 7, 7}) a.add_window_size(v);
-  a.set_mlp_ratio(1);
-  a.set_resolution(64);
-  a.set_frames(16);
-  return a;
-}
-
-ArchConfig DefaultReferenceArch() {
-  ArchConfig a = DefaultSentinelArch();
-  a.set_resolution(32);
-  a.set_frames(8);
-  return a;
-}
+namespace edgeloop::edge_bench {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-MeasurementSettings QuickSentinelSettings() {
-  MeasurementSettings s;
-  s.set_warmup_runs(3);
-  s.set_warmup_ms(100);
-  s.set_min_runs(10);
-  s.set_max_runs(200);
-  s.set_max_time_ms(1000);
-  s.set_target_rel_ci(0.02);
-  s.set_confidence(0.95);
-  return s;
-}
 
 // Compares in time independent of where the strings differ.
 bool SameSecret(absl::string_view got, absl::string_view want) {
@@ -106,14 +52,15 @@ class EdgeServer::Impl {
   absl::Status Start();
   void Shutdown();
   int port() const { return port_; }
-  DeviceInfo device() const { return device_; }
+  DeviceInfo device() const { return service_->device(); }
   Counters counters() const {
+    const MeasureService::Counters m = service_->counters();
     Counters c;
     c.connections = connections_;
     c.rejected_upgrades = rejected_upgrades_;
-    c.measured = measured_;
-    c.cache_hits = cache_hits_;
-    c.sentinel_runs = sentinel_runs_;
+    c.measured = m.measured;
+    c.cache_hits = m.cache_hits;
+    c.sentinel_runs = m.sentinel_runs;
     return c;
   }
 
@@ -137,25 +84,18 @@ class EdgeServer::Impl {
   void OnHello(const std::shared_ptr<Session>& s, const Hello& hello);
   void OnMeasure(const std::shared_ptr<Session>& s, const MeasureRequest& req);
   void OnCancel(const std::shared_ptr<Session>& s, const Cancel& cancel);
-  std::pair<ErrorCode, std::string> Validate(const MeasureRequest& req) const;
   void Send(Session& s, Envelope e) { s.channel->Send(EncodeEnvelope(std::move(e))); }
   void Route(const std::string& client_id, const std::string& bytes);
   void Complete(const std::shared_ptr<Job>& job, const std::string& final_bytes);
   DeviceInfo DeviceWithQueue();
 
-  // Measurement side: the worker thread.
+  // The worker thread: hands each job to the measurement service (measure_service.h).
   void WorkerLoop();
-  Envelope Process(Job& job);
-  absl::Status MaybeMeasureSentinel(Job& job, const MeasureHooks& hooks);
-  // Builds and calibrates the paired-reference workload once.
-  absl::Status PrepareReference(const MeasureHooks& hooks);
-  void PostProgress(const Job& job, MeasureProgress progress);
-  Envelope ErrorFor(const Job& job, const absl::Status& status) const;
+  void PostProgress(const std::string& client_id, MeasureProgress progress);
 
   ServerOptions opts_;
-  std::unique_ptr<WorkloadFactory> factory_;
-  DeviceInfo device_;
-  std::unique_ptr<ResultCache> cache_;
+  std::unique_ptr<WorkloadFactory> factory_;  // until Start hands it to the service
+  std::unique_ptr<MeasureService> service_;
   int port_ = 0;
 
   asio::io_context ioc_{1};
@@ -183,37 +123,32 @@ class EdgeServer::Impl {
   std::deque<std::shared_ptr<Job>> queue_;
   std::shared_ptr<Job> running_;
   bool stopping_ = false;
-  std::atomic<bool> shutting_down_{false};
 
-  // Worker thread state.
-  double sentinel_first_ms_ = 0;
-  double drift_ = 0;
-  std::unique_ptr<Workload> reference_;  // built at the first paired request
-  double reference_nominal_ms_ = 0;
-  Clock::time_point last_sentinel_;
-
-  std::atomic<int64_t> connections_{0}, rejected_upgrades_{0}, measured_{0}, cache_hits_{0},
-      sentinel_runs_{0};
+  std::atomic<int64_t> connections_{0}, rejected_upgrades_{0};
 };
 
+namespace {
+
+// The measurement side's share of the server's options.
+MeasureServiceOptions ServiceOptions(const ServerOptions& o) {
+  MeasureServiceOptions s;
+  static_cast<MeasurementOptions&>(s) = o;
+  s.limits.set_max_batch(o.max_batch);
+  s.limits.set_max_flops(o.max_flops);
+  s.limits.set_max_queued_per_client(o.max_queued_per_client);
+  s.limits.set_max_queued_total(o.max_queued_total);
+  s.limits.set_max_frame_bytes(o.max_frame_bytes);
+  s.max_batch_sizes = o.max_batch_sizes;
+  s.cache_file = o.cache_file;
+  return s;
+}
+
+}  // namespace
+
 absl::Status EdgeServer::Impl::Start() {
-  device_ = factory_->Describe();
-  ServerLimits* limits = device_.mutable_limits();
-  limits->set_max_batch(opts_.max_batch);
-  limits->set_max_flops(opts_.max_flops);
-  limits->set_max_queued_per_client(opts_.max_queued_per_client);
-  limits->set_max_queued_total(opts_.max_queued_total);
-  limits->set_max_frame_bytes(opts_.max_frame_bytes);
-
-  opts_.defaults = ResolveSettings(opts_.defaults, DefaultSettings());
-  if (absl::Status st = CheckSettings(opts_.defaults); !st.ok()) return st;
-  opts_.sentinel_settings = ResolveSettings(opts_.sentinel_settings, QuickSentinelSettings());
-  if (absl::Status st = CheckSettings(opts_.sentinel_settings); !st.ok()) return st;
-  if (absl::Status st = ValidateStructure(opts_.sentinel); !st.ok()) return st;
-
-  auto cache = ResultCache::Open(opts_.cache_file);
-  if (!cache.ok()) return cache.status();
-  cache_ = std::move(*cache);
+  auto service = MeasureService::Create(ServiceOptions(opts_), std::move(factory_));
+  if (!service.ok()) return service.status();
+  service_ = std::move(*service);
 
   if (opts_.tls_cert_file.empty() != opts_.tls_key_file.empty())
     return absl::InvalidArgumentError("TLS needs both a certificate and a key file");
@@ -247,16 +182,17 @@ absl::Status EdgeServer::Impl::Start() {
   Accept();
   io_thread_ = std::thread([this] { ioc_.run(); });
   worker_thread_ = std::thread([this] { WorkerLoop(); });
+  const DeviceInfo& device = service_->device();
   Log(absl::StrCat("listening on ", tls_ ? "wss://" : "ws://", opts_.host, ":", port_,
-                   " device ", device_.device(), " threads ", device_.threads(), " fingerprint ",
-                   device_.fingerprint()));
+                   " device ", device.device(), " threads ", device.threads(), " fingerprint ",
+                   device.fingerprint()));
   return absl::OkStatus();
 }
 
 void EdgeServer::Impl::Shutdown() {
   std::call_once(shutdown_once_, [this] {
     if (!io_thread_.joinable()) return;  // never started
-    shutting_down_ = true;
+    service_->BeginShutdown();
     {
       std::lock_guard<std::mutex> lock(mu_);
       stopping_ = true;
@@ -344,13 +280,8 @@ void EdgeServer::Impl::ReadUpgrade(std::shared_ptr<WsChannel<Ws>> ch) {
           Reject(ch, req.version(), http::status::unauthorized, "missing or wrong bearer token");
           return;
         }
-        beast::get_lowest_layer(ch->ws()).expires_never();
-        websocket::stream_base::timeout timeouts;
-        timeouts.handshake_timeout = Seconds(opts_.handshake_timeout_s);
-        timeouts.idle_timeout = Seconds(opts_.idle_timeout_s);
-        timeouts.keep_alive_pings = true;
-        ch->ws().set_option(timeouts);
-        ch->ws().read_message_max(static_cast<size_t>(opts_.max_frame_bytes));
+        ConfigureStream(ch->ws(), opts_.handshake_timeout_s, opts_.idle_timeout_s,
+                        opts_.max_frame_bytes);
         ch->ws().set_option(websocket::stream_base::decorator(
             [](websocket::response_type& res) { res.set(http::field::server, "edgeloop-edge"); }));
         ch->ws().async_accept(req, [this, ch](beast::error_code ec2) {
@@ -442,7 +373,7 @@ void EdgeServer::Impl::OnMessage(const std::shared_ptr<Session>& s, std::string 
 }
 
 DeviceInfo EdgeServer::Impl::DeviceWithQueue() {
-  DeviceInfo info = device_;
+  DeviceInfo info = service_->device();
   std::lock_guard<std::mutex> lock(mu_);
   info.set_queued(static_cast<int32_t>(queue_.size() + (running_ ? 1 : 0)));
   return info;
@@ -463,40 +394,6 @@ void EdgeServer::Impl::OnHello(const std::shared_ptr<Session>& s, const Hello& h
   Send(*s, std::move(reply));
 }
 
-std::pair<ErrorCode, std::string> EdgeServer::Impl::Validate(const MeasureRequest& req) const {
-  if (req.batch_sizes().empty() || req.batch_sizes_size() > opts_.max_batch_sizes)
-    return {ERROR_LIMIT_EXCEEDED, absl::StrCat("batch_sizes: ", req.batch_sizes_size(),
-                                               " entries; allowed 1..", opts_.max_batch_sizes)};
-  int largest = 0;
-  for (int b : req.batch_sizes()) {
-    if (b < 1 || b > opts_.max_batch)
-      return {ERROR_LIMIT_EXCEEDED,
-              absl::StrCat("batch size ", b, ": allowed 1..", opts_.max_batch)};
-    largest = std::max(largest, b);
-  }
-  const ArchConfig& a = req.arch();
-  if (absl::Status st = ValidateStructure(a); !st.ok())
-    return {ERROR_INVALID_ARCH, std::string(st.message())};
-  // Bound the token count first, so the FLOP count below cannot overflow.
-  auto ceil_div = [](int64_t x, int64_t y) { return (x + y - 1) / y; };
-  const int64_t tokens = ceil_div(a.frames(), a.patch_size(0)) *
-                         ceil_div(a.resolution(), a.patch_size(1)) *
-                         ceil_div(a.resolution(), a.patch_size(2));
-  if (tokens > (int64_t{1} << 24) || a.embed_dim() > 1024)
-    return {ERROR_LIMIT_EXCEEDED,
-            absl::StrCat("architecture too large: ", tokens, " tokens, embed_dim ",
-                         a.embed_dim(), "; allowed <= 16777216 tokens, embed_dim <= 1024")};
-  const int64_t flops = ComputeCost(a).flops;
-  if (flops > opts_.max_flops / largest)
-    return {ERROR_LIMIT_EXCEEDED,
-            absl::StrCat("forward at batch ", largest, " needs ", flops, " x ", largest,
-                         " MACs; this server allows ", opts_.max_flops)};
-  MeasurementSettings settings = ResolveSettings(req.settings(), opts_.defaults);
-  if (absl::Status st = CheckSettings(settings); !st.ok())
-    return {ERROR_LIMIT_EXCEEDED, std::string(st.message())};
-  return {ERROR_UNSPECIFIED, ""};
-}
-
 void EdgeServer::Impl::OnMeasure(const std::shared_ptr<Session>& s, const MeasureRequest& req) {
   const uint64_t rid = req.request_id();
   if (rid == 0) {
@@ -510,11 +407,11 @@ void EdgeServer::Impl::OnMeasure(const std::shared_ptr<Session>& s, const Measur
     if (!it->second.job) s->channel->Send(it->second.final_bytes);
     return;
   }
-  if (shutting_down_) {
+  if (service_->shutting_down()) {
     Send(*s, MakeErrorEnvelope(rid, ERROR_SHUTTING_DOWN, "the server is shutting down"));
     return;
   }
-  if (auto [code, why] = Validate(req); code != ERROR_UNSPECIFIED) {
+  if (auto [code, why] = service_->Validate(req); code != ERROR_UNSPECIFIED) {
     Send(*s, MakeErrorEnvelope(rid, code, why));
     return;
   }
@@ -602,7 +499,9 @@ void EdgeServer::Impl::WorkerLoop() {
       queue_.pop_front();
       running_ = job;
     }
-    std::string bytes = EncodeEnvelope(Process(*job));
+    std::string bytes = EncodeEnvelope(service_->Process(
+        job->request, [&job] { return job->cancel.load(); },
+        [this, &job](MeasureProgress p) { PostProgress(job->client_id, std::move(p)); }));
     {
       std::lock_guard<std::mutex> lock(mu_);
       running_.reset();
@@ -622,128 +521,12 @@ void EdgeServer::Impl::WorkerLoop() {
   }
 }
 
-void EdgeServer::Impl::PostProgress(const Job& job, MeasureProgress progress) {
-  progress.set_request_id(job.request.request_id());
+void EdgeServer::Impl::PostProgress(const std::string& client_id, MeasureProgress progress) {
   Envelope e;
   *e.mutable_measure_progress() = std::move(progress);
-  asio::post(ioc_, [this, client = job.client_id, bytes = EncodeEnvelope(std::move(e))] {
-    Route(client, bytes);
+  asio::post(ioc_, [this, client_id, bytes = EncodeEnvelope(std::move(e))] {
+    Route(client_id, bytes);
   });
-}
-
-Envelope EdgeServer::Impl::ErrorFor(const Job& job, const absl::Status& status) const {
-  ErrorCode code = ERROR_INTERNAL;
-  if (absl::IsCancelled(status)) {
-    code = shutting_down_ ? ERROR_SHUTTING_DOWN : ERROR_CANCELLED;
-  } else if (absl::IsInvalidArgument(status)) {
-    code = ERROR_INVALID_ARCH;
-  }
-  return MakeErrorEnvelope(job.request.request_id(), code, status.message());
-}
-
-absl::Status EdgeServer::Impl::MaybeMeasureSentinel(Job& job, const MeasureHooks& hooks) {
-  if (opts_.sentinel_interval_s < 0) return absl::OkStatus();
-  const Clock::time_point now = Clock::now();
-  if (sentinel_first_ms_ > 0 &&
-      std::chrono::duration<double>(now - last_sentinel_).count() < opts_.sentinel_interval_s)
-    return absl::OkStatus();
-  MeasureProgress p;
-  p.set_phase(PHASE_SENTINEL);
-  PostProgress(job, p);
-  auto workload = factory_->Create(opts_.sentinel, 0);
-  if (!workload.ok()) return workload.status();
-  MeasureHooks quiet;
-  quiet.should_stop = hooks.should_stop;
-  auto r = MeasureBatch(workload->get(), 1, opts_.sentinel_settings, quiet);
-  if (!r.ok()) return r.status();
-  if (sentinel_first_ms_ == 0) sentinel_first_ms_ = r->median_ms();
-  drift_ = r->median_ms() / sentinel_first_ms_;
-  last_sentinel_ = Clock::now();
-  ++sentinel_runs_;
-  Log(absl::StrCat("sentinel median ", r->median_ms(), " ms, drift factor ", drift_));
-  return absl::OkStatus();
-}
-
-absl::Status EdgeServer::Impl::PrepareReference(const MeasureHooks& hooks) {
-  if (reference_) return absl::OkStatus();
-  auto built = factory_->Create(opts_.reference, 0);
-  if (!built.ok()) return built.status();
-  if (absl::Status st = (*built)->PrepareBatch(1); !st.ok()) return st;
-  MeasureHooks quiet;
-  quiet.should_stop = hooks.should_stop;
-  auto nominal = CalibrateReference(built->get(), opts_.reference_calibration_ms, quiet);
-  if (!nominal.ok()) return nominal.status();
-  reference_ = std::move(*built);
-  reference_nominal_ms_ = *nominal;
-  Log(absl::StrCat("paired reference ", CanonicalKey(opts_.reference), ": nominal ",
-                   reference_nominal_ms_, " ms"));
-  return absl::OkStatus();
-}
-
-Envelope EdgeServer::Impl::Process(Job& job) {
-  const MeasureRequest& req = job.request;
-  Envelope out;
-  MeasureResult* result = out.mutable_measure_result();
-  result->set_request_id(req.request_id());
-  result->set_arch_key(CanonicalKey(req.arch()));
-  *result->mutable_device() = device_;
-  const MeasurementSettings settings = ResolveSettings(req.settings(), opts_.defaults);
-  std::unique_ptr<Workload> workload;
-  int batch_index = 0;
-  int batch = 0;
-  MeasureHooks hooks;
-  hooks.should_stop = [&job, this] { return job.cancel.load() || shutting_down_.load(); };
-  hooks.progress = [&](Phase phase, const LatencySummary& s) {
-    MeasureProgress p;
-    p.set_phase(phase);
-    p.set_batch_size(batch);
-    p.set_batch_index(batch_index);
-    p.set_runs(static_cast<int32_t>(s.n));
-    p.set_median_ms(s.median);
-    p.set_rel_ci(std::isfinite(s.rel_ci_half_width) ? s.rel_ci_half_width : 0);
-    PostProgress(job, p);
-  };
-  for (batch_index = 0; batch_index < req.batch_sizes_size(); ++batch_index) {
-    batch = req.batch_sizes(batch_index);
-    const std::string key =
-        ResultCache::Key(result->arch_key(), batch, device_.fingerprint(), device_.threads());
-    if (!req.force()) {
-      std::optional<BatchResult> hit = cache_->Lookup(key);
-      if (hit && settings.paired_reference() && hit->normalized_median_ms() <= 0) hit.reset();
-      if (hit) {
-        hit->set_cached(true);
-        *result->add_batches() = *hit;
-        ++cache_hits_;
-        continue;
-      }
-    }
-    if (absl::Status st = MaybeMeasureSentinel(job, hooks); !st.ok()) return ErrorFor(job, st);
-    if (!workload) {
-      MeasureProgress p;
-      p.set_phase(PHASE_BUILDING);
-      p.set_batch_size(batch);
-      p.set_batch_index(batch_index);
-      PostProgress(job, p);
-      auto built = factory_->Create(req.arch(), req.seed());
-      if (!built.ok()) return ErrorFor(job, built.status());
-      workload = std::move(*built);
-    }
-    PairedReference pairing;
-    if (settings.paired_reference()) {
-      if (absl::Status st = PrepareReference(hooks); !st.ok()) return ErrorFor(job, st);
-      pairing = {reference_.get(), reference_nominal_ms_};
-    }
-    absl::StatusOr<BatchResult> r = MeasureBatch(workload.get(), batch, settings, hooks,
-                                                 settings.paired_reference() ? &pairing : nullptr);
-    if (!r.ok()) return ErrorFor(job, r.status());
-    r->set_drift_factor(drift_);
-    if (absl::Status st = cache_->Put(key, *r); !st.ok())
-      Log(absl::StrCat("cannot save the results cache: ", st.message()));
-    ++measured_;
-    *result->add_batches() = *std::move(r);
-  }
-  result->set_drift_factor(drift_);
-  return out;
 }
 
 absl::StatusOr<std::unique_ptr<EdgeServer>> EdgeServer::Start(
@@ -760,4 +543,4 @@ DeviceInfo EdgeServer::device() const { return impl_->device(); }
 void EdgeServer::Shutdown() { impl_->Shutdown(); }
 EdgeServer::Counters EdgeServer::counters() const { return impl_->counters(); }
 
-}  // namespace edgeloop::edge
+}  // namespace edgeloop::edge_bench

@@ -2,14 +2,9 @@
 //
 // Many clients may be connected at once; measurements run one at a time on a single FIFO
 // worker thread so they never disturb each other, while one network thread serves pings,
-// progress and results. Per request the worker builds the model once (WorkloadFactory),
-// then for each batch size either returns the cached result (key: canonical arch key,
-// batch, device fingerprint, threads; skipped with `force`) or measures it (measurer.h),
-// streaming MeasureProgress. A fixed sentinel subnet is re-measured every
-// `sentinel_interval_s` before a measurement; drift_factor = its median now / its first.
-// A request with settings.paired_reference times every run next to a small fixed reference
-// subnet, built and calibrated (its nominal time) at the first such request, and gets
-// speed-normalised latencies too (measurer.h PairedReference).
+// progress and results. The worker hands each request to the measurement service
+// (measure_service.h: cache, sentinel and drift factor, paired reference, measurement)
+// and streams its MeasureProgress to the client that asked.
 //
 // Safety: a bearer token is checked during the HTTP upgrade (401 without it); frames
 // above `max_frame_bytes` close the connection with 1009, text frames with 1003; queues
@@ -29,20 +24,15 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "edge_bench/measure_service.h"
 #include "edge_bench/protocol.pb.h"
 #include "edge_bench/workload.h"
 #include "proto/arch.pb.h"
 
-namespace edgeloop::edge {
+namespace edgeloop::edge_bench {
 
-// The minimum of the default space at its smallest resolution: patch (4,4,4), embed 24,
-// depths 1, heads 3, window (8,7,7), mlp 1, resolution 64, frames 16 (a few ms on a CPU).
-ArchConfig DefaultSentinelArch();
-// The paired-reference subnet: the sentinel at 32 px and 8 frames (a few ms on a CPU), so
-// pairing costs little next to the architectures it is paired with.
-ArchConfig DefaultReferenceArch();
-
-struct ServerOptions {
+// Also the measurement side's options (MeasurementOptions: defaults, sentinel, reference, log).
+struct ServerOptions : MeasurementOptions {
   std::string host = "127.0.0.1";
   int port = 8765;                 // 0: any free port, see EdgeServer::port()
   std::string token;               // empty: no authentication
@@ -59,15 +49,6 @@ struct ServerOptions {
   double idle_timeout_s = 120;
   double handshake_timeout_s = 10;
   size_t remembered_requests = 4096;  // finished request ids kept for resubmissions
-
-  MeasurementSettings defaults;    // empty fields: measurer.h DefaultSettings()
-  ArchConfig sentinel = DefaultSentinelArch();
-  MeasurementSettings sentinel_settings;  // empty fields: quick settings (<= ~1 s)
-  double sentinel_interval_s = 600;       // < 0 disables the sentinel (drift_factor 0)
-  ArchConfig reference = DefaultReferenceArch();
-  double reference_calibration_ms = 3000; // CalibrateReference's duration
-
-  std::function<void(const std::string&)> log;  // one line per event; null: silent
 };
 
 class EdgeServer {
@@ -99,6 +80,6 @@ class EdgeServer {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace edgeloop::edge
+}  // namespace edgeloop::edge_bench
 
 #endif  // EDGELOOP_EDGE_BENCH_SERVER_H_

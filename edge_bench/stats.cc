@@ -5,7 +5,7 @@
 #include <limits>
 #include <numeric>
 
-namespace edgeloop::edge {
+namespace edgeloop::edge_bench {
 namespace {
 
 // Standard normal quantile (Acklam's rational approximation, |error| < 1.2e-9).
@@ -98,4 +98,4 @@ LatencySummary Summarize(std::vector<double> samples, double confidence) {
   return s;
 }
 
-}  // namespace edgeloop::edge
+}  // namespace edgeloop::edge_bench

@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-namespace edgeloop::edge {
+namespace edgeloop::edge_bench {
 
 struct LatencySummary {
   size_t n = 0;
@@ -34,6 +34,6 @@ bool MedianCiRanks(size_t n, double confidence, size_t* lo, size_t* hi);
 
 LatencySummary Summarize(std::vector<double> samples, double confidence);
 
-}  // namespace edgeloop::edge
+}  // namespace edgeloop::edge_bench
 
 #endif  // EDGELOOP_EDGE_BENCH_STATS_H_

@@ -6,10 +6,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/timing_heap.h"
+#include "base/versions.h"
 #include "edge_bench/host_info.h"
+#include "supernet/library_versions.h"
 #include "supernet/video_swin.h"
 
-namespace edgeloop::edge {
+namespace edgeloop::edge_bench {
 namespace {
 
 absl::Status FromTorch(const char* what, const std::exception& e) {
@@ -103,6 +105,11 @@ class TorchWorkloadFactory : public WorkloadFactory {
                                         torch::cuda::device_count()));
     info.set_hostname(HostName());
     info.set_fingerprint(DeviceFingerprint(info));
+    info.set_edgeloop_version(EdgeloopVersion());
+    for (const auto& list : {supernet::LibraryVersions(), BaseLibraryVersions(),
+                             LibraryVersions()}) {
+      for (const auto& v : list) info.add_library_versions(FormatLibraryVersion(v));
+    }
     return info;
   }
 
@@ -129,4 +136,4 @@ absl::StatusOr<std::unique_ptr<WorkloadFactory>> MakeTorchWorkloadFactory(
       device == "cuda" ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU), threads));
 }
 
-}  // namespace edgeloop::edge
+}  // namespace edgeloop::edge_bench

@@ -17,11 +17,11 @@
 #include "absl/status/statusor.h"
 #include "edge_bench/workload.h"
 
-namespace edgeloop::edge {
+namespace edgeloop::edge_bench {
 
 absl::StatusOr<std::unique_ptr<WorkloadFactory>> MakeTorchWorkloadFactory(
     const std::string& device, int threads);
 
-}  // namespace edgeloop::edge
+}  // namespace edgeloop::edge_bench
 
 #endif  // EDGELOOP_EDGE_BENCH_TORCH_WORKLOAD_H_

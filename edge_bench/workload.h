@@ -17,7 +17,7 @@
 #include "edge_bench/protocol.pb.h"
 #include "proto/arch.pb.h"
 
-namespace edgeloop::edge {
+namespace edgeloop::edge_bench {
 
 class Workload {
  public:
@@ -38,6 +38,6 @@ class WorkloadFactory {
   virtual DeviceInfo Describe() const = 0;
 };
 
-}  // namespace edgeloop::edge
+}  // namespace edgeloop::edge_bench
 
 #endif  // EDGELOOP_EDGE_BENCH_WORKLOAD_H_

@@ -10,6 +10,7 @@
 #ifndef EDGELOOP_EDGE_BENCH_WS_CHANNEL_H_
 #define EDGELOOP_EDGE_BENCH_WS_CHANNEL_H_
 
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -25,7 +26,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
-namespace edgeloop::edge::internal {
+namespace edgeloop::edge_bench::internal {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -43,6 +44,21 @@ inline constexpr bool kIsTls = std::is_same_v<Ws, TlsWs>;
 inline std::chrono::steady_clock::duration Seconds(double s) {
   return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
       std::chrono::duration<double>(s));
+}
+
+// The settings both ends give an opened stream before its WebSocket handshake: no TCP
+// deadline (Beast's own timeouts take over), the handshake and idle timeouts with keep-alive
+// pings, and the largest message read.
+template <class Ws>
+void ConfigureStream(Ws& ws, double handshake_timeout_s, double idle_timeout_s,
+                     int64_t max_frame_bytes) {
+  beast::get_lowest_layer(ws).expires_never();
+  websocket::stream_base::timeout timeouts;
+  timeouts.handshake_timeout = Seconds(handshake_timeout_s);
+  timeouts.idle_timeout = Seconds(idle_timeout_s);
+  timeouts.keep_alive_pings = true;
+  ws.set_option(timeouts);
+  ws.read_message_max(static_cast<size_t>(max_frame_bytes));
 }
 
 class Channel {
@@ -157,6 +173,26 @@ class WsChannel : public Channel, public std::enable_shared_from_this<WsChannel<
   websocket::close_reason close_reason_;
 };
 
-}  // namespace edgeloop::edge::internal
+}  // namespace edgeloop::edge_bench::internal
+
+namespace edgeloop::edge_bench {
+
+// The names the two Beast translation units (server.cc, client.cc) use unqualified. Only
+// those files include this header, so the aliases reach no other code.
+namespace asio = internal::asio;
+namespace beast = internal::beast;
+namespace http = internal::http;
+namespace ssl = internal::ssl;
+namespace websocket = internal::websocket;
+using internal::Channel;
+using internal::ConfigureStream;
+using internal::kIsTls;
+using internal::PlainWs;
+using internal::Seconds;
+using internal::tcp;
+using internal::TlsWs;
+using internal::WsChannel;
+
+}  // namespace edgeloop::edge_bench
 
 #endif  // EDGELOOP_EDGE_BENCH_WS_CHANNEL_H_

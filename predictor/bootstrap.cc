@@ -10,6 +10,7 @@
 #include "base/interrupt.h"
 #include "base/progress.h"
 #include "base/rng.h"
+#include "predictor/model_io.h"
 
 namespace edgeloop::predictor {
 

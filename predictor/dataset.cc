@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "predictor/features.h"
+#include "predictor/store.h"
 
 namespace edgeloop::predictor {
 

@@ -12,9 +12,13 @@
 
 #include "absl/status/statusor.h"
 #include "predictor/csv.h"
-#include "predictor/store.h"
+#include "predictor/measurement.h"
 
 namespace edgeloop::predictor {
+
+// A row of the measurement store (store.h); declared only, so that the model and its
+// training data do not depend on the store.
+struct StoredMeasurement;
 
 struct Dataset {
   std::vector<std::string> feature_names;

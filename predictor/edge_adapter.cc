@@ -19,19 +19,19 @@ namespace {
 
 // One request; polls for SIGINT while waiting so an interrupt does not wait out a long
 // measurement.
-absl::StatusOr<edge::MeasureResult> MeasureOnce(edge::EdgeClient* client, const edge::MeasureRequest& request,
+absl::StatusOr<edge_bench::MeasureResult> MeasureOnce(edge_bench::EdgeClient* client, const edge_bench::MeasureRequest& request,
                                                 double timeout_s) {
-  auto done = std::make_shared<std::promise<edge::RequestOutcome>>();
-  std::future<edge::RequestOutcome> outcome = done->get_future();
+  auto done = std::make_shared<std::promise<edge_bench::RequestOutcome>>();
+  std::future<edge_bench::RequestOutcome> outcome = done->get_future();
   const uint64_t id = client->Submit(
-      request, [done](const edge::RequestOutcome& o) { done->set_value(o); }, nullptr, timeout_s);
+      request, [done](const edge_bench::RequestOutcome& o) { done->set_value(o); }, nullptr, timeout_s);
   while (outcome.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
     if (Interrupted()) {
       client->Cancel(id);
       return absl::CancelledError("interrupted");
     }
   }
-  edge::RequestOutcome o = outcome.get();
+  edge_bench::RequestOutcome o = outcome.get();
   if (!o.status.ok()) return o.status;
   return std::move(o.result);
 }
@@ -42,7 +42,7 @@ bool Retryable(const absl::Status& s) {
 
 }  // namespace
 
-Measurement FromEdgeResult(const edge::MeasureResult& result, const edge::BatchResult& batch) {
+Measurement FromEdgeResult(const edge_bench::MeasureResult& result, const edge_bench::BatchResult& batch) {
   // A paired-reference result is stored at the device's nominal speed: every time scaled by
   // the speed factor of its measurement, which then needs no drift correction.
   const bool normalized = batch.normalized_median_ms() > 0 && batch.speed_factor() > 0;
@@ -72,8 +72,8 @@ Measurement FromEdgeResult(const edge::MeasureResult& result, const edge::BatchR
   return m;
 }
 
-absl::StatusOr<std::unique_ptr<edge::EdgeClient>> ConnectEdge(const EdgeConnectOptions& options) {
-  edge::ClientOptions copts;
+absl::StatusOr<std::unique_ptr<edge_bench::EdgeClient>> ConnectEdge(const EdgeConnectOptions& options) {
+  edge_bench::ClientOptions copts;
   copts.servers = absl::StrSplit(options.servers, ',', absl::SkipWhitespace());
   if (copts.servers.empty()) return absl::InvalidArgumentError("no edge server URL given");
   copts.client_name = options.client_name;
@@ -85,7 +85,7 @@ absl::StatusOr<std::unique_ptr<edge::EdgeClient>> ConnectEdge(const EdgeConnectO
       return absl::InvalidArgumentError(absl::StrCat("token file ", options.token_file, " is empty"));
     }
   }
-  auto client = edge::EdgeClient::Create(copts);
+  auto client = edge_bench::EdgeClient::Create(copts);
   if (!client.ok()) return absl::InvalidArgumentError(client.status().message());
   if (auto s = (*client)->WaitConnected(options.timeout_s); !s.ok()) {
     return absl::UnavailableError(absl::StrCat("no edge server reachable: ", s.message()));
@@ -93,15 +93,15 @@ absl::StatusOr<std::unique_ptr<edge::EdgeClient>> ConnectEdge(const EdgeConnectO
   return std::move(*client);
 }
 
-Measurer MakeEdgeMeasurer(edge::EdgeClient* client, EdgeMeasurerOptions options) {
+Measurer MakeEdgeMeasurer(edge_bench::EdgeClient* client, EdgeMeasurerOptions options) {
   return [client, options](const ArchConfig& arch, int batch) -> absl::StatusOr<Measurement> {
-    edge::MeasureRequest request;
+    edge_bench::MeasureRequest request;
     *request.mutable_arch() = arch;
     request.add_batch_sizes(batch);
     *request.mutable_settings() = options.settings;
     request.set_seed(options.seed);
     request.set_force(options.force);
-    absl::StatusOr<edge::MeasureResult> result;
+    absl::StatusOr<edge_bench::MeasureResult> result;
     for (int attempt = 0;; ++attempt) {
       result = MeasureOnce(client, request, options.timeout_s);
       if (result.ok() || !Retryable(result.status()) || attempt >= options.retries) break;

@@ -27,7 +27,7 @@ namespace edgeloop::predictor {
 // batch's, else the result's, else 1 (no sentinel). A paired-reference result
 // (normalized_median_ms set) becomes source "edge-normalized": median = the normalised
 // median, every other time divided by the speed factor, drift_factor 1.
-Measurement FromEdgeResult(const edge::MeasureResult& result, const edge::BatchResult& batch);
+Measurement FromEdgeResult(const edge_bench::MeasureResult& result, const edge_bench::BatchResult& batch);
 
 struct EdgeConnectOptions {
   std::string servers;       // comma-separated ws:// or wss:// URLs
@@ -38,10 +38,10 @@ struct EdgeConnectOptions {
 
 // Creates the client and waits for a server. Bad options are InvalidArgument; no server
 // reachable within the timeout is Unavailable naming the last connection error.
-absl::StatusOr<std::unique_ptr<edge::EdgeClient>> ConnectEdge(const EdgeConnectOptions& options);
+absl::StatusOr<std::unique_ptr<edge_bench::EdgeClient>> ConnectEdge(const EdgeConnectOptions& options);
 
 struct EdgeMeasurerOptions {
-  edge::MeasurementSettings settings;  // zero fields: the server's defaults
+  edge_bench::MeasurementSettings settings;  // zero fields: the server's defaults
   double timeout_s = 600;              // per attempt; <= 0: none
   std::string device;                  // overrides the server's fingerprint when not empty
   uint64_t seed = 0;                   // of the random weights and input
@@ -52,7 +52,7 @@ struct EdgeMeasurerOptions {
 };
 
 // A Measurer over `client` (which must outlive it).
-Measurer MakeEdgeMeasurer(edge::EdgeClient* client, EdgeMeasurerOptions options);
+Measurer MakeEdgeMeasurer(edge_bench::EdgeClient* client, EdgeMeasurerOptions options);
 
 }  // namespace edgeloop::predictor
 

@@ -6,18 +6,11 @@
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "base/atomic_file.h"
 #include "base/rng.h"
-#include "google/protobuf/util/json_util.h"
 #include "predictor/features.h"
-#include "predictor/json_util.h"
 
 namespace edgeloop::predictor {
 namespace {
-
-constexpr const char* kFormat = "edgeloop-latency-model";
-constexpr int kFormatVersion = 1;
 
 absl::Status XgbError(const std::string& what) {
   return absl::InternalError(absl::StrCat("xgboost: ", what, ": ", XGBGetLastError()));
@@ -27,17 +20,6 @@ absl::Status XgbError(const std::string& what) {
   do {                                            \
     if ((call) != 0) return XgbError(what);       \
   } while (0)
-
-std::string Basename(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-std::string Dirname(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "" : path.substr(0, slash + 1);
-}
-
-std::string SidecarPath(const std::string& path) { return path + ".meta.json"; }
 
 // A DMatrix that frees itself.
 class DMatrix {
@@ -111,17 +93,6 @@ std::vector<double> FitPrior(const Dataset& data, const std::vector<int>& column
   }
   for (size_t i = 1; i < p; ++i) ata[i * p + i] += 1e-6 * (1 + ata[i * p + i]);
   return Solve(ata, atb);
-}
-
-std::string ParamsJson(const ModelParams& p) {
-  return absl::StrCat("{\"ensemble\":", p.ensemble, ",\"rounds\":", p.rounds,
-                      ",\"eta\":", JsonNumberText(p.eta), ",\"max_depth\":", p.max_depth,
-                      ",\"subsample\":", JsonNumberText(p.subsample),
-                      ",\"colsample_bytree\":", JsonNumberText(p.colsample_bytree),
-                      ",\"min_child_weight\":", JsonNumberText(p.min_child_weight),
-                      ",\"lambda\":", JsonNumberText(p.lambda), ",\"max_bin\":", p.max_bin,
-                      ",\"nthread\":", p.nthread,
-                      ",\"seed\":", p.seed, "}");
 }
 
 }  // namespace
@@ -333,104 +304,17 @@ absl::Status LatencyModel::AppendResidualRounds(const Dataset& data, int rounds,
   return absl::OkStatus();
 }
 
-std::string LatencyModel::MetaJson(const std::vector<std::string>& member_files) const {
-  const ModelMeta& m = meta_;
-  return absl::StrCat(
-      "{\"format\":\"", kFormat, "\",\"format_version\":", kFormatVersion,
-      ",\"mode\":", JsonQuote(m.mode), ",\"device\":", JsonQuote(m.device),
-      ",\"feature_version\":", m.feature_version,
-      ",\"feature_names\":", JsonStringArray(m.feature_names), ",\"target\":", JsonQuote(m.target),
-      ",\"training_size\":", m.training_size, ",\"cv\":", m.has_cv ? MetricsToJson(m.cv) : "null",
-      ",\"prior\":{\"features\":", JsonStringArray(m.prior_features),
-      ",\"coef\":", JsonNumberArray(m.prior_coef), "},\"log_offset\":", JsonNumberText(m.offset),
-      ",\"residual_rounds\":", m.residual_rounds, ",\"version\":", m.version,
-      ",\"params\":", ParamsJson(m.params), ",\"members\":", JsonStringArray(member_files),
-      ",\"prediction\":\"latency_ms = exp(prior.coef[0] + sum_j prior.coef[j+1]*log1p(x[prior.features[j]])"
-      " + booster(members[0]).predict(x) + log_offset); the other members give the uncertainty\"}");
-}
-
-absl::StatusOr<ModelMeta> LatencyModel::ParseMeta(const std::string& json, const std::string& origin,
-                                                  std::vector<std::string>* member_files) {
-  auto root = ParseJson(json, origin);
-  if (!root.ok()) return root.status();
-  if (!root->has_struct_value()) return absl::InvalidArgumentError(absl::StrCat(origin, ": not a JSON object"));
-  const auto& s = root->struct_value();
-  auto format = JsonString(s, "format", origin);
-  if (!format.ok() || *format != kFormat) {
-    return absl::InvalidArgumentError(absl::StrCat(origin, ": not an edgeloop latency model sidecar"));
-  }
-  ModelMeta m;
-  auto str = [&](const char* key, std::string* out) -> absl::Status {
-    auto v = JsonString(s, key, origin);
-    if (!v.ok()) return v.status();
-    *out = *v;
-    return absl::OkStatus();
-  };
-  auto num = [&](const google::protobuf::Struct& obj, const char* key, auto* out) -> absl::Status {
-    auto v = JsonNumber(obj, key, origin);
-    if (!v.ok()) return v.status();
-    *out = static_cast<std::remove_pointer_t<decltype(out)>>(*v);
-    return absl::OkStatus();
-  };
-  auto strings = [&](const google::protobuf::Value* v, std::vector<std::string>* out) {
-    if (v == nullptr) return;
-    for (const auto& e : v->list_value().values()) out->push_back(e.string_value());
-  };
-  for (auto st : {str("mode", &m.mode), str("device", &m.device), str("target", &m.target),
-                  num(s, "feature_version", &m.feature_version),
-                  num(s, "training_size", &m.training_size), num(s, "log_offset", &m.offset),
-                  num(s, "residual_rounds", &m.residual_rounds), num(s, "version", &m.version)}) {
-    if (!st.ok()) return st;
-  }
-  if (m.mode != kArchMode && m.mode != kTabularMode) {
-    return absl::InvalidArgumentError(absl::StrCat(origin, ": unknown mode \"", m.mode, "\""));
-  }
-  strings(JsonField(s, "feature_names"), &m.feature_names);
-  if (const auto* prior = JsonField(s, "prior"); prior && prior->has_struct_value()) {
-    strings(JsonField(prior->struct_value(), "features"), &m.prior_features);
-    if (const auto* coef = JsonField(prior->struct_value(), "coef"))
-      for (const auto& e : coef->list_value().values()) m.prior_coef.push_back(e.number_value());
-  }
-  if (const auto* cv = JsonField(s, "cv"); cv && cv->has_struct_value()) {
-    m.has_cv = true;
-    const auto& c = cv->struct_value();
-    for (auto st : {num(c, "n", &m.cv.n), num(c, "rmspe", &m.cv.rmspe), num(c, "mape", &m.cv.mape),
-                    num(c, "within_5", &m.cv.within_5), num(c, "within_10", &m.cv.within_10),
-                    num(c, "spearman", &m.cv.spearman), num(c, "kendall", &m.cv.kendall)}) {
-      if (!st.ok()) return st;
-    }
-  }
-  const auto* params = JsonField(s, "params");
-  if (params == nullptr || !params->has_struct_value()) {
-    return absl::InvalidArgumentError(absl::StrCat(origin, ": missing \"params\""));
-  }
-  const auto& p = params->struct_value();
-  for (auto st : {num(p, "ensemble", &m.params.ensemble), num(p, "rounds", &m.params.rounds),
-                  num(p, "eta", &m.params.eta), num(p, "max_depth", &m.params.max_depth),
-                  num(p, "subsample", &m.params.subsample),
-                  num(p, "colsample_bytree", &m.params.colsample_bytree),
-                  num(p, "min_child_weight", &m.params.min_child_weight),
-                  num(p, "lambda", &m.params.lambda), num(p, "max_bin", &m.params.max_bin),
-                  num(p, "nthread", &m.params.nthread),
-                  num(p, "seed", &m.params.seed)}) {
-    if (!st.ok()) return st;
-  }
-  if (member_files != nullptr) strings(JsonField(s, "members"), member_files);
-  if (m.feature_names.empty()) return absl::InvalidArgumentError(absl::StrCat(origin, ": no feature_names"));
-  return m;
-}
-
-absl::StatusOr<LatencyModel> LatencyModel::FromParts(ModelMeta meta,
-                                                     const std::vector<std::string>& boosters,
-                                                     const std::string& origin) {
-  if (boosters.empty()) return absl::InvalidArgumentError(absl::StrCat(origin, ": no boosters"));
+absl::StatusOr<LatencyModel> LatencyModel::FromMembers(ModelMeta meta,
+                                                       const std::vector<std::string>& members,
+                                                       absl::string_view origin) {
+  if (members.empty()) return absl::InvalidArgumentError(absl::StrCat(origin, ": no boosters"));
   LatencyModel model;
   model.meta_ = std::move(meta);
-  for (size_t k = 0; k < boosters.size(); ++k) {
+  for (size_t k = 0; k < members.size(); ++k) {
     BoosterHandle h;
     EDGELOOP_XGB(XGBoosterCreate(nullptr, 0, &h), "creating a booster");
     model.boosters_.push_back(h);
-    if (XGBoosterLoadModelFromBuffer(h, boosters[k].data(), boosters[k].size()) != 0) {
+    if (XGBoosterLoadModelFromBuffer(h, members[k].data(), members[k].size()) != 0) {
       return absl::InvalidArgumentError(absl::StrCat(origin, ": member ", k,
                                                      " is not a valid XGBoost model (",
                                                      XGBGetLastError(), ")"));
@@ -448,103 +332,16 @@ absl::StatusOr<LatencyModel> LatencyModel::FromParts(ModelMeta meta,
   return model;
 }
 
-absl::Status LatencyModel::Save(const std::string& path) const {
-  std::vector<std::string> files;
-  for (size_t k = 0; k < boosters_.size(); ++k) {
-    const std::string file = k == 0 ? path : absl::StrCat(path, ".member", k, ".json");
+absl::StatusOr<std::vector<std::string>> LatencyModel::SerializeMembers() const {
+  std::vector<std::string> out;
+  for (void* booster : boosters_) {
     bst_ulong len = 0;
     const char* buf = nullptr;
-    EDGELOOP_XGB(XGBoosterSaveModelToBuffer(boosters_[k], "{\"format\":\"json\"}", &len, &buf),
+    EDGELOOP_XGB(XGBoosterSaveModelToBuffer(booster, "{\"format\":\"json\"}", &len, &buf),
                  "serializing a booster");
-    if (auto s = WriteFileAtomically(file, std::string(buf, len)); !s.ok()) return s;
-    files.push_back(Basename(file));
+    out.emplace_back(buf, len);
   }
-  return WriteFileAtomically(SidecarPath(path), MetaJson(files) + "\n");
-}
-
-absl::StatusOr<LatencyModel> LatencyModel::Load(const std::string& path) {
-  auto sidecar = ReadFile(SidecarPath(path));
-  if (!sidecar.ok()) {
-    if (absl::IsNotFound(sidecar.status())) {
-      if (!ReadFile(path).ok()) return absl::NotFoundError(absl::StrCat("no such model: ", path));
-      return absl::InvalidArgumentError(absl::StrCat(path, ": no sidecar ", SidecarPath(path),
-                                                     " (not an edgeloop latency model)"));
-    }
-    return sidecar.status();
-  }
-  std::vector<std::string> files;
-  auto meta = ParseMeta(*sidecar, SidecarPath(path), &files);
-  if (!meta.ok()) return meta.status();
-  if (files.empty() || static_cast<int>(files.size()) != meta->params.ensemble) {
-    return absl::InvalidArgumentError(absl::StrCat(SidecarPath(path), ": member list does not match params.ensemble"));
-  }
-  std::vector<std::string> boosters;
-  for (size_t k = 0; k < files.size(); ++k) {
-    const std::string file = k == 0 ? path : Dirname(path) + files[k];
-    auto text = ReadFile(file);
-    if (!text.ok()) return text.status();
-    boosters.push_back(std::move(*text));
-  }
-  return FromParts(std::move(*meta), boosters, path);
-}
-
-absl::StatusOr<std::string> LatencyModel::SerializeBundle() const {
-  std::string out = absl::StrCat("{\"meta\":", MetaJson(), ",\"members\":[");
-  for (size_t k = 0; k < boosters_.size(); ++k) {
-    bst_ulong len = 0;
-    const char* buf = nullptr;
-    EDGELOOP_XGB(XGBoosterSaveModelToBuffer(boosters_[k], "{\"format\":\"json\"}", &len, &buf),
-                 "serializing a booster");
-    absl::StrAppend(&out, k ? "," : "", JsonQuote(absl::string_view(buf, len)));
-  }
-  return out + "]}";
-}
-
-absl::StatusOr<LatencyModel> LatencyModel::FromBundle(const std::string& bundle) {
-  auto root = ParseJson(bundle, "model bundle");
-  if (!root.ok()) return root.status();
-  const auto* meta = root->has_struct_value() ? JsonField(root->struct_value(), "meta") : nullptr;
-  const auto* members = root->has_struct_value() ? JsonField(root->struct_value(), "members") : nullptr;
-  if (meta == nullptr || members == nullptr) {
-    return absl::InvalidArgumentError("model bundle: expected {\"meta\":...,\"members\":[...]}");
-  }
-  std::string meta_json;
-  google::protobuf::util::MessageToJsonString(*meta, &meta_json);
-  auto parsed = ParseMeta(meta_json, "model bundle meta", nullptr);
-  if (!parsed.ok()) return parsed.status();
-  std::vector<std::string> boosters;
-  for (const auto& m : members->list_value().values()) boosters.push_back(m.string_value());
-  return FromParts(std::move(*parsed), boosters, "model bundle");
-}
-
-absl::StatusOr<int64_t> SaveModelVersion(MeasurementStore* store, LatencyModel* model,
-                                         const std::string& kind) {
-  auto bundle = model->SerializeBundle();
-  if (!bundle.ok()) return bundle.status();
-  const ModelMeta& meta = model->meta();
-  ModelRecord record;
-  record.device = meta.device;
-  record.kind = kind;
-  record.training_size = meta.training_size;
-  record.feature_version = meta.feature_version;
-  record.metrics_json = meta.has_cv ? MetricsToJson(meta.cv) : "{}";
-  record.meta_json = model->MetaJson();
-  record.model_json = std::move(*bundle);
-  auto version = store->SaveModel(&record);
-  if (!version.ok()) return version.status();
-  model->mutable_meta()->version = *version;
-  return *version;
-}
-
-absl::StatusOr<LatencyModel> LoadModelVersion(const MeasurementStore& store,
-                                              const std::string& device, int64_t version) {
-  auto record = store.LoadModel(device, version);
-  if (!record.ok()) return record.status();
-  auto model = LatencyModel::FromBundle(record->model_json);
-  if (!model.ok()) return model.status();
-  if (auto s = model->CheckCompatible(device); !s.ok()) return s;
-  model->mutable_meta()->version = record->version;
-  return model;
+  return out;
 }
 
 absl::StatusOr<AccuracyMetrics> CrossValidate(const Dataset& data, const ModelMeta& meta,

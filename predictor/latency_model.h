@@ -13,13 +13,10 @@
 //   (computed only when asked for).
 // - offset: a log-space correction the recalibrator moves for global drift (0 after a fit).
 //
-// Files: MODEL.json is booster 0 in XGBoost's JSON format (Python xgboost 1.7 loads it:
-// Booster(model_file=...).predict(DMatrix(X)) equals MemberMargins()[0]); the other
-// boosters are MODEL.json.member<k>.json; MODEL.json.meta.json is the sidecar: mode,
-// device, feature version and names, training size, CV metrics, prior, offset, params and
-// the member files. Saving is atomic per file, the sidecar last. XGBoost does not save
-// training hyper-parameters, so they are re-applied from the sidecar after every load.
-// Training is deterministic under params.seed with a fixed params.nthread.
+// A model is its ModelMeta and its boosters; files, bundles and store versions are
+// predictor/model_io.h. XGBoost does not keep training hyper-parameters with the trees, so
+// FromMembers re-applies them from the meta. Training is deterministic under params.seed
+// with a fixed params.nthread.
 #ifndef EDGELOOP_PREDICTOR_LATENCY_MODEL_H_
 #define EDGELOOP_PREDICTOR_LATENCY_MODEL_H_
 
@@ -31,9 +28,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "base/versions.h"
 #include "predictor/dataset.h"
+#include "absl/strings/string_view.h"
 #include "predictor/metrics.h"
-#include "predictor/store.h"
 #include "proto/arch.pb.h"
 
 namespace edgeloop::predictor {
@@ -103,11 +101,13 @@ class LatencyModel {
   // The log-linear prior for each row.
   std::vector<double> Prior(const float* x, int64_t rows) const;
 
-  absl::Status Save(const std::string& path) const;
-  static absl::StatusOr<LatencyModel> Load(const std::string& path);
-  // One self-contained JSON document (meta + every booster), for the store.
-  absl::StatusOr<std::string> SerializeBundle() const;
-  static absl::StatusOr<LatencyModel> FromBundle(const std::string& bundle);
+  // Every booster in XGBoost's JSON format, member 0 first.
+  absl::StatusOr<std::vector<std::string>> SerializeMembers() const;
+  // The model of `meta` with the boosters SerializeMembers gave (at least one, each with
+  // meta.feature_names.size() features); InvalidArgument naming `origin` otherwise.
+  static absl::StatusOr<LatencyModel> FromMembers(ModelMeta meta,
+                                                  const std::vector<std::string>& members,
+                                                  absl::string_view origin);
 
   // Refuses a model of another feature version or device (FailedPrecondition). An empty
   // `device` skips the device check.
@@ -119,34 +119,23 @@ class LatencyModel {
 
   const ModelMeta& meta() const { return meta_; }
   ModelMeta* mutable_meta() { return &meta_; }
-  std::string MetaJson(const std::vector<std::string>& member_files = {}) const;
 
  private:
   LatencyModel() = default;
-  static absl::StatusOr<ModelMeta> ParseMeta(const std::string& json, const std::string& origin,
-                                             std::vector<std::string>* member_files);
-  static absl::StatusOr<LatencyModel> FromParts(ModelMeta meta, const std::vector<std::string>& boosters,
-                                                const std::string& origin);
   absl::Status ApplyParams(int member) const;
 
   ModelMeta meta_;
   std::vector<void*> boosters_;  // BoosterHandle
 };
 
-// Saves `model` as the next version of its device in the store's predictor_models and
-// records that version in its meta; returns the version.
-absl::StatusOr<int64_t> SaveModelVersion(MeasurementStore* store, LatencyModel* model,
-                                         const std::string& kind);
-// Loads a version (0 = latest) of a device's model from the store and checks that it fits
-// this edgeloop's features and the device.
-absl::StatusOr<LatencyModel> LoadModelVersion(const MeasurementStore& store,
-                                              const std::string& device, int64_t version = 0);
-
 // k-fold cross-validation: every row is predicted by a model that did not see it.
 // Returns the metrics of the out-of-fold predictions (filled into *oof when non-null).
 absl::StatusOr<AccuracyMetrics> CrossValidate(const Dataset& data, const ModelMeta& meta,
                                               const ModelParams& params, int folds,
                                               std::vector<double>* oof = nullptr);
+
+// The versions of XGBoost and SQLite the predictor is built and runs with (base/versions.h).
+std::vector<LibraryVersion> LibraryVersions();
 
 }  // namespace edgeloop::predictor
 

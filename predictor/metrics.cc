@@ -4,9 +4,8 @@
 #include <cmath>
 #include <numeric>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "predictor/json_util.h"
+#include "base/proto_json.h"
 
 namespace edgeloop::predictor {
 namespace {
@@ -101,13 +100,31 @@ int64_t MeasurementsToRecover(const std::vector<bool>& hits, int window, double 
   return -1;
 }
 
-std::string MetricsToJson(const AccuracyMetrics& m) {
-  return absl::StrCat("{\"n\":", m.n, ",\"rmspe\":", JsonNumberText(m.rmspe),
-                      ",\"mape\":", JsonNumberText(m.mape), ",\"within_5\":",
-                      JsonNumberText(m.within_5), ",\"within_10\":", JsonNumberText(m.within_10),
-                      ",\"spearman\":", JsonNumberText(m.spearman),
-                      ",\"kendall\":", JsonNumberText(m.kendall), "}");
+AccuracyMetricsJson MetricsToMessage(const AccuracyMetrics& m) {
+  AccuracyMetricsJson j;
+  j.set_n(static_cast<double>(m.n));
+  j.set_rmspe(m.rmspe);
+  j.set_mape(m.mape);
+  j.set_within_5(m.within_5);
+  j.set_within_10(m.within_10);
+  j.set_spearman(m.spearman);
+  j.set_kendall(m.kendall);
+  return j;
 }
+
+AccuracyMetrics MetricsFromMessage(const AccuracyMetricsJson& j) {
+  AccuracyMetrics m;
+  m.n = static_cast<int64_t>(j.n());
+  m.rmspe = j.rmspe();
+  m.mape = j.mape();
+  m.within_5 = j.within_5();
+  m.within_10 = j.within_10();
+  m.spearman = j.spearman();
+  m.kendall = j.kendall();
+  return m;
+}
+
+std::string MetricsToJson(const AccuracyMetrics& m) { return ProtoToJson(MetricsToMessage(m)).value_or(std::string()); }
 
 std::string MetricsToText(const AccuracyMetrics& m) {
   return absl::StrFormat(

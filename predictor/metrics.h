@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "predictor/model_meta.pb.h"
+
 namespace edgeloop::predictor {
 
 struct AccuracyMetrics {
@@ -36,7 +38,11 @@ std::vector<double> AverageRanks(const std::vector<double>& v);
 // `window` entries).
 int64_t MeasurementsToRecover(const std::vector<bool>& hits, int window, double threshold);
 
+// {"n":..,"rmspe":..,"mape":..,"within_5":..,"within_10":..,"spearman":..,"kendall":..}
 std::string MetricsToJson(const AccuracyMetrics& m);
+// The message behind that JSON (model_meta.proto), also the model sidecar's "cv".
+AccuracyMetricsJson MetricsToMessage(const AccuracyMetrics& m);
+AccuracyMetrics MetricsFromMessage(const AccuracyMetricsJson& m);
 // "n=200 RMSPE 4.1% MAPE 3.2% within+-5% 78.0% within+-10% 97.5% Spearman 0.991 Kendall 0.932"
 std::string MetricsToText(const AccuracyMetrics& m);
 

@@ -10,6 +10,7 @@
 #include "base/json.h"
 #include "arch/arch_config.h"
 #include "predictor/features.h"
+#include "predictor/model_io.h"
 
 namespace edgeloop::predictor {
 namespace {
@@ -64,7 +65,7 @@ absl::StatusOr<std::unique_ptr<Recalibrator>> Recalibrator::Resume(MeasurementSt
 }
 
 absl::StatusOr<std::string> Recalibrator::SaveState() const {
-  absl::StatusOr<std::string> bundle = model_.SerializeBundle();
+  absl::StatusOr<std::string> bundle = SerializeModelBundle(model_);
   if (!bundle.ok()) return bundle.status();
   auto observed = [](const std::deque<Observed>& list) {
     std::vector<std::string> items;
@@ -98,7 +99,7 @@ absl::StatusOr<std::unique_ptr<Recalibrator>> Recalibrator::Restore(MeasurementS
   }
   absl::StatusOr<std::string> bundle = JsonString(*s, "model", kOrigin);
   if (!bundle.ok()) return bundle.status();
-  absl::StatusOr<LatencyModel> model = LatencyModel::FromBundle(*bundle);
+  absl::StatusOr<LatencyModel> model = ModelFromBundle(*bundle);
   if (!model.ok()) return model.status();
   if (auto st = model->CheckCompatible(model->meta().device); !st.ok()) return st;
   absl::StatusOr<std::vector<StoredMeasurement>> stored = store->Measurements(model->meta().device);

@@ -53,7 +53,7 @@ struct ModelRecord {
   int feature_version = 0;
   std::string metrics_json = "{}";
   std::string meta_json = "{}";
-  std::string model_json;   // the serialized model bundle (see latency_model.h)
+  std::string model_json;   // an opaque blob to the store (model_io.h writes and reads it)
   std::string created;
 };
 

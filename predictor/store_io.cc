@@ -7,9 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "arch/arch_config.h"
 #include "base/atomic_file.h"
+#include "base/json.h"
 #include "predictor/csv.h"
 #include "predictor/features.h"
-#include "predictor/json_util.h"
 
 namespace edgeloop::predictor {
 namespace {

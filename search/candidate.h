@@ -13,9 +13,9 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "google/protobuf/struct.pb.h"
 #include "proto/arch.pb.h"
 #include "search/pareto.h"
+#include "search/search_state.pb.h"
 
 namespace edgeloop::search {
 
@@ -44,10 +44,15 @@ struct Candidate {
 // Builds a candidate of `arch` with key, params and FLOPs filled in.
 Candidate MakeCandidate(const ArchConfig& arch, int generation);
 
-// One JSON object (the arch as JSON; NaN as null) and back.
-std::string CandidateToJson(const Candidate& c);
-absl::StatusOr<Candidate> CandidateFromJson(const google::protobuf::Struct& object,
-                                            const std::string& origin);
+// The candidate as a record (search_state.proto) and back. From a record, key, params and
+// FLOPs are recomputed from the architecture, which must be well formed; `origin` names
+// the record in errors.
+CandidateRecord CandidateToRecord(const Candidate& c);
+absl::StatusOr<Candidate> CandidateFromRecord(const CandidateRecord& record,
+                                              const std::string& origin);
+
+// The record as one line of JSON (search/json_record.h): NaN as null, the arch as an object.
+absl::StatusOr<std::string> CandidateToJson(const Candidate& c);
 
 }  // namespace edgeloop::search
 

@@ -10,7 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "arch/arch_config.h"
-#include "supernet/train/distributed.h"
+#include "dist/process_group.h"
 
 namespace edgeloop::search {
 

@@ -1,5 +1,5 @@
 // Accuracy evaluation spread over the processes of a multi-process launch (c10d; ranks
-// from torchrun-style or Slurm variables, supernet/train/launch_env.h).
+// from torchrun-style or Slurm variables, dist/launch_env.h).
 //
 // Rank 0 runs the search and calls Evaluate: the architectures are broadcast, every rank
 // scores each world_size-th of them with its own copy of the supernet, and the scores are
@@ -12,7 +12,7 @@
 #include "absl/status/status.h"
 #include "search/objectives.h"
 
-namespace edgeloop::train {
+namespace edgeloop::dist {
 class Distributed;
 }
 
@@ -21,7 +21,7 @@ namespace edgeloop::search {
 class DistributedAccuracy : public AccuracyEvaluator {
  public:
   // Both must outlive this object; `local` scores this rank's share.
-  DistributedAccuracy(train::Distributed* group, AccuracyEvaluator* local)
+  DistributedAccuracy(dist::Distributed* group, AccuracyEvaluator* local)
       : group_(group), local_(local) {}
   // Rank 0 only.
   absl::StatusOr<std::vector<AccuracyScore>> Evaluate(const std::vector<ArchConfig>& archs) override;
@@ -35,7 +35,7 @@ class DistributedAccuracy : public AccuracyEvaluator {
   absl::StatusOr<std::vector<ArchConfig>> Exchange(const std::vector<ArchConfig>& archs, bool shutdown);
   absl::StatusOr<std::vector<AccuracyScore>> ScoreShare(const std::vector<ArchConfig>& archs);
 
-  train::Distributed* group_;
+  dist::Distributed* group_;
   AccuracyEvaluator* local_;
 };
 

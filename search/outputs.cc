@@ -10,13 +10,13 @@
 #include "absl/strings/str_replace.h"
 #include "arch/arch_config.h"
 #include "base/atomic_file.h"
-#include "base/json.h"
+#include "base/proto_json.h"
+#include "search/search_state.pb.h"
 
 namespace edgeloop::search {
 namespace {
 
 std::string Num(double v) { return std::isfinite(v) ? absl::StrFormat("%.9g", v) : ""; }
-std::string JsonNum(double v) { return std::isfinite(v) ? JsonNumberText(v) : "null"; }
 
 std::string CsvQuote(const std::string& s) {
   return absl::StrCat("\"", absl::StrReplaceAll(s, {{"\"", "\"\""}}), "\"");
@@ -46,25 +46,28 @@ absl::Status WriteFrontCsv(const SearchResult& result, const std::string& path) 
 
 absl::Status WriteFrontJson(const SearchResult& result, const OutputContext& context,
                             const std::string& path) {
-  std::vector<std::string> front;
-  for (int i : result.front) front.push_back(CandidateToJson(result.archive[i]));
+  FrontRecord record;
+  record.set_strategy(context.strategy);
+  record.set_device(context.device);
+  record.set_batch(context.batch);
+  *record.mutable_max_latency_ms() = NumberOrNull(context.max_latency_ms);
   int measured = 0, scored = 0;
   for (const Candidate& c : result.archive) {
     scored += !std::isnan(c.val_mse);
     measured += c.measured();
   }
-  const std::string text = absl::StrCat(
-      "{\"strategy\":", JsonQuote(context.strategy), ",\"device\":", JsonQuote(context.device),
-      ",\"batch\":", context.batch, ",\"max_latency_ms\":", JsonNum(context.max_latency_ms),
-      ",\"evaluated\":", scored, ",\"measured\":", measured,
-      ",\"verified\":", result.verified ? "true" : "false",
-      ",\"feasible\":", result.feasible ? "true" : "false",
-      ",\"message\":", JsonQuote(result.message),
-      ",\"seconds\":", JsonNum(result.seconds),
-      ",\"chosen\":", result.chosen >= 0 ? CandidateToJson(result.archive[result.chosen]) : "null",
-      ",\"baseline\":", result.baseline ? CandidateToJson(*result.baseline) : "null",
-      ",\"front\":[\n", absl::StrJoin(front, ",\n"), "]}\n");
-  return WriteFileAtomically(path, text);
+  record.set_evaluated(scored);
+  record.set_measured(measured);
+  record.set_verified(result.verified);
+  record.set_feasible(result.feasible);
+  record.set_message(result.message);
+  *record.mutable_seconds() = NumberOrNull(result.seconds);
+  if (result.chosen >= 0) *record.mutable_chosen() = CandidateToRecord(result.archive[result.chosen]);
+  if (result.baseline) *record.mutable_baseline() = CandidateToRecord(*result.baseline);
+  for (int i : result.front) *record.add_front() = CandidateToRecord(result.archive[i]);
+  absl::StatusOr<std::string> json = ProtoToJson(record);
+  if (!json.ok()) return json.status();
+  return WriteFileAtomically(path, *json + "\n");
 }
 
 absl::Status PlotPareto(const SearchResult& result, const OutputContext& context,

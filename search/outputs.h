@@ -3,7 +3,8 @@
 //               and W, latency used, measured median/p90, predicted, params, FLOPs, chosen
 //               flag, the architecture JSON;
 //   front.json  the same members as objects, plus the chosen subnet, the baseline, the
-//               strategy, device, batch size and verification status;
+//               strategy, device, batch size and verification status (a FrontRecord of
+//               search/search_state.proto);
 //   pareto.png  every scored candidate, the front, the baseline and the chosen subnet
 //               (latency on a log axis), drawn by gnuplot.
 #ifndef EDGELOOP_SEARCH_OUTPUTS_H_

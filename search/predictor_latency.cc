@@ -11,6 +11,7 @@
 #include "edge_bench/client.h"
 #include "predictor/edge_adapter.h"
 #include "predictor/latency_model.h"
+#include "predictor/model_io.h"
 #include "predictor/recalibrator.h"
 #include "predictor/store.h"
 
@@ -21,7 +22,7 @@ class PredictorLatency : public LatencySource {
  public:
   PredictorLatency(PredictorLatencyOptions options,
                    std::unique_ptr<predictor::MeasurementStore> store,
-                   std::unique_ptr<edge::EdgeClient> client, std::string device)
+                   std::unique_ptr<edge_bench::EdgeClient> client, std::string device)
       : options_(std::move(options)), store_(std::move(store)), client_(std::move(client)),
         device_(std::move(device)) {}
   ~PredictorLatency() override {
@@ -61,13 +62,13 @@ class PredictorLatency : public LatencySource {
     queue_.push_back({key, arch, serial, false, {}});
     // Submit may call back at once on the network thread, which takes the lock.
     lock.unlock();
-    edge::MeasureRequest message;
+    edge_bench::MeasureRequest message;
     *message.mutable_arch() = arch;
     message.add_batch_sizes(options_.batch);
     *message.mutable_settings() = options_.settings;
     client_->Submit(
         message,
-        [this, serial](const edge::RequestOutcome& outcome) {
+        [this, serial](const edge_bench::RequestOutcome& outcome) {
           std::lock_guard<std::mutex> inner(mu_);
           for (Request& r : queue_) {
             if (r.serial == serial) {
@@ -106,7 +107,7 @@ class PredictorLatency : public LatencySource {
         if (errors) errors->push_back(absl::StrCat(r.key, ": ", r.outcome.status.message()));
         continue;
       }
-      const edge::BatchResult* batch = nullptr;
+      const edge_bench::BatchResult* batch = nullptr;
       for (const auto& b : r.outcome.result.batches()) {
         if (b.batch_size() == options_.batch) batch = &b;
       }
@@ -150,12 +151,12 @@ class PredictorLatency : public LatencySource {
     ArchConfig arch;
     uint64_t serial = 0;
     bool answered = false;
-    edge::RequestOutcome outcome;
+    edge_bench::RequestOutcome outcome;
   };
 
   PredictorLatencyOptions options_;
   std::unique_ptr<predictor::MeasurementStore> store_;
-  std::unique_ptr<edge::EdgeClient> client_;
+  std::unique_ptr<edge_bench::EdgeClient> client_;
   std::string device_;
   std::unique_ptr<predictor::Recalibrator> recalibrator_;
   mutable std::mutex mu_;
@@ -172,15 +173,15 @@ absl::StatusOr<std::unique_ptr<LatencySource>> CreatePredictorLatency(
   auto store = predictor::MeasurementStore::Open(options.db_path);
   if (!store.ok()) return store.status();
 
-  std::unique_ptr<edge::EdgeClient> client;
+  std::unique_ptr<edge_bench::EdgeClient> client;
   std::string edge_device;
   if (!options.edges.empty()) {
-    edge::ClientOptions copts;
+    edge_bench::ClientOptions copts;
     copts.servers = options.edges;
     copts.token = options.token;
     copts.ca_file = options.ca_file;
     copts.client_name = "edgeloop search";
-    auto created = edge::EdgeClient::Create(copts);
+    auto created = edge_bench::EdgeClient::Create(copts);
     if (!created.ok()) return created.status();
     client = std::move(*created);
     if (absl::Status s = client->WaitConnected(options.connect_timeout_s); !s.ok()) {
@@ -196,7 +197,7 @@ absl::StatusOr<std::unique_ptr<LatencySource>> CreatePredictorLatency(
   absl::StatusOr<predictor::LatencyModel> model = absl::NotFoundError("no model");
   std::string device = !options.device.empty() ? options.device : edge_device;
   if (!options.model_path.empty()) {
-    model = predictor::LatencyModel::Load(options.model_path);
+    model = predictor::LoadModel(options.model_path);
   } else if (!device.empty()) {
     model = predictor::LoadModelVersion(**store, device);
   } else {

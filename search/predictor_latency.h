@@ -31,7 +31,7 @@ struct PredictorLatencyOptions {
   std::string token;
   std::string ca_file;
   int batch = 1;
-  edge::MeasurementSettings settings;  // zero fields: the server's defaults
+  edge_bench::MeasurementSettings settings;  // zero fields: the server's defaults
   double connect_timeout_s = 10;
   double request_timeout_s = 900;
 };

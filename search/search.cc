@@ -8,23 +8,20 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "arch/arch_config.h"
-#include "base/atomic_file.h"
 #include "base/interrupt.h"
-#include "base/json.h"
 #include "base/progress.h"
 #include "base/rng.h"
+#include "base/proto_json.h"
 #include "search/pareto.h"
+#include "search/search_state.h"
+#include "search/search_state.pb.h"
 
 namespace edgeloop::search {
 namespace {
 
-constexpr char kStateFormat[] = "edgeloop-search-v1";
 // Attempts at drawing an architecture not seen before, per wanted architecture.
 constexpr int kNoveltyTries = 64;
 
@@ -32,7 +29,21 @@ double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
-std::string Num(double v) { return std::isfinite(v) ? JsonNumberText(v) : "null"; }
+// The predictor's errors on new measurements, as relative errors (predicted - measured) /
+// measured: their mean absolute value in percent, and the share within +-10%; NaN when none.
+double MeanAbsolutePercent(const std::vector<double>& relative_errors) {
+  if (relative_errors.empty()) return kNaN;
+  double sum = 0;
+  for (double e : relative_errors) sum += std::fabs(e);
+  return 100 * sum / relative_errors.size();
+}
+
+double ShareWithin10(const std::vector<double>& relative_errors) {
+  if (relative_errors.empty()) return kNaN;
+  int hits = 0;
+  for (double e : relative_errors) hits += std::fabs(e) <= 0.10;
+  return static_cast<double>(hits) / relative_errors.size();
+}
 
 struct GenerationStats {
   double accuracy_s = 0, predict_s = 0, edge_s = 0;
@@ -79,11 +90,28 @@ class Searcher {
   std::vector<int> MeasurementPicks() const;
   std::vector<Point> Points(const std::vector<int>& members) const;
   std::vector<int> ArchiveFront() const;
+  // Scores the baseline when it lies in the space (generation 0).
+  absl::Status ScoreBaseline();
+  // Population, reference point and ES parent from the scored initial members.
+  void StartPopulation(const std::vector<int>& initial);
+  // The generation's new archive members, scored; none when the space is exhausted (and
+  // for the weighted strategy, whose (1+1)-ES moves its parent itself).
+  absl::StatusOr<std::vector<int>> NewMembers(int generation, GenerationStats* stats);
+  // One generation: new members, an edge round, selection, then its log line and the
+  // saved state. `exhausted`: the space held no new architecture, nothing was done.
+  absl::Status Generation(int generation, bool* exhausted);
+  // The candidates the final verification measures next.
+  std::vector<int> VerificationPicks() const;
   absl::Status Verify();
+  SearchSettings Settings() const {
+    return {options_.identity, StrategyName(options_.strategy), options_.seed};
+  }
+  absl::StatusOr<SearchState> Snapshot(int generation, bool finished) const;
   absl::Status SaveState(int generation, bool finished) const;
-  absl::StatusOr<int> LoadState(bool* finished);
-  absl::Status AppendLog(const std::string& line) const;
-  std::string GenerationLog(int generation, const GenerationStats& stats, double seconds) const;
+  // Continues a saved search: returns the last generation it finished.
+  absl::StatusOr<int> Restore(bool* finished);
+  GenerationLogRecord GenerationLog(int generation, const GenerationStats& stats,
+                                    double seconds) const;
   SearchResult Finish(int generations_run, double seconds);
 
   const Space& space_;
@@ -384,29 +412,34 @@ void Searcher::EdgeRound(const std::vector<int>& wanted, GenerationStats* stats)
   stats->edge_s += Seconds(start);
 }
 
+std::vector<int> Searcher::VerificationPicks() const {
+  std::vector<int> wanted;
+  if (options_.strategy == Strategy::kConstrained) {
+    // The most accurate subnets predicted under the budget, down to the first one whose
+    // measurement confirms it.
+    std::vector<int> order;
+    for (size_t i = 0; i < archive_.size(); ++i) {
+      if (!std::isnan(archive_[i].val_mse) && Feasible(archive_[i])) order.push_back(static_cast<int>(i));
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int a, int b) { return archive_[a].val_mse < archive_[b].val_mse; });
+    for (int i : order) {
+      if (archive_[i].measured()) break;
+      wanted.push_back(i);
+    }
+  } else {
+    for (int i : ArchiveFront()) {
+      if (!archive_[i].measured()) wanted.push_back(i);
+    }
+  }
+  return wanted;
+}
+
 absl::Status Searcher::Verify() {
   if (!latency_->HasEdge()) return absl::OkStatus();
   for (int round = 0; round < options_.verify_rounds; ++round) {
     if (Interrupted()) return absl::CancelledError("search interrupted");
-    std::vector<int> wanted;
-    if (options_.strategy == Strategy::kConstrained) {
-      // The most accurate subnets predicted under the budget, down to the first one whose
-      // measurement confirms it.
-      std::vector<int> order;
-      for (size_t i = 0; i < archive_.size(); ++i) {
-        if (!std::isnan(archive_[i].val_mse) && Feasible(archive_[i])) order.push_back(static_cast<int>(i));
-      }
-      std::stable_sort(order.begin(), order.end(),
-                       [&](int a, int b) { return archive_[a].val_mse < archive_[b].val_mse; });
-      for (int i : order) {
-        if (archive_[i].measured()) break;
-        wanted.push_back(i);
-      }
-    } else {
-      for (int i : ArchiveFront()) {
-        if (!archive_[i].measured()) wanted.push_back(i);
-      }
-    }
+    std::vector<int> wanted = VerificationPicks();
     const bool baseline_missing = baseline_ && !baseline_->measured();
     if (wanted.empty() && !baseline_missing) return absl::OkStatus();
     if (static_cast<int>(wanted.size()) > 2 * options_.measure_per_generation) {
@@ -415,33 +448,24 @@ absl::Status Searcher::Verify() {
     GenerationStats stats;
     EdgeRound(wanted, &stats);
     if (absl::Status s = RefreshPredictions(&stats); !s.ok()) return s;
-    std::vector<Point> front_points = Points(ArchiveFront());
-    AppendLog(absl::StrCat("{\"phase\":\"verify\",\"round\":", round,
-                           ",\"measured_new\":", stats.new_relative_errors.size(),
-                           ",\"edge_connected\":", latency_->EdgeConnected() ? "true" : "false",
-                           ",\"pending\":", latency_->Pending(),
-                           ",\"hypervolume\":", Num(Hypervolume(front_points, reference_)),
-                           ",\"edge_s\":", Num(stats.edge_s), "}"))
-        .IgnoreError();
+    VerifyLogRecord line;
+    line.set_phase("verify");
+    line.set_round(round);
+    line.set_measured_new(static_cast<int>(stats.new_relative_errors.size()));
+    line.set_edge_connected(latency_->EdgeConnected());
+    line.set_pending(latency_->Pending());
+    *line.mutable_hypervolume() = NumberOrNull(Hypervolume(Points(ArchiveFront()), reference_));
+    line.set_edge_s(stats.edge_s);
+    AppendSearchLog(options_.out_dir, line).IgnoreError();
     if (stats.new_relative_errors.empty() && !latency_->EdgeConnected()) break;
   }
   return absl::OkStatus();
 }
 
-absl::Status Searcher::AppendLog(const std::string& line) const {
-  const std::string path = options_.out_dir + "/log.jsonl";
-  FILE* f = std::fopen(path.c_str(), "a");
-  if (f == nullptr) return absl::UnavailableError(absl::StrCat("cannot append to ", path));
-  std::fprintf(f, "%s\n", line.c_str());
-  std::fflush(f);
-  std::fclose(f);
-  return absl::OkStatus();
-}
-
-std::string Searcher::GenerationLog(int generation, const GenerationStats& stats,
-                                    double seconds) const {
+GenerationLogRecord Searcher::GenerationLog(int generation, const GenerationStats& stats,
+                                            double seconds) const {
   const std::vector<int> front = ArchiveFront();
-  double best_mse = kNaN, best_latency = kNaN, mape = kNaN, within10 = kNaN;
+  double best_mse = kNaN, best_latency = kNaN;
   int measured = 0, scored = 0;
   for (const Candidate& c : archive_) {
     if (std::isnan(c.val_mse)) continue;
@@ -450,149 +474,71 @@ std::string Searcher::GenerationLog(int generation, const GenerationStats& stats
     if (!(c.val_mse >= best_mse)) best_mse = c.val_mse;
     if (!(c.latency_ms() >= best_latency)) best_latency = c.latency_ms();
   }
-  if (!stats.new_relative_errors.empty()) {
-    double sum = 0;
-    int hits = 0;
-    for (double e : stats.new_relative_errors) {
-      sum += std::fabs(e);
-      hits += std::fabs(e) <= 0.10;
-    }
-    mape = 100 * sum / stats.new_relative_errors.size();
-    within10 = static_cast<double>(hits) / stats.new_relative_errors.size();
-  }
   int front_measured = 0;
   for (int i : front) front_measured += archive_[i].measured();
-  return absl::StrCat(
-      "{\"generation\":", generation, ",\"strategy\":\"", StrategyName(options_.strategy),
-      "\",\"evaluated\":", scored, ",\"new\":", stats.new_candidates,
-      ",\"hypervolume\":", Num(Hypervolume(Points(front), reference_)),
-      ",\"front_size\":", front.size(), ",\"front_measured\":", front_measured,
-      ",\"best_val_mse\":", Num(best_mse), ",\"best_latency_ms\":", Num(best_latency),
-      ",\"measured_total\":", measured, ",\"measured_new\":", stats.new_relative_errors.size(),
-      ",\"predictor_mape_new_pct\":", Num(mape), ",\"predictor_within10_new\":", Num(within10),
-      ",\"edge_errors\":", stats.edge_errors.size(),
-      ",\"edge_connected\":", latency_->HasEdge() && latency_->EdgeConnected() ? "true" : "false",
-      ",\"pending\":", latency_->HasEdge() ? latency_->Pending() : 0,
-      ",\"time_s\":{\"accuracy\":", Num(stats.accuracy_s), ",\"predict\":", Num(stats.predict_s),
-      ",\"edge\":", Num(stats.edge_s), ",\"total\":", Num(seconds), "}}");
+  GenerationLogRecord r;
+  r.set_generation(generation);
+  r.set_strategy(StrategyName(options_.strategy));
+  r.set_evaluated(scored);
+  r.set_new_(stats.new_candidates);
+  *r.mutable_hypervolume() = NumberOrNull(Hypervolume(Points(front), reference_));
+  r.set_front_size(static_cast<int>(front.size()));
+  r.set_front_measured(front_measured);
+  *r.mutable_best_val_mse() = NumberOrNull(best_mse);
+  *r.mutable_best_latency_ms() = NumberOrNull(best_latency);
+  r.set_measured_total(measured);
+  r.set_measured_new(static_cast<int>(stats.new_relative_errors.size()));
+  *r.mutable_predictor_mape_new_pct() = NumberOrNull(MeanAbsolutePercent(stats.new_relative_errors));
+  *r.mutable_predictor_within10_new() = NumberOrNull(ShareWithin10(stats.new_relative_errors));
+  r.set_edge_errors(static_cast<int>(stats.edge_errors.size()));
+  r.set_edge_connected(latency_->HasEdge() && latency_->EdgeConnected());
+  r.set_pending(latency_->HasEdge() ? latency_->Pending() : 0);
+  GenerationSeconds* time = r.mutable_time_s();
+  time->set_accuracy(stats.accuracy_s);
+  time->set_predict(stats.predict_s);
+  time->set_edge(stats.edge_s);
+  time->set_total(seconds);
+  return r;
+}
+
+absl::StatusOr<SearchState> Searcher::Snapshot(int generation, bool finished) const {
+  absl::StatusOr<std::string> latency_state = latency_->SaveState();
+  if (!latency_state.ok()) return latency_state.status();
+  SearchState state;
+  state.settings = Settings();
+  state.generation = generation;
+  state.finished = finished;
+  state.rng = rng_.State();
+  state.reference_point = reference_;
+  state.archive = archive_;
+  for (int i : population_) state.population.push_back(archive_[i].key);
+  state.es_parent = es_parent_ >= 0 ? archive_[es_parent_].key : "";
+  state.baseline = baseline_;
+  state.latency_state = *std::move(latency_state);
+  return state;
 }
 
 absl::Status Searcher::SaveState(int generation, bool finished) const {
-  absl::StatusOr<std::string> latency_state = latency_->SaveState();
-  if (!latency_state.ok()) return latency_state.status();
-  std::vector<std::string> archive_json, population_keys;
-  for (const Candidate& c : archive_) archive_json.push_back(CandidateToJson(c));
-  for (int i : population_) population_keys.push_back(archive_[i].key);
-  std::vector<std::string> rng_words;
-  for (uint64_t w : rng_.State()) rng_words.push_back(absl::StrCat(w));
-  std::string text = absl::StrCat(
-      "{\"format\":\"", kStateFormat, "\",\"identity\":", JsonQuote(options_.identity),
-      ",\"strategy\":\"", StrategyName(options_.strategy), "\",\"seed\":", options_.seed,
-      ",\"generation\":", generation, ",\"finished\":", finished ? "true" : "false",
-      ",\"rng\":", JsonStringArray(rng_words), ",\"reference_point\":[", Num(reference_[0]), ",",
-      Num(reference_[1]), "],\"population\":", JsonStringArray(population_keys),
-      ",\"es_parent\":", JsonQuote(es_parent_ >= 0 ? archive_[es_parent_].key : ""),
-      ",\"baseline\":", baseline_ ? CandidateToJson(*baseline_) : "null",
-      ",\"latency_state\":", JsonQuote(*latency_state),
-      ",\"archive\":[", absl::StrJoin(archive_json, ",\n"), "]}\n");
-  return WriteFileAtomically(options_.out_dir + "/state.json", text);
+  absl::StatusOr<SearchState> state = Snapshot(generation, finished);
+  if (!state.ok()) return state.status();
+  return SaveSearchState(options_.out_dir, *state);
 }
 
-absl::StatusOr<int> Searcher::LoadState(bool* finished) {
-  const std::string path = options_.out_dir + "/state.json";
-  absl::StatusOr<std::string> text = ReadFile(path);
-  if (!text.ok()) return text.status();
-  absl::StatusOr<google::protobuf::Struct> state = ParseJsonObject(*text, path);
+absl::StatusOr<int> Searcher::Restore(bool* finished) {
+  absl::StatusOr<SearchState> state = ResumeSearchState(options_.out_dir, Settings());
   if (!state.ok()) return state.status();
-  absl::StatusOr<std::string> format = JsonString(*state, "format", path);
-  if (!format.ok() || *format != kStateFormat) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": not an edgeloop search state"));
+  for (Candidate& c : state->archive) {
+    index_[c.key] = static_cast<int>(archive_.size());
+    archive_.push_back(std::move(c));
   }
-  absl::StatusOr<std::string> identity = JsonString(*state, "identity", path);
-  absl::StatusOr<std::string> strategy = JsonString(*state, "strategy", path);
-  absl::StatusOr<double> seed = JsonNumber(*state, "seed", path);
-  if (!identity.ok() || !strategy.ok() || !seed.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": incomplete search state"));
-  }
-  if (*identity != options_.identity || *strategy != StrategyName(options_.strategy) ||
-      static_cast<uint64_t>(*seed) != options_.seed) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, ": the saved search used other settings (", *strategy, ", seed ",
-        static_cast<uint64_t>(*seed), ", ", *identity, "); resume with the same flags or use "
-        "another --out"));
-  }
-  const google::protobuf::Value* archive = JsonField(*state, "archive");
-  if (archive == nullptr || !archive->has_list_value()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": no archive"));
-  }
-  for (const auto& v : archive->list_value().values()) {
-    if (!v.has_struct_value()) return absl::InvalidArgumentError(absl::StrCat(path, ": bad archive entry"));
-    absl::StatusOr<Candidate> c = CandidateFromJson(v.struct_value(), path);
-    if (!c.ok()) return c.status();
-    index_[c->key] = static_cast<int>(archive_.size());
-    archive_.push_back(std::move(*c));
-  }
-  auto keys_of = [&](const char* field) -> absl::StatusOr<std::vector<std::string>> {
-    const google::protobuf::Value* list = JsonField(*state, field);
-    if (list == nullptr || !list->has_list_value()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": no \"", field, "\" list"));
-    }
-    std::vector<std::string> out;
-    for (const auto& v : list->list_value().values()) out.push_back(v.string_value());
-    return out;
-  };
-  absl::StatusOr<std::vector<std::string>> population = keys_of("population");
-  absl::StatusOr<std::vector<std::string>> rng_words = keys_of("rng");
-  if (!population.ok()) return population.status();
-  if (!rng_words.ok()) return rng_words.status();
-  for (const std::string& key : *population) {
-    const int i = Find(key);
-    if (i < 0) return absl::InvalidArgumentError(absl::StrCat(path, ": population member ", key, " is not in the archive"));
-    population_.push_back(i);
-  }
-  std::vector<uint64_t> words;
-  for (const std::string& w : *rng_words) {
-    uint64_t v;
-    if (!absl::SimpleAtoi(w, &v)) return absl::InvalidArgumentError(absl::StrCat(path, ": bad rng state"));
-    words.push_back(v);
-  }
-  if (words.size() != 4) return absl::InvalidArgumentError(absl::StrCat(path, ": bad rng state"));
-  rng_.SetState(words);
-  absl::StatusOr<std::string> parent = JsonString(*state, "es_parent", path);
-  es_parent_ = parent.ok() ? Find(*parent) : -1;
-  const google::protobuf::Value* ref = JsonField(*state, "reference_point");
-  if (ref == nullptr || !ref->has_list_value() || ref->list_value().values_size() != 2) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": no reference point"));
-  }
-  reference_ = {ref->list_value().values(0).number_value(), ref->list_value().values(1).number_value()};
-  const google::protobuf::Value* baseline = JsonField(*state, "baseline");
-  if (baseline != nullptr && baseline->has_struct_value()) {
-    absl::StatusOr<Candidate> c = CandidateFromJson(baseline->struct_value(), path);
-    if (!c.ok()) return c.status();
-    baseline_ = std::move(*c);
-  }
-  absl::StatusOr<std::string> latency_state = JsonString(*state, "latency_state", path);
-  if (!latency_state.ok()) return latency_state.status();
-  if (absl::Status s = latency_->RestoreState(*latency_state); !s.ok()) return s;
-  const google::protobuf::Value* done = JsonField(*state, "finished");
-  *finished = done != nullptr && done->bool_value();
-  absl::StatusOr<double> generation = JsonNumber(*state, "generation", path);
-  if (!generation.ok()) return generation.status();
-  // Drop log lines of generations the state does not hold (written after the last save).
-  const std::string log_path = options_.out_dir + "/log.jsonl";
-  if (absl::StatusOr<std::string> log = ReadFile(log_path); log.ok()) {
-    std::string kept;
-    for (absl::string_view line : absl::StrSplit(*log, '\n', absl::SkipEmpty())) {
-      absl::StatusOr<google::protobuf::Struct> entry = ParseJsonObject(line, log_path);
-      if (!entry.ok()) continue;
-      absl::StatusOr<double> g = JsonNumber(*entry, "generation", log_path);
-      if (g.ok() && *g > *generation) continue;
-      if (!g.ok() && !*finished) continue;  // verification lines of an unfinished run
-      absl::StrAppend(&kept, line, "\n");
-    }
-    if (absl::Status s = WriteFileAtomically(log_path, kept); !s.ok()) return s;
-  }
-  return static_cast<int>(*generation);
+  for (const std::string& key : state->population) population_.push_back(Find(key));
+  rng_.SetState(state->rng);
+  es_parent_ = Find(state->es_parent);
+  reference_ = state->reference_point;
+  baseline_ = std::move(state->baseline);
+  if (absl::Status s = latency_->RestoreState(state->latency_state); !s.ok()) return s;
+  *finished = state->finished;
+  return state->generation;
 }
 
 SearchResult Searcher::Finish(int generations_run, double seconds) {
@@ -649,79 +595,100 @@ SearchResult Searcher::Finish(int generations_run, double seconds) {
   return result;
 }
 
+absl::Status Searcher::ScoreBaseline() {
+  if (!options_.baseline || !space_.Contains(*options_.baseline).ok()) return absl::OkStatus();
+  baseline_ = MakeCandidate(*options_.baseline, 0);
+  absl::StatusOr<std::vector<AccuracyScore>> score = accuracy_->Evaluate({baseline_->arch});
+  if (!score.ok()) return score.status();
+  baseline_->val_mse = (*score)[0].mse;
+  baseline_->rmse_speed_mm_s = (*score)[0].rmse_speed_mm_s;
+  baseline_->rmse_power_w = (*score)[0].rmse_power_w;
+  return absl::OkStatus();
+}
+
+void Searcher::StartPopulation(const std::vector<int>& initial) {
+  population_ = initial;
+  std::vector<Candidate> members;
+  for (int i : initial) members.push_back(archive_[i]);
+  reference_ = ReferencePoint(members);
+  if (options_.strategy != Strategy::kWeighted) return;
+  for (int i : initial) {
+    if (es_parent_ < 0 || WeightedScore(archive_[i]) < WeightedScore(archive_[es_parent_])) {
+      es_parent_ = i;
+    }
+  }
+}
+
+absl::StatusOr<std::vector<int>> Searcher::NewMembers(int generation, GenerationStats* stats) {
+  std::vector<int> fresh;
+  if (generation == 0) {
+    absl::StatusOr<std::vector<int>> initial = InitialPopulation();
+    if (!initial.ok()) return initial.status();
+    fresh = *std::move(initial);
+    if (absl::Status s = ScoreBaseline(); !s.ok()) return s;
+  } else if (options_.strategy != Strategy::kWeighted) {
+    absl::StatusOr<std::vector<int>> children = Offspring(generation);
+    if (!children.ok()) return children.status();
+    fresh = *std::move(children);
+    if (fresh.empty()) return fresh;  // the space is exhausted
+  }
+  if (options_.strategy == Strategy::kWeighted && generation > 0) {
+    if (absl::Status s = WeightedGeneration(generation, stats); !s.ok()) return s;
+  } else if (absl::Status s = Score(fresh, stats); !s.ok()) {
+    return s;
+  }
+  return fresh;
+}
+
+absl::Status Searcher::Generation(int generation, bool* exhausted) {
+  const auto start = std::chrono::steady_clock::now();
+  GenerationStats stats;
+  absl::StatusOr<std::vector<int>> fresh = NewMembers(generation, &stats);
+  if (!fresh.ok()) return fresh.status();
+  if (generation > 0 && options_.strategy != Strategy::kWeighted && fresh->empty()) {
+    *exhausted = true;
+    return absl::OkStatus();
+  }
+  if (generation == 0) StartPopulation(*fresh);
+  std::vector<int> picks = MeasurementPicks();
+  if (static_cast<int>(picks.size()) > options_.measure_per_generation) {
+    picks.resize(std::max(0, options_.measure_per_generation));
+  }
+  EdgeRound(picks, &stats);
+  if (!stats.new_relative_errors.empty()) {
+    if (absl::Status s = RefreshPredictions(&stats); !s.ok()) return s;
+  }
+  if (generation > 0 && (options_.strategy == Strategy::kPareto ||
+                         options_.strategy == Strategy::kConstrained)) {
+    std::vector<int> pool = population_;
+    pool.insert(pool.end(), fresh->begin(), fresh->end());
+    Select(std::move(pool));
+  } else if (generation > 0) {
+    population_ = *fresh;  // random: the latest draws; weighted: unused
+  }
+  const GenerationLogRecord line = GenerationLog(generation, stats, Seconds(start));
+  if (absl::Status s = AppendSearchLog(options_.out_dir, line); !s.ok()) return s;
+  return SaveState(generation, false);
+}
+
 absl::StatusOr<SearchResult> Searcher::Run() {
   const auto start = std::chrono::steady_clock::now();
   int first_generation = 0;
   bool finished = false;
-  if (options_.resume && PathExists(options_.out_dir + "/state.json")) {
-    absl::StatusOr<int> done = LoadState(&finished);
+  if (options_.resume && HasSearchState(options_.out_dir)) {
+    absl::StatusOr<int> done = Restore(&finished);
     if (!done.ok()) return done.status();
     first_generation = *done + 1;
   } else {
-    std::remove((options_.out_dir + "/log.jsonl").c_str());
+    RemoveSearchLog(options_.out_dir);
   }
   Progress progress("search", options_.generations + 1, "gen", 0.0);
   for (int generation = first_generation; generation <= options_.generations && !finished;
        ++generation) {
     if (Interrupted()) return absl::CancelledError("search interrupted");
-    const auto generation_start = std::chrono::steady_clock::now();
-    GenerationStats stats;
-    std::vector<int> fresh;
-    if (generation == 0) {
-      absl::StatusOr<std::vector<int>> initial = InitialPopulation();
-      if (!initial.ok()) return initial.status();
-      fresh = *initial;
-      if (options_.baseline && space_.Contains(*options_.baseline).ok()) {
-        baseline_ = MakeCandidate(*options_.baseline, 0);
-        absl::StatusOr<std::vector<AccuracyScore>> score = accuracy_->Evaluate({baseline_->arch});
-        if (!score.ok()) return score.status();
-        baseline_->val_mse = (*score)[0].mse;
-        baseline_->rmse_speed_mm_s = (*score)[0].rmse_speed_mm_s;
-        baseline_->rmse_power_w = (*score)[0].rmse_power_w;
-      }
-    } else if (options_.strategy != Strategy::kWeighted) {
-      absl::StatusOr<std::vector<int>> children = Offspring(generation);
-      if (!children.ok()) return children.status();
-      fresh = *children;
-      if (fresh.empty()) break;  // the space is exhausted
-    }
-    if (options_.strategy == Strategy::kWeighted && generation > 0) {
-      if (absl::Status s = WeightedGeneration(generation, &stats); !s.ok()) return s;
-    } else if (absl::Status s = Score(fresh, &stats); !s.ok()) {
-      return s;
-    }
-    if (generation == 0) {
-      population_ = fresh;
-      std::vector<Candidate> initial;
-      for (int i : fresh) initial.push_back(archive_[i]);
-      reference_ = ReferencePoint(initial);
-      if (options_.strategy == Strategy::kWeighted) {
-        for (int i : fresh) {
-          if (es_parent_ < 0 || WeightedScore(archive_[i]) < WeightedScore(archive_[es_parent_])) {
-            es_parent_ = i;
-          }
-        }
-      }
-    }
-    std::vector<int> picks = MeasurementPicks();
-    if (static_cast<int>(picks.size()) > options_.measure_per_generation) {
-      picks.resize(std::max(0, options_.measure_per_generation));
-    }
-    EdgeRound(picks, &stats);
-    if (!stats.new_relative_errors.empty()) {
-      if (absl::Status s = RefreshPredictions(&stats); !s.ok()) return s;
-    }
-    if (generation > 0 && (options_.strategy == Strategy::kPareto ||
-                           options_.strategy == Strategy::kConstrained)) {
-      std::vector<int> pool = population_;
-      pool.insert(pool.end(), fresh.begin(), fresh.end());
-      Select(std::move(pool));
-    } else if (generation > 0) {
-      population_ = fresh;  // random: the latest draws; weighted: unused
-    }
-    const std::string line = GenerationLog(generation, stats, Seconds(generation_start));
-    if (absl::Status s = AppendLog(line); !s.ok()) return s;
-    if (absl::Status s = SaveState(generation, false); !s.ok()) return s;
+    bool exhausted = false;
+    if (absl::Status s = Generation(generation, &exhausted); !s.ok()) return s;
+    if (exhausted) break;
     if (options_.progress) {
       const std::vector<int> front = ArchiveFront();
       progress.Update(generation + 1,

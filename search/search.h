@@ -16,9 +16,10 @@
 // holds measured latencies only (or the edge stays unreachable: those members are then
 // marked unverified). Without an edge the search runs on predictions alone.
 //
-// State is saved atomically after every generation (SEARCH_DIR/state.json); with `resume`
-// the search continues from it and, given the same measurements, ends with the same front
-// as an uninterrupted run. Everything is deterministic under `seed`.
+// State is saved atomically after every generation (SEARCH_DIR/state.json, with the log
+// SEARCH_DIR/log.jsonl: search/search_state.h); with `resume` the search continues from it
+// and, given the same measurements, ends with the same front as an uninterrupted run.
+// Everything is deterministic under `seed`.
 #ifndef EDGELOOP_SEARCH_SEARCH_H_
 #define EDGELOOP_SEARCH_SEARCH_H_
 

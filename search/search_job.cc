@@ -10,9 +10,10 @@
 #include "base/atomic_file.h"
 #include "search/distributed_accuracy.h"
 #include "search/outputs.h"
+#include "search/search_state.h"
 #include "supernet/run_dir.h"
-#include "supernet/train/distributed.h"
-#include "supernet/train/launch_env.h"
+#include "dist/process_group.h"
+#include "dist/launch_env.h"
 #include "supernet/torchscript_export.h"
 
 namespace edgeloop::search {
@@ -27,7 +28,20 @@ absl::Status ExportChosen(supernet::SupernetImpl& net, const SearchResult& resul
   if (!model.ok()) return model.status();
   (*model)->eval();
   if (absl::Status s = supernet::ExportTorchScript(**model, dir + "/model.pt"); !s.ok()) return s;
-  return WriteFileAtomically(dir + "/candidate.json", CandidateToJson(c) + "\n");
+  absl::StatusOr<std::string> json = CandidateToJson(c);
+  if (!json.ok()) return json.status();
+  return WriteFileAtomically(dir + "/candidate.json", *json + "\n");
+}
+
+// What a saved search must match to be resumed: everything its scores and choices depend on.
+std::string SearchIdentity(const SearchJobConfig& config, const SearchOptions& options,
+                           const supernet::RunDir& run, const std::string& checkpoint) {
+  return absl::StrCat(
+      "space ", supernet::SpaceFingerprint(run.space()), " checkpoint ", checkpoint, " data ",
+      absl::StrJoin(config.accuracy.files, ","), " split ", config.accuracy.split, " samples ",
+      config.accuracy.samples, " batch ", config.latency.batch, " population ", options.population,
+      " mutation ", options.mutation_prob, " crossover ", options.crossover_prob, " max-latency ",
+      options.max_latency_ms);
 }
 
 }  // namespace
@@ -42,14 +56,14 @@ absl::StatusOr<SearchJobResult> RunSearchJob(const SearchJobConfig& config) {
   absl::StatusOr<supernet::Supernet> net = run->LoadSupernet();
   if (!net.ok()) return net.status();
 
-  absl::StatusOr<train::LaunchEnv> env = train::LaunchEnvFromProcess();
+  absl::StatusOr<dist::LaunchEnv> env = dist::LaunchEnvFromProcess();
   if (!env.ok()) return env.status();
-  std::unique_ptr<train::Distributed> group;
+  std::unique_ptr<dist::Distributed> group;
   if (env->world_size > 1 && !config.single_process) {
-    train::Distributed::Options group_options;
+    dist::Distributed::Options group_options;
     // Serving ranks wait through rank 0's edge rounds between generations.
     group_options.timeout = std::chrono::minutes(30);
-    absl::StatusOr<std::unique_ptr<train::Distributed>> joined = train::Distributed::Init(*env, group_options);
+    absl::StatusOr<std::unique_ptr<dist::Distributed>> joined = dist::Distributed::Init(*env, group_options);
     if (!joined.ok()) return joined.status();
     group = std::move(*joined);
   }
@@ -85,7 +99,7 @@ absl::StatusOr<SearchJobResult> RunSearchJob(const SearchJobConfig& config) {
   if (!accuracy.ok()) return accuracy.status();
 
   if (absl::Status s = MakeDirectories(config.out_dir); !s.ok()) return s;
-  if (!config.search.resume && PathExists(config.out_dir + "/state.json")) {
+  if (!config.search.resume && HasSearchState(config.out_dir)) {
     return absl::AlreadyExistsError(absl::StrCat(
         config.out_dir, " holds a search already; continue it with --resume or choose another --out"));
   }
@@ -94,12 +108,7 @@ absl::StatusOr<SearchJobResult> RunSearchJob(const SearchJobConfig& config) {
   if (absl::StatusOr<ArchConfig> baseline = run->space().Named("baseline"); baseline.ok()) {
     options.baseline = *baseline;
   }
-  options.identity = absl::StrCat(
-      "space ", supernet::SpaceFingerprint(run->space()), " checkpoint ", *checkpoint, " data ",
-      absl::StrJoin(config.accuracy.files, ","), " split ", config.accuracy.split, " samples ",
-      config.accuracy.samples, " batch ", config.latency.batch, " population ", options.population,
-      " mutation ", options.mutation_prob, " crossover ", options.crossover_prob, " max-latency ",
-      options.max_latency_ms);
+  options.identity = SearchIdentity(config, options, *run, *checkpoint);
   std::unique_ptr<DistributedAccuracy> spread;
   AccuracyEvaluator* evaluator = accuracy->get();
   if (group) {

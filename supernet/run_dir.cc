@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <sstream>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -36,6 +37,11 @@ absl::Status Guard(const std::string& what, const std::function<absl::Status()>&
     const std::string message = e.what();  // c10::Error appends a backtrace
     return absl::InternalError(absl::StrCat(what, ": ", message.substr(0, message.find('\n'))));
   }
+}
+
+int64_t ExtraInt(const Checkpoint& checkpoint, const std::string& key, int64_t fallback) {
+  auto it = checkpoint.extras.find(key);
+  return it != checkpoint.extras.end() && it->second.isInt() ? it->second.toInt() : fallback;
 }
 
 }  // namespace
@@ -103,12 +109,38 @@ absl::StatusOr<Checkpoint> ReadCheckpoint(const std::string& path) {
 absl::Status LoadCheckpointInto(const Checkpoint& checkpoint, SupernetImpl& net) {
   const std::string mine = SpaceFingerprint(net.space());
   if (checkpoint.space_fingerprint != mine) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "checkpoint belongs to another search space: \"", checkpoint.space_name,
-        "\" (fingerprint ", checkpoint.space_fingerprint, "), the supernet's is \"",
-        net.space().name(), "\" (fingerprint ", mine, ")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("checkpoint belongs to another search space: \"", checkpoint.space_name,
+                     "\" (fingerprint ", checkpoint.space_fingerprint, "), the supernet's is \"",
+                     net.space().name(), "\" (fingerprint ", mine, ")"));
   }
   return LoadStateDict(net, checkpoint.model);
+}
+
+TrainingPosition TrainingPositionOf(const Checkpoint& checkpoint) {
+  TrainingPosition position;
+  position.step = checkpoint.step;
+  position.epoch = ExtraInt(checkpoint, "epoch", 0);
+  position.batch_in_epoch = ExtraInt(checkpoint, "batch", 0);
+  position.world_size = ExtraInt(checkpoint, "world_size", -1);
+  position.global_batch = ExtraInt(checkpoint, "global_batch", 0);
+  return position;
+}
+
+absl::Status LoadOptimizerState(const Checkpoint& checkpoint, const std::string& path,
+                                torch::optim::Optimizer& optimizer) {
+  auto it = checkpoint.extras.find("optimizer");
+  if (it == checkpoint.extras.end() || !it->second.isTensor())
+    return absl::DataLossError(absl::StrCat(path, ": no optimizer state"));
+  return Guard("loading the optimizer state", [&] {
+    torch::Tensor bytes = it->second.toTensor().contiguous();
+    std::istringstream in(std::string(static_cast<const char*>(bytes.data_ptr()),
+                                      static_cast<size_t>(bytes.numel())));
+    torch::serialize::InputArchive archive;
+    archive.load_from(in);
+    optimizer.load(archive);
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<RunDir> RunDir::Create(const std::string& dir, const std::string& space_path,
@@ -117,28 +149,53 @@ absl::StatusOr<RunDir> RunDir::Create(const std::string& dir, const std::string&
   if (!text.ok()) return text.status();
   absl::StatusOr<Space> space = Space::FromText(*text, space_path);
   if (!space.ok()) return space.status();
+  return CreateWith(dir, *text, *space, seed);
+}
+
+absl::StatusOr<RunDir> RunDir::CreateWith(const std::string& dir, const std::string& text,
+                                          const Space& space, uint64_t seed) {
   std::error_code ec;
   if (std::filesystem::exists(Join(dir, kRunFile), ec)) {
-    return absl::AlreadyExistsError(absl::StrCat(dir, " already holds a run (", kRunFile,
-                                                 "); choose another --out"));
+    return absl::AlreadyExistsError(
+        absl::StrCat(dir, " already holds a run (", kRunFile, "); choose another --out"));
   }
   std::filesystem::create_directories(Join(dir, kCheckpointDir), ec);
   if (ec) {
     return absl::InvalidArgumentError(
         absl::StrCat("cannot create ", Join(dir, kCheckpointDir), ": ", ec.message()));
   }
-  if (absl::Status s = WriteFileAtomically(Join(dir, kSpaceFile), *text); !s.ok()) return s;
-  RunDir run(dir, *space, seed);
-  absl::StatusOr<Supernet> net = MakeSupernet(*space, seed);
+  if (absl::Status s = WriteFileAtomically(Join(dir, kSpaceFile), text); !s.ok()) return s;
+  RunDir run(dir, space, seed);
+  absl::StatusOr<Supernet> net = MakeSupernet(space, seed);
   if (!net.ok()) return net.status();
   if (absl::Status s = run.SaveCheckpoint(**net, 0); !s.ok()) return s;
   const std::string json = absl::StrFormat(
       "{\"format\":\"%s\",\"space_name\":\"%s\",\"space_fingerprint\":\"%s\",\"seed\":%d,"
       "\"created_unix\":%d}\n",
-      kRunFormat, space->name(), SpaceFingerprint(*space), seed,
+      kRunFormat, space.name(), SpaceFingerprint(space), seed,
       static_cast<int64_t>(std::time(nullptr)));
   if (absl::Status s = WriteFileAtomically(Join(dir, kRunFile), json); !s.ok()) return s;
   return run;
+}
+
+absl::Status RunDir::PrepareForTraining(const std::string& dir, const Space& space,
+                                        const std::string& space_text, uint64_t seed, bool resume) {
+  absl::StatusOr<RunDir> existing = Open(dir);
+  if (existing.ok()) {
+    if (!resume) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          dir, " already holds a run; pass --resume to continue it or choose another --out"));
+    }
+    if (SpaceFingerprint(existing->space()) != SpaceFingerprint(space)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--resume: ", dir, " was trained for space '", existing->space().name(),
+                       "', not for '", space.name(), "' (another space or architecture)"));
+    }
+    return absl::OkStatus();
+  }
+  // A damaged or foreign run directory: never overwrite it.
+  if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
+  return CreateWith(dir, space_text, space, seed).status();
 }
 
 absl::StatusOr<RunDir> RunDir::Open(const std::string& dir) {
@@ -175,8 +232,7 @@ std::vector<std::pair<int64_t, std::string>> RunDir::CheckpointFiles() const {
   for (const auto& e : std::filesystem::directory_iterator(Join(dir_, kCheckpointDir), ec)) {
     const std::string name = e.path().filename().string();
     int64_t step;
-    if (name.size() == 17 &&
-        absl::StartsWith(name, "ckpt-") && absl::EndsWith(name, ".pt") &&
+    if (name.size() == 17 && absl::StartsWith(name, "ckpt-") && absl::EndsWith(name, ".pt") &&
         absl::SimpleAtoi(name.substr(5, 9), &step)) {
       out.emplace_back(step, e.path().string());
     }
@@ -236,6 +292,29 @@ absl::Status RunDir::SaveCheckpoint(SupernetImpl& net, int64_t step,
   for (size_t i = 0; i + static_cast<size_t>(keep_last) < files.size(); ++i)
     std::filesystem::remove(files[i].second, ec);
   return absl::OkStatus();
+}
+
+absl::Status RunDir::SaveTrainingCheckpoint(SupernetImpl& net, torch::optim::Optimizer& optimizer,
+                                            const TrainingPosition& position, int keep_last) const {
+  std::ostringstream optimizer_bytes;
+  absl::Status serialised = Guard("saving the optimizer state", [&] {
+    torch::serialize::OutputArchive archive;
+    optimizer.save(archive);
+    archive.save_to(optimizer_bytes);
+    return absl::OkStatus();
+  });
+  if (!serialised.ok()) return serialised;
+  const std::string bytes = optimizer_bytes.str();
+  std::map<std::string, c10::IValue> extras;
+  extras["epoch"] = position.epoch;
+  extras["batch"] = position.batch_in_epoch;
+  extras["world_size"] = position.world_size;
+  extras["global_batch"] = position.global_batch;
+  // Bytes as a uint8 tensor keep the checkpoint loadable by Python's torch.load.
+  extras["optimizer"] = torch::from_blob(const_cast<char*>(bytes.data()),
+                                         {static_cast<int64_t>(bytes.size())}, torch::kUInt8)
+                            .clone();
+  return SaveCheckpoint(net, position.step, extras, keep_last);
 }
 
 }  // namespace edgeloop::supernet

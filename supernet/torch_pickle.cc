@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <optional>
 
 #include <torch/torch.h>
 
@@ -265,7 +266,12 @@ class Unpickler {
     return Push(g);
   }
 
+  // Step runs one opcode; each group below returns nullopt for an opcode not its own.
   absl::Status Step(uint8_t op);
+  std::optional<absl::Status> StackOp(uint8_t op);
+  std::optional<absl::Status> ScalarOp(uint8_t op);
+  std::optional<absl::Status> CollectionOp(uint8_t op);
+  std::optional<absl::Status> ObjectOp(uint8_t op);
   absl::Status Reduce(const PyValue& callable, const PyValue& args);
   absl::Status RebuildTensor(const PyValue& args);
   absl::Status PersistentLoad(const PyValue& pid);
@@ -283,11 +289,20 @@ class Unpickler {
 };
 
 absl::Status Unpickler::Step(uint8_t op) {
+  for (auto group : {&Unpickler::StackOp, &Unpickler::ScalarOp, &Unpickler::CollectionOp,
+                     &Unpickler::ObjectOp}) {
+    if (std::optional<absl::Status> s = (this->*group)(op)) return *std::move(s);
+  }
+  return Fail(absl::StrFormat(
+      "unsupported pickle opcode 0x%02x%s (this reader knows the subset torch.save writes)",
+      op, op >= 0x20 && op < 0x7f ? absl::StrFormat(" '%c'", op) : ""));
+}
+
+// Framing, the stack and the memo.
+std::optional<absl::Status> Unpickler::StackOp(uint8_t op) {
   absl::Status s;
   uint64_t n = 0;
-  std::string text;
   PyValue* a = nullptr;
-  PyValue* b = nullptr;
   std::vector<PyValue*> items;
   switch (op) {
     case 0x80:  // PROTO
@@ -306,6 +321,28 @@ absl::Status Unpickler::Step(uint8_t op) {
     case '2':  // DUP
       if ((a = Top()) == nullptr) return Fail("stack underflow");
       return Push(a);
+    case 'q':
+    case 'r':  // BINPUT, LONG_BINPUT
+      if (!(s = Unsigned(op == 'q' ? 1 : 4, &n)).ok()) return s;
+      return Memoize(n);
+    case 0x94:  // MEMOIZE
+      return Memoize(memo_.size());
+    case 'h':
+    case 'j':  // BINGET, LONG_BINGET
+      if (!(s = Unsigned(op == 'h' ? 1 : 4, &n)).ok()) return s;
+      return Recall(n);
+    default:
+      return std::nullopt;
+  }
+}
+
+// None, booleans, numbers, strings and bytes.
+std::optional<absl::Status> Unpickler::ScalarOp(uint8_t op) {
+  absl::Status s;
+  uint64_t n = 0;
+  std::string text;
+  PyValue* a = nullptr;
+  switch (op) {
     case 'N':
       return Push(New(Kind::kNone));
     case 0x88:
@@ -353,6 +390,18 @@ absl::Status Unpickler::Step(uint8_t op) {
       a = New(op == 'C' || op == 'B' ? Kind::kBytes : Kind::kString);
       if (!(s = Bytes(n, &a->text)).ok()) return s;
       return Push(a);
+    default:
+      return std::nullopt;
+  }
+}
+
+// Tuples, lists and dicts.
+std::optional<absl::Status> Unpickler::CollectionOp(uint8_t op) {
+  absl::Status s;
+  PyValue* a = nullptr;
+  PyValue* b = nullptr;
+  std::vector<PyValue*> items;
+  switch (op) {
     case ')':
       return Push(New(Kind::kTuple));
     case 0x85:
@@ -394,6 +443,18 @@ absl::Status Unpickler::Step(uint8_t op) {
       if (!(s = PopToMark(&items)).ok()) return s;
       if (Top() == nullptr) return Fail("SETITEMS without a dict");
       return SetItems(Top(), items);
+    default:
+      return std::nullopt;
+  }
+}
+
+// Globals, calls, objects and persistent ids (the tensors' storages).
+std::optional<absl::Status> Unpickler::ObjectOp(uint8_t op) {
+  absl::Status s;
+  std::string text;
+  PyValue* a = nullptr;
+  PyValue* b = nullptr;
+  switch (op) {
     case 'c': {  // GLOBAL "module\nname\n"
       std::string module;
       if (!(s = Line(&module)).ok() || !(s = Line(&text)).ok()) return s;
@@ -423,20 +484,8 @@ absl::Status Unpickler::Step(uint8_t op) {
     case 'Q':  // BINPERSID
       if (!(s = Pop(&a)).ok()) return s;
       return PersistentLoad(*a);
-    case 'q':
-    case 'r':  // BINPUT, LONG_BINPUT
-      if (!(s = Unsigned(op == 'q' ? 1 : 4, &n)).ok()) return s;
-      return Memoize(n);
-    case 0x94:  // MEMOIZE
-      return Memoize(memo_.size());
-    case 'h':
-    case 'j':  // BINGET, LONG_BINGET
-      if (!(s = Unsigned(op == 'h' ? 1 : 4, &n)).ok()) return s;
-      return Recall(n);
     default:
-      return Fail(absl::StrFormat(
-          "unsupported pickle opcode 0x%02x%s (this reader knows the subset torch.save writes)",
-          op, op >= 0x20 && op < 0x7f ? absl::StrFormat(" '%c'", op) : ""));
+      return std::nullopt;
   }
 }
 

@@ -65,8 +65,8 @@ int Serve(const std::vector<std::string>& args) {
   int code;
   if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
 
-  edge::ServerOptions opts;
-  auto hp = edge::ParseHostPort(listen);
+  edge_bench::ServerOptions opts;
+  auto hp = edge_bench::ParseHostPort(listen);
   if (!hp.ok()) return cli::ReportError(kCmd, hp.status());
   opts.host = hp->first;
   opts.port = hp->second;
@@ -90,10 +90,10 @@ int Serve(const std::vector<std::string>& args) {
   opts.log = [](const std::string& line) { std::fprintf(stderr, "serve: %s\n", line.c_str()); };
 
   UseTimingHeap();  // repeatable timings: no page faults in warmed-up runs
-  auto factory = edge::MakeTorchWorkloadFactory(device, static_cast<int>(threads));
+  auto factory = edge_bench::MakeTorchWorkloadFactory(device, static_cast<int>(threads));
   if (!factory.ok()) return cli::ReportError(kCmd, factory.status());
   InstallInterruptHandlers();
-  auto server = edge::EdgeServer::Start(opts, *std::move(factory));
+  auto server = edge_bench::EdgeServer::Start(opts, *std::move(factory));
   if (!server.ok()) return cli::ReportError(kCmd, server.status());
   std::printf("listening on %s://%s:%d\n", cert.empty() ? "ws" : "wss", opts.host.c_str(),
               (*server)->port());
@@ -117,8 +117,8 @@ absl::StatusOr<std::vector<int>> ParseBatches(const std::string& text) {
   return out;
 }
 
-void PrintTable(const edge::MeasureResult& r) {
-  const edge::DeviceInfo& d = r.device();
+void PrintTable(const edge_bench::MeasureResult& r) {
+  const edge_bench::DeviceInfo& d = r.device();
   std::printf("arch %s\ndevice %s on %s (%d cores), %d threads, torch %s, fingerprint %s\n"
               "drift factor %.3f\n\n",
               r.arch_key().c_str(), d.device().c_str(), d.cpu_model().c_str(), d.cores(),
@@ -126,7 +126,7 @@ void PrintTable(const edge::MeasureResult& r) {
   std::printf("%6s %10s %10s %9s %9s %9s %9s %9s %9s %6s %8s %9s %7s\n", "batch", "median_ms",
               "mean_ms", "std_ms", "min_ms", "p10_ms", "p90_ms", "p99_ms", "max_ms", "runs",
               "ci95_%", "peak_MB", "cached");
-  for (const edge::BatchResult& b : r.batches()) {
+  for (const edge_bench::BatchResult& b : r.batches()) {
     const double ci = b.median_ms() > 0 ? 100 * std::max(b.median_ms() - b.ci_low_ms(),
                                                          b.ci_high_ms() - b.median_ms()) /
                                               b.median_ms()
@@ -176,17 +176,17 @@ int Measure(const std::vector<std::string>& args) {
   auto token = ReadToken(token_file);
   if (!token.ok()) return cli::ReportError(kCmd, token.status());
 
-  edge::ClientOptions copts;
+  edge_bench::ClientOptions copts;
   copts.servers = absl::StrSplit(edge_urls, ',', absl::SkipWhitespace());
   copts.token = *token;
   copts.ca_file = ca_file;
   copts.client_name = "edgeloop measure";
-  auto client = edge::EdgeClient::Create(copts);
+  auto client = edge_bench::EdgeClient::Create(copts);
   if (!client.ok()) return cli::ReportError(kCmd, client.status());
   if (absl::Status st = (*client)->WaitConnected(timeout); !st.ok())
     return cli::ReportError(kCmd, absl::UnavailableError(st.message()));
 
-  edge::MeasureRequest req;
+  edge_bench::MeasureRequest req;
   *req.mutable_arch() = *arch;
   for (int b : *batch_list) req.add_batch_sizes(b);
   req.set_force(force);
@@ -194,10 +194,10 @@ int Measure(const std::vector<std::string>& args) {
   auto settings = measurement.Settings();
   if (!settings.ok()) return cli::ReportError(kCmd, settings.status());
   *req.mutable_settings() = *settings;
-  edge::ProgressCallback progress;
+  edge_bench::ProgressCallback progress;
   if (!quiet) {
-    progress = [](const edge::MeasureProgress& p) {
-      std::string phase = edge::Phase_Name(p.phase()).substr(6);
+    progress = [](const edge_bench::MeasureProgress& p) {
+      std::string phase = edge_bench::Phase_Name(p.phase()).substr(6);
       std::fprintf(stderr, "measure: %-8s batch %d  runs %d  median %.3f ms  ci %.2f%%\n",
                    absl::AsciiStrToLower(phase).c_str(), p.batch_size(), p.runs(),
                    p.median_ms(), 100 * p.rel_ci());

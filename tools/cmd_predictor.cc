@@ -9,10 +9,11 @@
 #include "arch/arch_config.h"
 #include "arch/space.h"
 #include "base/atomic_file.h"
+#include "base/json.h"
 #include "predictor/csv.h"
 #include "predictor/dataset.h"
-#include "predictor/json_util.h"
 #include "predictor/latency_model.h"
+#include "predictor/model_io.h"
 #include "predictor/recalibrator.h"
 #include "predictor/store.h"
 #include "predictor/store_io.h"
@@ -106,10 +107,10 @@ int PredictorFit(const std::vector<std::string>& args) {
     auto v = predictor::SaveModelVersion(store->get(), &*model, "fit");
     if (!v.ok()) return cli::ReportError(kCmd, v.status());
   }
-  if (auto s = model->Save(out); !s.ok()) return cli::ReportError(kCmd, s);
+  if (auto s = predictor::SaveModel(*model, out); !s.ok()) return cli::ReportError(kCmd, s);
   if (json) {
     std::printf("{\"model\":%s,\"training_size\":%d,\"cv\":%s,\"version\":%lld}\n",
-                predictor::JsonQuote(out).c_str(), data.rows(),
+                JsonQuote(out).c_str(), data.rows(),
                 meta.has_cv ? predictor::MetricsToJson(meta.cv).c_str() : "null",
                 static_cast<long long>(model->meta().version));
   } else {
@@ -133,7 +134,7 @@ int PredictorEval(const std::vector<std::string>& args) {
   flags.Bool("json", &json, "print the metrics as JSON");
   int code;
   if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
-  auto model = LatencyModel::Load(model_path);
+  auto model = predictor::LoadModel(model_path);
   if (!model.ok()) return cli::ReportError(kCmd, model.status());
   if (auto s = model->CheckCompatible(""); !s.ok()) return cli::ReportError(kCmd, s);
   auto text = ReadFile(csv);
@@ -196,7 +197,7 @@ int PredictorPredict(const std::vector<std::string>& args) {
   auto arch = ResolveArch(arch_arg, space ? &*space : nullptr);
   if (!arch.ok()) return cli::ReportError(kCmd, arch.status());
   if (auto s = ValidateStructure(*arch); !s.ok()) return cli::ReportError(kCmd, s);
-  auto model = LatencyModel::Load(model_path);
+  auto model = predictor::LoadModel(model_path);
   if (!model.ok()) return cli::ReportError(kCmd, model.status());
   if (auto s = model->CheckCompatible(device); !s.ok()) return cli::ReportError(kCmd, s);
   auto p = model->PredictArchitectures({{*arch, static_cast<int>(batch)}}, /*uncertainty=*/true);
@@ -204,9 +205,9 @@ int PredictorPredict(const std::vector<std::string>& args) {
   const auto& r = (*p)[0];
   if (json) {
     std::printf("{\"latency_ms\":%s,\"log_std\":%s,\"batch\":%lld,\"key\":%s,\"device\":%s}\n",
-                predictor::JsonNumberText(r.ms).c_str(), predictor::JsonNumberText(r.log_std).c_str(),
-                static_cast<long long>(batch), predictor::JsonQuote(CanonicalKey(*arch)).c_str(),
-                predictor::JsonQuote(model->meta().device).c_str());
+                JsonNumberText(r.ms).c_str(), JsonNumberText(r.log_std).c_str(),
+                static_cast<long long>(batch), JsonQuote(CanonicalKey(*arch)).c_str(),
+                JsonQuote(model->meta().device).c_str());
   } else {
     std::printf("%.4f ms (ensemble +-%.1f%%) for %s at batch %lld on %s\n", r.ms,
                 (std::exp(r.log_std) - 1) * 100, CanonicalKey(*arch).c_str(),
@@ -231,7 +232,7 @@ int PredictorExport(const std::vector<std::string>& args) {
   if (!store.ok()) return cli::ReportError(kCmd, store.status());
   auto model = predictor::LoadModelVersion(**store, device, version);
   if (!model.ok()) return cli::ReportError(kCmd, model.status());
-  if (auto s = model->Save(out); !s.ok()) return cli::ReportError(kCmd, s);
+  if (auto s = predictor::SaveModel(*model, out); !s.ok()) return cli::ReportError(kCmd, s);
   std::printf("wrote version %lld of %s to %s\n", static_cast<long long>(model->meta().version),
               device.c_str(), out.c_str());
   return cli::kExitOk;

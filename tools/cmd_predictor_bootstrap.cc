@@ -15,8 +15,9 @@
 #include "arch/arch_config.h"
 #include "arch/space.h"
 #include "base/interrupt.h"
+#include "base/json.h"
 #include "predictor/bootstrap.h"
-#include "predictor/json_util.h"
+#include "predictor/model_io.h"
 #include "predictor/recalibrator.h"
 #include "predictor/stream.h"
 #include "predictor/synthetic_device.h"
@@ -117,7 +118,7 @@ class LiveDevice {
   predictor::Measurer measurer_;
   std::unique_ptr<predictor::SyntheticDevice> simulated_;
 #ifdef EDGELOOP_HAVE_EDGE_CLIENT
-  std::unique_ptr<edge::EdgeClient> client_;
+  std::unique_ptr<edge_bench::EdgeClient> client_;
 #endif
 };
 
@@ -165,7 +166,7 @@ int PredictorBootstrap(const std::vector<std::string>& args) {
   InstallInterruptHandlers();
   auto result = predictor::RunBootstrap(*space, options, source.measurer(), store->get());
   if (!result.ok()) return cli::ReportError(kCmd, result.status());
-  if (auto s = result->model.Save(out); !s.ok()) return cli::ReportError(kCmd, s);
+  if (auto s = predictor::SaveModel(result->model, out); !s.ok()) return cli::ReportError(kCmd, s);
   std::printf("bootstrap of %s (%s design): %lld new measurements, %lld already stored\n",
               options.device.c_str(), predictor::DesignKindName(options.design),
               static_cast<long long>(result->measured), static_cast<long long>(result->reused));
@@ -239,7 +240,7 @@ int PredictorStream(const std::vector<std::string>& args) {
   if (json) {
     std::printf("{\"device\":%s,\"batch\":%lld,\"streamed\":%lld,\"skipped\":%lld,\"interrupted\":%s,"
                 "\"before_update\":%s,\"recovery_window\":%lld,\"recovered_after\":%lld,\"model_version\":%lld}\n",
-                predictor::JsonQuote(source.device()).c_str(), static_cast<long long>(batch),
+                JsonQuote(source.device()).c_str(), static_cast<long long>(batch),
                 static_cast<long long>(result->streamed), static_cast<long long>(result->skipped),
                 result->interrupted ? "true" : "false", predictor::MetricsToJson(result->before_update).c_str(),
                 static_cast<long long>(recovery_window), static_cast<long long>(result->recovered_after),

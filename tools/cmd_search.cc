@@ -25,6 +25,31 @@ void PrintCandidate(const char* label, const search::Candidate& c) {
               c.measured() ? "measured" : "PREDICTED");
 }
 
+// Prints the front, the chosen subnet and the outputs; the exit code.
+int PrintSearchResult(const search::SearchJobResult& done, const std::string& objective,
+                      const std::string& out_dir, bool exported) {
+  const search::SearchResult& result = done.result;
+  int evaluated = 0, measured = 0;
+  for (const auto& c : result.archive) {
+    evaluated += !std::isnan(c.val_mse);
+    measured += c.measured();
+  }
+  std::printf("search (%s) on %s: %d subnets scored, %d measured live, %.1f s\n", objective.c_str(),
+              done.device.c_str(), evaluated, measured, result.seconds);
+  std::printf("front (%zu, %s):\n", result.front.size(),
+              result.verified ? "every latency measured" : "some latencies predicted only");
+  for (int i : result.front) PrintCandidate(i == result.chosen ? "* chosen" : "", result.archive[i]);
+  if (result.chosen >= 0 &&
+      std::find(result.front.begin(), result.front.end(), result.chosen) == result.front.end()) {
+    PrintCandidate("chosen", result.archive[result.chosen]);
+  }
+  if (result.baseline) PrintCandidate("baseline", *result.baseline);
+  std::printf("outputs: %s/{front.csv,front.json,log.jsonl,pareto.png%s}\n", out_dir.c_str(),
+              exported ? ",chosen/model.pt" : "");
+  if (!result.message.empty()) std::fprintf(stderr, "edgeloop search: %s\n", result.message.c_str());
+  return result.feasible ? cli::kExitOk : cli::kExitBadInput;
+}
+
 int SearchCommand(const std::vector<std::string>& args) {
   const char* kCmd = "search";
   search::SearchJobConfig job;
@@ -112,26 +137,7 @@ int SearchCommand(const std::vector<std::string>& args) {
     return cli::ReportError(kCmd, done.status());
   }
   if (done->served) return cli::kExitOk;  // a scoring rank of a multi-process search
-  const search::SearchResult& result = done->result;
-  int evaluated = 0, measured = 0;
-  for (const auto& c : result.archive) {
-    evaluated += !std::isnan(c.val_mse);
-    measured += c.measured();
-  }
-  std::printf("search (%s) on %s: %d subnets scored, %d measured live, %.1f s\n", objective.c_str(),
-              done->device.c_str(), evaluated, measured, result.seconds);
-  std::printf("front (%zu, %s):\n", result.front.size(),
-              result.verified ? "every latency measured" : "some latencies predicted only");
-  for (int i : result.front) PrintCandidate(i == result.chosen ? "* chosen" : "", result.archive[i]);
-  if (result.chosen >= 0 &&
-      std::find(result.front.begin(), result.front.end(), result.chosen) == result.front.end()) {
-    PrintCandidate("chosen", result.archive[result.chosen]);
-  }
-  if (result.baseline) PrintCandidate("baseline", *result.baseline);
-  std::printf("outputs: %s/{front.csv,front.json,log.jsonl,pareto.png%s}\n", job.out_dir.c_str(),
-              no_export ? "" : ",chosen/model.pt");
-  if (!result.message.empty()) std::fprintf(stderr, "edgeloop search: %s\n", result.message.c_str());
-  return result.feasible ? cli::kExitOk : cli::kExitBadInput;
+  return PrintSearchResult(*done, objective, job.out_dir, !no_export);
 }
 
 const cli::CommandRegistrar kRegister({

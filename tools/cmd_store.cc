@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/atomic_file.h"
-#include "predictor/json_util.h"
+#include "base/json.h"
 #include "predictor/store.h"
 #include "predictor/store_io.h"
 #include "tools/cli/command.h"
@@ -39,7 +39,7 @@ int StoreInfo(const std::vector<std::string>& args) {
     std::string devices;
     for (const auto& d : info->per_device) {
       absl::StrAppend(&devices, devices.empty() ? "" : ",", "{\"fingerprint\":",
-                      predictor::JsonQuote(d.fingerprint), ",\"measurements\":", d.measurements,
+                      JsonQuote(d.fingerprint), ",\"measurements\":", d.measurements,
                       ",\"models\":", d.models, ",\"latest_model_version\":",
                       d.latest_model_version, "}");
     }
@@ -49,7 +49,7 @@ int StoreInfo(const std::vector<std::string>& args) {
                 static_cast<long long>(info->architectures),
                 static_cast<long long>(info->measurements), static_cast<long long>(info->models),
                 devices.c_str(),
-                check ? absl::StrCat(",\"integrity\":", predictor::JsonQuote(integrity)).c_str() : "");
+                check ? absl::StrCat(",\"integrity\":", JsonQuote(integrity)).c_str() : "");
   } else {
     std::printf("store %s (schema version %d)\n  devices %lld, architectures %lld, measurements "
                 "%lld, model versions %lld\n",

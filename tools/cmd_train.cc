@@ -2,20 +2,51 @@
 // (--arch), in one process or as a multi-process job (torchrun-style or Slurm variables).
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "base/interrupt.h"
-#include "supernet/train/launch_env.h"
+#include "dist/launch_env.h"
 #include "supernet/train/trainer.h"
 #include "tools/cli/command.h"
 
 namespace edgeloop {
 namespace {
 
+// --shrink-phases: comma-separated step fractions in [0, 1].
+absl::StatusOr<std::vector<double>> ParseShrinkPhases(const std::string& phases) {
+  std::vector<double> fractions;
+  for (absl::string_view part : absl::StrSplit(phases, ',', absl::SkipEmpty())) {
+    double f;
+    if (!absl::SimpleAtod(part, &f) || f < 0 || f > 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--shrink-phases: '", part, "' is not in [0, 1]"));
+    }
+    fractions.push_back(f);
+  }
+  return fractions;
+}
+
+void PrintTrainSummary(const supernet::train::TrainSummary& summary, const std::string& out) {
+  if (summary.interrupted) {
+    std::printf("interrupted at step %lld: checkpoint written to %s/checkpoints; continue with "
+                "--resume\n",
+                static_cast<long long>(summary.steps_done), out.c_str());
+    return;
+  }
+  std::printf("trained %lld steps (%.1f samples/s)\n",
+              static_cast<long long>(summary.steps_done), summary.samples_per_second);
+  for (const auto& [name, mse] : summary.val_mse)
+    std::printf("  val MSE %-9s %.5f\n", name.c_str(), mse);
+  if (summary.mean_predictor_mse >= 0) {
+    std::printf("  val MSE of predicting the training mean %.5f\n", summary.mean_predictor_mse);
+  }
+}
+
 int TrainCommand(const std::vector<std::string>& args) {
-  train::TrainConfig c;
+  supernet::train::TrainConfig c;
   std::string data, phases = "0.2,0.4";
   int64_t batch = c.batch_size, seed = 0, threads = c.threads, workers = c.workers,
           random_subnets = c.random_subnets, keep = c.keep_checkpoints;
@@ -86,35 +117,16 @@ int TrainCommand(const std::vector<std::string>& args) {
   c.workers = static_cast<int>(workers);
   c.random_subnets = static_cast<int>(random_subnets);
   c.keep_checkpoints = static_cast<int>(keep);
-  c.shrink_phases.clear();
-  for (absl::string_view part : absl::StrSplit(phases, ',', absl::SkipEmpty())) {
-    double f;
-    if (!absl::SimpleAtod(part, &f) || f < 0 || f > 1) {
-      return cli::ReportError("train", absl::InvalidArgumentError(absl::StrCat(
-                                           "--shrink-phases: '", part, "' is not in [0, 1]")));
-    }
-    c.shrink_phases.push_back(f);
-  }
-  auto env = train::LaunchEnvFromProcess();
+  auto shrink_phases = ParseShrinkPhases(phases);
+  if (!shrink_phases.ok()) return cli::ReportError("train", shrink_phases.status());
+  c.shrink_phases = *std::move(shrink_phases);
+  auto env = dist::LaunchEnvFromProcess();
   if (!env.ok()) return cli::ReportError("train", env.status());
   InstallInterruptHandlers();
-  auto summary = train::Train(c, *env);
+  auto summary = supernet::train::Train(c, *env);
   if (!summary.ok()) return cli::ReportError("train", summary.status());
   if (env->rank != 0) return cli::kExitOk;
-  if (summary->interrupted) {
-    std::printf("interrupted at step %lld: checkpoint written to %s/checkpoints; continue with "
-                "--resume\n",
-                static_cast<long long>(summary->steps_done), c.out.c_str());
-    return cli::kExitOk;
-  }
-  std::printf("trained %lld steps (%.1f samples/s)\n",
-              static_cast<long long>(summary->steps_done), summary->samples_per_second);
-  for (const auto& [name, mse] : summary->val_mse)
-    std::printf("  val MSE %-9s %.5f\n", name.c_str(), mse);
-  if (summary->mean_predictor_mse >= 0) {
-    std::printf("  val MSE of predicting the training mean %.5f\n",
-                summary->mean_predictor_mse);
-  }
+  PrintTrainSummary(*summary, c.out);
   return cli::kExitOk;
 }
 

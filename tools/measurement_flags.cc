@@ -15,13 +15,13 @@ void MeasurementFlags::Register(FlagSet* flags) {
               "latencies (for devices whose speed wanders: shared or virtual CPUs, throttling)");
 }
 
-absl::StatusOr<edge::MeasurementSettings> MeasurementFlags::Settings() const {
+absl::StatusOr<edge_bench::MeasurementSettings> MeasurementFlags::Settings() const {
   if (target_ci_ < 0 || max_time_ms_ < 0 || warmup_ms_ < 0 || min_runs_ < 0 || max_runs_ < 0 ||
       warmup_runs_ < 0) {
     return absl::InvalidArgumentError("measurement settings (--target-ci, --min-runs, --max-runs, "
                                       "--max-time-ms, --warmup-runs, --warmup-ms) must not be negative");
   }
-  edge::MeasurementSettings s;
+  edge_bench::MeasurementSettings s;
   s.set_target_rel_ci(target_ci_);
   s.set_min_runs(static_cast<int32_t>(min_runs_));
   s.set_max_runs(static_cast<int32_t>(max_runs_));

@@ -18,7 +18,7 @@ class MeasurementFlags {
   // --paired-reference.
   void Register(FlagSet* flags);
   // InvalidArgument when a value is negative.
-  absl::StatusOr<edge::MeasurementSettings> Settings() const;
+  absl::StatusOr<edge_bench::MeasurementSettings> Settings() const;
 
  private:
   double target_ci_ = 0, max_time_ms_ = 0, warmup_ms_ = 0;

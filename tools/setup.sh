@@ -16,21 +16,15 @@ for arg in "$@"; do
   esac
 done
 
-# One package a line; see ../shared/reference/BUILD_FACTS.md for why each is here.
-PACKAGES=(
-  build-essential cmake ninja-build ccache pkg-config git
-  libtorch-dev libgloo-dev          # LibTorch 1.13 (CPU) and the c10d Gloo headers
-  libopenblas0-pthread              # replaces the reference BLAS under LibTorch: 7-12x faster
-  libxgboost-dev xgboost            # XGBoost C API; its CMake config needs the CLI package
-  libprotobuf-dev protobuf-compiler
-  libboost-dev libssl-dev           # Boost.Beast/Asio, TLS for wss://
-  libabsl-dev
-  libbenchmark-dev libgtest-dev libgmock-dev
-  libhdf5-dev hdf5-tools
-  libsqlite3-dev sqlite3
-  gnuplot-nox                       # plots (Pareto fronts)
-  bazel-bootstrap bazel-platforms bazel-rules-java  # the alternative build in bazel_alt/
-)
+# The package list is shared with tools/debian13.sh: tools/packages.txt, filtered by release.
+RELEASE=$(. /etc/os-release && echo "${VERSION_ID%%.*}")
+mapfile -t PACKAGES < <(awk -v rel="$RELEASE" '
+  /^[[:space:]]*(#|$)/ { next }
+  { for (i = 2; i <= NF && $i !~ /^#/; i++) if ($i == rel) { print $1; next } }' tools/packages.txt)
+if ((${#PACKAGES[@]} == 0)); then
+  echo "setup.sh: tools/packages.txt lists no package for Debian ${RELEASE:-?} (12 and 13 are supported)" >&2
+  exit 2
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

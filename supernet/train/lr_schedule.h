@@ -10,7 +10,7 @@
 #include <cmath>
 #include <cstdint>
 
-namespace edgeloop::train {
+namespace edgeloop::supernet::train {
 
 struct WarmupCosine {
   double peak = 1e-3;
@@ -30,6 +30,6 @@ struct WarmupCosine {
   }
 };
 
-}  // namespace edgeloop::train
+}  // namespace edgeloop::supernet::train
 
 #endif  // EDGELOOP_SUPERNET_TRAIN_LR_SCHEDULE_H_

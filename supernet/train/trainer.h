@@ -20,12 +20,14 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "supernet/train/launch_env.h"
+#include "dist/launch_env.h"
 
-namespace edgeloop::train {
+namespace edgeloop::supernet::train {
 
 struct TrainConfig {
   // Exactly one of space_path (supernet) and arch (stand-alone: JSON, .json file, or a name).
@@ -35,15 +37,15 @@ struct TrainConfig {
   std::string init_supernet_from;  // supernet: seed shared weights from a state dict file
   std::vector<std::string> data_files;
   std::string train_split = "all";
-  std::string val_split;           // empty: no validation summary
+  std::string val_split;  // empty: no validation summary
   std::string out;
 
-  int64_t steps = 0;               // > 0: train this many steps ...
-  double epochs = 0;               // ... else this many epochs of the training split
-  int batch_size = 8;              // global batch (divided over ranks)
+  int64_t steps = 0;   // > 0: train this many steps ...
+  double epochs = 0;   // ... else this many epochs of the training split
+  int batch_size = 8;  // global batch (divided over ranks)
   double lr = 1e-3;
   double weight_decay = 0.05;
-  int64_t warmup_steps = -1;       // -1: 5% of the steps
+  int64_t warmup_steps = -1;  // -1: 5% of the steps
   double final_lr_fraction = 0.01;
   double clip_norm = 1.0;
   int random_subnets = 2;
@@ -77,14 +79,14 @@ struct TrainConfig {
   std::string device = "cpu";
   int threads = 2;
   int workers = 2;
-  bool amp = true;                 // bf16 autocast on CUDA
+  bool amp = true;  // bf16 autocast on CUDA
   int64_t checkpoint_every = 200;
   int keep_checkpoints = 3;
   int64_t log_every = 10;
   int64_t val_samples = 256;
-  int64_t val_every = 0;           // > 0: log.jsonl gets the val MSE of min and max every N steps
+  int64_t val_every = 0;  // > 0: log.jsonl gets the val MSE of min and max every N steps
   bool resume = false;
-  bool quiet = false;              // no progress line (tests)
+  bool quiet = false;  // no progress line (tests)
 };
 
 struct TrainSummary {
@@ -98,10 +100,16 @@ struct TrainSummary {
   double mean_predictor_mse = -1;
 };
 
-// InvalidArgument/FailedPrecondition/AlreadyExists for bad input (exit 2), Aborted when a
-// peer rank died, Unavailable when the rendezvous is unreachable.
-absl::StatusOr<TrainSummary> Train(const TrainConfig& config, const LaunchEnv& env);
+// InvalidArgument (FailedPrecondition for --device cuda without CUDA) for a config that no
+// run can take: the checks that need neither data nor a run directory.
+absl::Status CheckTrainConfig(const TrainConfig& config);
 
-}  // namespace edgeloop::train
+// Trains as `config` says, in this process's place of the job `env` describes (a Trainer,
+// trainer_loop.h, run to the end). InvalidArgument/FailedPrecondition/AlreadyExists for bad
+// input (exit 2), Aborted when a peer rank died, Unavailable when the rendezvous is
+// unreachable.
+absl::StatusOr<TrainSummary> Train(const TrainConfig& config, const dist::LaunchEnv& env);
+
+}  // namespace edgeloop::supernet::train
 
 #endif  // EDGELOOP_SUPERNET_TRAIN_TRAINER_H_

@@ -11,6 +11,7 @@ namespace edgeloop {
 namespace {
 
 using data::testing::Contains;
+using data::testing::ExpectContainsAll;
 using testing::RunCommand;
 using testing::RunEdgeloop;
 using testing::TempDir;
@@ -21,20 +22,17 @@ TEST(DataCliTest, SynthAndInspectV10) {
   TempDir dir;
   auto r = RunEdgeloop("data synth --out " + dir.File("a.hdf5") + kSmall);
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_PRED2(Contains, r.out, "12 scan lines");
-  EXPECT_PRED2(Contains, r.out, "synth  12/12 lines");  // progress line
+  ExpectContainsAll(r.out, {"12 scan lines", "synth  12/12 lines"});
   r = RunEdgeloop("data inspect " + dir.File("a.hdf5"));
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_PRED2(Contains, r.out, "layout:      v1.0");
-  EXPECT_PRED2(Contains, r.out, "scan lines:  12");
-  EXPECT_PRED2(Contains, r.out, "frame size:  24x24");
-  EXPECT_PRED2(Contains, r.out, "labelled:    yes");
+  ExpectContainsAll(r.out, {"layout:      v1.0", "scan lines:  12", "frame size:  24x24",
+                            "labelled:    yes"});
   r = RunEdgeloop("data inspect --json " + dir.File("a.hdf5"));
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_PRED2(Contains, r.out, "\"layout\":\"v1.0\"");
-  EXPECT_PRED2(Contains, r.out, "{\"name\":\"C028\",\"layers\":2,\"scan_lines\":6,");
-  EXPECT_PRED2(Contains, r.out, "\"labelled\":true");
-  EXPECT_PRED2(Contains, r.out, "\"frame_size\":{\"height\":[24,24],\"width\":[24,24]}");
+  ExpectContainsAll(r.out, {"\"layout\":\"v1.0\"",
+                            "{\"name\":\"C028\",\"layers\":2,\"scan_lines\":6,",
+                            "\"labelled\":true",
+                            "\"frame_size\":{\"height\":[24,24],\"width\":[24,24]}"});
 }
 
 TEST(DataCliTest, SynthV11UnlabelledAndDeterministic) {
@@ -42,9 +40,7 @@ TEST(DataCliTest, SynthV11UnlabelledAndDeterministic) {
   ASSERT_EQ(RunEdgeloop("data synth --layout v1.1 --unlabelled --out " + dir.File("objs") + kSmall).exit_code, 0);
   auto r = RunEdgeloop("data inspect --json " + dir.File("objs"));
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_PRED2(Contains, r.out, "\"layout\":\"v1.1\"");
-  EXPECT_PRED2(Contains, r.out, "\"labelled\":false");
-  EXPECT_PRED2(Contains, r.out, "\"speed\":null");
+  ExpectContainsAll(r.out, {"\"layout\":\"v1.1\"", "\"labelled\":false", "\"speed\":null"});
   ASSERT_EQ(RunEdgeloop("data synth --out " + dir.File("b.hdf5") + kSmall).exit_code, 0);
   sleep(1);  // HDF5 would record a different modification time in a later second
   ASSERT_EQ(RunEdgeloop("data synth --out " + dir.File("c.hdf5") + kSmall).exit_code, 0);
@@ -56,12 +52,9 @@ TEST(DataCliTest, ReadableByHdf5Tools) {
   ASSERT_EQ(RunEdgeloop("data synth --out " + dir.File("a.hdf5") + kSmall).exit_code, 0);
   auto r = RunCommand("h5dump -H " + dir.File("a.hdf5"));
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_PRED2(Contains, r.out, "GROUP \"C027\"");
-  EXPECT_PRED2(Contains, r.out, "GROUP \"layer0001\"");
-  EXPECT_PRED2(Contains, r.out, "DATASET \"frame\"");
-  EXPECT_PRED2(Contains, r.out, "H5T_STD_U8LE");
-  EXPECT_PRED2(Contains, r.out, "DATASET \"scan_line_index\"");
-  EXPECT_PRED2(Contains, r.out, "DATASET \"laser_params\"");
+  ExpectContainsAll(r.out, {"GROUP \"C027\"", "GROUP \"layer0001\"", "DATASET \"frame\"",
+                            "H5T_STD_U8LE", "DATASET \"scan_line_index\"",
+                            "DATASET \"laser_params\""});
   r = RunCommand("h5dump -d /C027/layer0001/laser_params " + dir.File("a.hdf5"));
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_PRED2(Contains, r.out, "( 3, 2 )");

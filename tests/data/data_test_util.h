@@ -4,6 +4,7 @@
 
 #include <hdf5.h>
 
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,11 @@ namespace edgeloop::data::testing {
 
 inline bool Contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
+}
+
+// Expects `text` to contain each of `parts`.
+inline void ExpectContainsAll(const std::string& text, std::initializer_list<std::string> parts) {
+  for (const std::string& part : parts) EXPECT_PRED2(Contains, text, part);
 }
 
 // Small and fast: 32x32 frames, few lines.

@@ -4,7 +4,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
+#include "absl/strings/str_cat.h"
 #include "data/synth.h"
 #include "gtest/gtest.h"
 #include "tests/data/data_test_util.h"
@@ -118,48 +120,39 @@ TEST(ReaderBadInputTest, MissingFileAndNotHdf5) {
   EXPECT_PRED2(Contains, OpenError(dir.File("empty")), ("empty: directory holds no *.hdf5 or *.h5 file"));
 }
 
-TEST(ReaderBadInputTest, MissingDatasets) {
+// A one-layer file with one dataset missing, mistyped or inconsistent with the others.
+struct BadLayerCase {
+  const char* name;
+  std::function<void(LayerSpec*)> edit;
+  const char* error;  // a part of the error
+};
+
+TEST(ReaderBadInputTest, BadDatasetsAreErrors) {
+  const BadLayerCase cases[] = {
+      {"no_frame", [](LayerSpec* l) { l->write_frame = false; },
+       "no_frame.hdf5: /C027/layer0001/frame: missing dataset"},
+      {"no_index", [](LayerSpec* l) { l->write_index = false; },
+       "/C027/layer0001/scan_line_index: missing dataset"},
+      {"float_frames", [](LayerSpec* l) { l->frame_type = H5T_NATIVE_FLOAT; },
+       "/C027/layer0001/frame: expected uint8 [n_frames, height, width], found float32 [6, 8, 8]"},
+      {"string_params", [](LayerSpec* l) { l->params_as_string = true; },
+       "/C027/layer0001/laser_params: expected numeric [n_lines, 2]"},
+      {"one_column", [](LayerSpec* l) { l->params_cols = 1; }, "laser_params: expected numeric"},
+      {"short_index", [](LayerSpec* l) { l->index = {0, 0, 1, 1}; },
+       "/C027/layer0001/scan_line_index: has 4 entries but frame has 6 frames"},
+      {"split_run", [](LayerSpec* l) { l->index = {0, 0, 1, 1, 0, 0}; },
+       "scan line 0 has frames in two separate runs"},
+  };
   TempDir dir;
-  LayerSpec no_frame;
-  no_frame.write_frame = false;
-  WriteLayers(dir.File("a.hdf5"), {no_frame});
-  EXPECT_PRED2(Contains, OpenError(dir.File("a.hdf5")), ("a.hdf5: /C027/layer0001/frame: missing dataset"));
-  LayerSpec no_index;
-  no_index.write_index = false;
-  WriteLayers(dir.File("b.hdf5"), {no_index});
-  EXPECT_PRED2(Contains, OpenError(dir.File("b.hdf5")), ("/C027/layer0001/scan_line_index: missing dataset"));
+  for (const BadLayerCase& c : cases) {
+    LayerSpec layer;
+    c.edit(&layer);
+    const std::string path = dir.File(absl::StrCat(c.name, ".hdf5"));
+    WriteLayers(path, {layer});
+    EXPECT_PRED2(Contains, OpenError(path), c.error) << c.name;
+  }
   WriteLayers(dir.File("empty.hdf5"), {});
   EXPECT_PRED2(Contains, OpenError(dir.File("empty.hdf5")), ("no object or layer groups"));
-}
-
-TEST(ReaderBadInputTest, MistypedDatasets) {
-  TempDir dir;
-  LayerSpec float_frames;
-  float_frames.frame_type = H5T_NATIVE_FLOAT;
-  WriteLayers(dir.File("a.hdf5"), {float_frames});
-  EXPECT_PRED2(Contains, OpenError(dir.File("a.hdf5")),
-              ("/C027/layer0001/frame: expected uint8 [n_frames, height, width], found float32 [6, 8, 8]"));
-  LayerSpec string_params;
-  string_params.params_as_string = true;
-  WriteLayers(dir.File("b.hdf5"), {string_params});
-  EXPECT_PRED2(Contains, OpenError(dir.File("b.hdf5")), ("/C027/layer0001/laser_params: expected numeric [n_lines, 2]"));
-  LayerSpec one_column;
-  one_column.params_cols = 1;
-  WriteLayers(dir.File("c.hdf5"), {one_column});
-  EXPECT_PRED2(Contains, OpenError(dir.File("c.hdf5")), ("laser_params: expected numeric"));
-}
-
-TEST(ReaderBadInputTest, IndexInconsistentWithFrames) {
-  TempDir dir;
-  LayerSpec short_index;
-  short_index.index = {0, 0, 1, 1};
-  WriteLayers(dir.File("a.hdf5"), {short_index});
-  EXPECT_PRED2(Contains, OpenError(dir.File("a.hdf5")),
-              ("/C027/layer0001/scan_line_index: has 4 entries but frame has 6 frames"));
-  LayerSpec split_run;
-  split_run.index = {0, 0, 1, 1, 0, 0};
-  WriteLayers(dir.File("b.hdf5"), {split_run});
-  EXPECT_PRED2(Contains, OpenError(dir.File("b.hdf5")), ("scan line 0 has frames in two separate runs"));
 }
 
 TEST(ReaderBadInputTest, IsolatedBadLinesAreSkippedAndCounted) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <condition_variable>
 #include <mutex>
@@ -27,7 +28,7 @@
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 
-namespace edgeloop::edge {
+namespace edgeloop::edge_bench {
 namespace {
 
 namespace asio = boost::asio;
@@ -37,16 +38,13 @@ namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 // The minimum of supernet/spaces/tiny.textproto: a forward takes well under a millisecond.
+// The server's default sentinel (patch 4x4x4, depths 1, heads 3, MLP ratio 1) narrowed to
+// embed 12, window 4x4x4, 32 px and 8 frames.
 ArchConfig TinyArch() {
-  ArchConfig a;
-  for (int v : {4, 4, 4}) a.add_patch_size(v);
+  ArchConfig a = DefaultSentinelArch();
   a.set_embed_dim(12);
-  for (int i = 0; i < 4; ++i) {
-    a.add_depths(1);
-    a.add_num_heads(3);
-  }
+  a.clear_window_size();
   for (int v : {4, 4, 4}) a.add_window_size(v);
-  a.set_mlp_ratio(1);
   a.set_resolution(32);
   a.set_frames(8);
   return a;
@@ -160,6 +158,15 @@ class RawPeer {
   asio::io_context ioc_;
   websocket::stream<tcp::socket> ws_;
 };
+
+// A TinyRequest({1}) with request_id `id`, changed by `edit`.
+Envelope EditedRequest(int id, const std::function<void(MeasureRequest*)>& edit) {
+  Envelope e;
+  *e.mutable_measure_request() = TinyRequest({1});
+  e.mutable_measure_request()->set_request_id(id);
+  edit(e.mutable_measure_request());
+  return e;
+}
 
 ErrorCode ErrorFor(RawPeer& peer, Envelope e) {
   peer.Send(std::move(e));
@@ -361,7 +368,7 @@ TEST(EdgeServerTest, TlsHandshakeWithATestCertificate) {
   EXPECT_FALSE(plain->WaitConnected(1).ok());
 }
 
-TEST(EdgeServerTest, BadInputGetsErrorsOrCloseCodesAndServingGoesOn) {
+TEST(EdgeServerTest, BadMessagesGetErrorsAndServingGoesOn) {
   ServerOptions o = TestOptions();
   o.max_frame_bytes = 4096;
   auto server = StartServer(o);
@@ -394,44 +401,50 @@ TEST(EdgeServerTest, BadInputGetsErrorsOrCloseCodesAndServingGoesOn) {
   Envelope result;
   result.mutable_measure_result()->set_request_id(3);
   EXPECT_EQ(ErrorFor(peer, result), ERROR_UNKNOWN_MESSAGE);
-  // Invalid and out-of-limit requests.
-  auto request = [](int id, std::function<void(MeasureRequest*)> edit) {
-    Envelope e;
-    *e.mutable_measure_request() = TinyRequest({1});
-    e.mutable_measure_request()->set_request_id(id);
-    edit(e.mutable_measure_request());
-    return e;
-  };
-  EXPECT_EQ(ErrorFor(peer, request(10, [](MeasureRequest* r) {
+  ExpectMeasureWorks(*server);
+}
+
+TEST(EdgeServerTest, InvalidRequestsGetErrorsAndTheConnectionStillMeasures) {
+  ServerOptions o = TestOptions();
+  o.max_frame_bytes = 4096;
+  auto server = StartServer(o);
+  RawPeer peer(server->port());
+  EXPECT_EQ(ErrorFor(peer, EditedRequest(10, [](MeasureRequest* r) {
               r->mutable_arch()->set_num_heads(1, 5);  // 24 channels are not divisible by 5
             })),
             ERROR_INVALID_ARCH);
-  EXPECT_EQ(ErrorFor(peer, request(11, [](MeasureRequest* r) { r->clear_arch(); })),
+  EXPECT_EQ(ErrorFor(peer, EditedRequest(11, [](MeasureRequest* r) { r->clear_arch(); })),
             ERROR_INVALID_ARCH);
-  EXPECT_EQ(ErrorFor(peer, request(12, [](MeasureRequest* r) { r->set_batch_sizes(0, 65); })),
+  EXPECT_EQ(ErrorFor(peer, EditedRequest(12, [](MeasureRequest* r) { r->set_batch_sizes(0, 65); })),
             ERROR_LIMIT_EXCEEDED);
-  EXPECT_EQ(ErrorFor(peer, request(13, [](MeasureRequest* r) { r->clear_batch_sizes(); })),
+  EXPECT_EQ(ErrorFor(peer, EditedRequest(13, [](MeasureRequest* r) { r->clear_batch_sizes(); })),
             ERROR_LIMIT_EXCEEDED);
-  EXPECT_EQ(ErrorFor(peer, request(14, [](MeasureRequest* r) {
+  EXPECT_EQ(ErrorFor(peer, EditedRequest(14, [](MeasureRequest* r) {
               *r->mutable_arch() = BaselineArch();
               r->mutable_arch()->set_resolution(4096);
               r->mutable_arch()->set_frames(4096);
             })),
             ERROR_LIMIT_EXCEEDED);
-  EXPECT_EQ(ErrorFor(peer, request(15, [](MeasureRequest* r) {
+  EXPECT_EQ(ErrorFor(peer, EditedRequest(15, [](MeasureRequest* r) {
               r->mutable_settings()->set_max_time_ms(1e9);
             })),
             ERROR_LIMIT_EXCEEDED);
-  EXPECT_EQ(ErrorFor(peer, request(0, [](MeasureRequest*) {})), ERROR_BAD_MESSAGE);
+  EXPECT_EQ(ErrorFor(peer, EditedRequest(0, [](MeasureRequest*) {})), ERROR_BAD_MESSAGE);
   Envelope cancel;
   cancel.mutable_cancel()->set_request_id(999);
   EXPECT_EQ(ErrorFor(peer, cancel), ERROR_NOT_FOUND);
   // The same connection still measures.
-  peer.Send(request(16, [](MeasureRequest*) {}));
+  peer.Send(EditedRequest(16, [](MeasureRequest*) {}));
+  Envelope reply;
   ASSERT_TRUE(peer.ReadFinal(&reply));
   ASSERT_TRUE(reply.has_measure_result()) << reply.DebugString();
   EXPECT_EQ(reply.measure_result().request_id(), 16u);
+}
 
+TEST(EdgeServerTest, BadFramesAndVanishingPeersGetClosedAndServingGoesOn) {
+  ServerOptions o = TestOptions();
+  o.max_frame_bytes = 4096;
+  auto server = StartServer(o);
   // Oversized frame: closed with 1009; text frame: closed with 1003.
   {
     RawPeer big(server->port());
@@ -452,7 +465,7 @@ TEST(EdgeServerTest, BadInputGetsErrorsOrCloseCodesAndServingGoesOn) {
   // A client that vanishes in the middle of its request.
   {
     RawPeer vanishing(server->port());
-    vanishing.Send(request(17, [](MeasureRequest* r) {
+    vanishing.Send(EditedRequest(17, [](MeasureRequest* r) {
       r->set_force(true);
       *r->mutable_settings() = LongSettings(300);
     }));
@@ -677,4 +690,4 @@ TEST(EdgeCliTest, ServeMeasureAndSigterm) {
 }
 
 }  // namespace
-}  // namespace edgeloop::edge
+}  // namespace edgeloop::edge_bench

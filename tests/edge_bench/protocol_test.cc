@@ -5,7 +5,7 @@
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 
-namespace edgeloop::edge {
+namespace edgeloop::edge_bench {
 namespace {
 
 TEST(ProtocolTest, ParsesEdgeUrls) {
@@ -100,4 +100,4 @@ TEST(HostInfoTest, FingerprintIsStableAndSensitive) {
 }
 
 }  // namespace
-}  // namespace edgeloop::edge
+}  // namespace edgeloop::edge_bench

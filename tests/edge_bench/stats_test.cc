@@ -6,7 +6,7 @@
 #include "edge_bench/measurer.h"
 #include "gtest/gtest.h"
 
-namespace edgeloop::edge {
+namespace edgeloop::edge_bench {
 namespace {
 
 TEST(StatsTest, QuantilesInterpolateBetweenOrderStatistics) {
@@ -184,4 +184,4 @@ TEST(MeasurerTest, SettingsOutsideTheLimitsAreRefused) {
 }
 
 }  // namespace
-}  // namespace edgeloop::edge
+}  // namespace edgeloop::edge_bench

@@ -6,8 +6,9 @@
 #include "arch/arch_config.h"
 #include "base/atomic_file.h"
 #include "gtest/gtest.h"
-#include "predictor/json_util.h"
+#include "base/json.h"
 #include "predictor/csv.h"
+#include "predictor/model_io.h"
 #include "predictor/store.h"
 #include "tests/predictor/predictor_test_util.h"
 #include "tests/test_util.h"
@@ -172,7 +173,7 @@ TEST(PredictorCliTest, SimulatedBootstrapThenRecalibrateFromCsv) {
   EXPECT_NE(info.out.find("\"measurements\":150"), std::string::npos) << info.out;
   auto exported = RunEdgeloop("predictor export --db " + db + " --device simulated --out " + dir.File("latest.json"));
   ASSERT_EQ(exported.exit_code, 0) << exported.out;
-  auto model = LatencyModel::Load(dir.File("latest.json"));
+  auto model = LoadModel(dir.File("latest.json"));
   ASSERT_TRUE(model.ok()) << model.status();
   EXPECT_NEAR(model->meta().offset, std::log(1.5), 0.1);
   // Another device's stream is refused.

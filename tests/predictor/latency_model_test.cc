@@ -9,6 +9,7 @@
 #include "base/atomic_file.h"
 #include "gtest/gtest.h"
 #include "predictor/features.h"
+#include "predictor/model_io.h"
 #include "tests/predictor/predictor_test_util.h"
 #include "tests/test_util.h"
 
@@ -66,18 +67,18 @@ TEST_F(LatencyModelTest, CrossValidationScoresEveryRowOnce) {
 TEST_F(LatencyModelTest, DeterministicUnderASeed) {
   ModelParams params = QuickParams();
   LatencyModel a = FitOrDie(params), b = FitOrDie(params);
-  EXPECT_EQ(*a.SerializeBundle(), *b.SerializeBundle());
+  EXPECT_EQ(*SerializeModelBundle(a), *SerializeModelBundle(b));
   params.seed = 9;
   LatencyModel c = FitOrDie(params);
-  EXPECT_NE(*a.SerializeBundle(), *c.SerializeBundle());
+  EXPECT_NE(*SerializeModelBundle(a), *SerializeModelBundle(c));
 }
 
 TEST_F(LatencyModelTest, SaveLoadGivesIdenticalPredictionsAndParams) {
   TempDir dir;
   LatencyModel model = FitOrDie();
   model.mutable_meta()->offset = 0.125;
-  ASSERT_TRUE(model.Save(dir.File("m.json")).ok());
-  auto loaded = LatencyModel::Load(dir.File("m.json"));
+  ASSERT_TRUE(SaveModel(model, dir.File("m.json")).ok());
+  auto loaded = LoadModel(dir.File("m.json"));
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_EQ(loaded->meta().device, "test-device");
   EXPECT_EQ(loaded->meta().feature_version, kFeatureVersion);
@@ -97,7 +98,7 @@ TEST_F(LatencyModelTest, SaveLoadGivesIdenticalPredictionsAndParams) {
   ASSERT_TRUE(loaded->AppendResidualRounds(test_.Subset({0, 1, 2, 3, 4, 5, 6, 7, 8, 9}), 3, 0.3, 2).ok());
   EXPECT_EQ(*model.PredictMs(test_.x.data(), test_.rows()), *loaded->PredictMs(test_.x.data(), test_.rows()));
   // The bundle (the store's form) round-trips too.
-  auto bundled = LatencyModel::FromBundle(*model.SerializeBundle());
+  auto bundled = ModelFromBundle(*SerializeModelBundle(model));
   ASSERT_TRUE(bundled.ok()) << bundled.status();
   EXPECT_EQ(*model.PredictMs(test_.x.data(), test_.rows()), *bundled->PredictMs(test_.x.data(), test_.rows()));
   EXPECT_EQ(bundled->meta().residual_rounds, 3);
@@ -116,7 +117,7 @@ TEST_F(LatencyModelTest, PythonXgboostLoadsTheModelWithIdenticalPredictions) {
   TempDir dir;
   LatencyModel model = FitOrDie();
   model.mutable_meta()->offset = -0.0625;
-  ASSERT_TRUE(model.Save(dir.File("m.json")).ok());
+  ASSERT_TRUE(SaveModel(model, dir.File("m.json")).ok());
   std::ofstream x(dir.File("x.csv"));
   x.precision(9);
   for (int r = 0; r < test_.rows(); ++r)
@@ -155,7 +156,7 @@ print("OK", len(out))
 TEST_F(LatencyModelTest, BadModelsAreClearErrors) {
   TempDir dir;
   LatencyModel model = FitOrDie();
-  ASSERT_TRUE(model.Save(dir.File("m.json")).ok());
+  ASSERT_TRUE(SaveModel(model, dir.File("m.json")).ok());
   // Another device.
   EXPECT_TRUE(absl::IsFailedPrecondition(model.CheckCompatible("other-device")));
   EXPECT_TRUE(model.CheckCompatible("test-device").ok());
@@ -164,7 +165,7 @@ TEST_F(LatencyModelTest, BadModelsAreClearErrors) {
   ASSERT_TRUE(WriteFileAtomically(dir.File("m.json.meta.json"),
                                   absl::StrReplaceAll(sidecar, {{"\"feature_version\":1", "\"feature_version\":99"}}))
                   .ok());
-  auto old = LatencyModel::Load(dir.File("m.json"));
+  auto old = LoadModel(dir.File("m.json"));
   ASSERT_TRUE(old.ok()) << old.status();
   auto st = old->CheckCompatible("");
   EXPECT_TRUE(absl::IsFailedPrecondition(st)) << st;
@@ -173,16 +174,16 @@ TEST_F(LatencyModelTest, BadModelsAreClearErrors) {
   ASSERT_TRUE(WriteFileAtomically(dir.File("m.json.meta.json"), sidecar).ok());
   // A corrupt booster file.
   ASSERT_TRUE(WriteFileAtomically(dir.File("m.json.member1.json"), "{\"learner\": garbage").ok());
-  auto corrupt = LatencyModel::Load(dir.File("m.json"));
+  auto corrupt = LoadModel(dir.File("m.json"));
   ASSERT_FALSE(corrupt.ok());
   EXPECT_TRUE(absl::IsInvalidArgument(corrupt.status())) << corrupt.status();
   // A corrupt sidecar, a missing sidecar, a missing model.
   ASSERT_TRUE(WriteFileAtomically(dir.File("m.json.meta.json"), "{oops").ok());
-  EXPECT_TRUE(absl::IsInvalidArgument(LatencyModel::Load(dir.File("m.json")).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(LoadModel(dir.File("m.json")).status()));
   std::remove(dir.File("m.json.meta.json").c_str());
-  auto no_sidecar = LatencyModel::Load(dir.File("m.json"));
+  auto no_sidecar = LoadModel(dir.File("m.json"));
   EXPECT_TRUE(absl::IsInvalidArgument(no_sidecar.status())) << no_sidecar.status();
-  EXPECT_TRUE(absl::IsNotFound(LatencyModel::Load(dir.File("none.json")).status()));
+  EXPECT_TRUE(absl::IsNotFound(LoadModel(dir.File("none.json")).status()));
 }
 
 TEST_F(LatencyModelTest, EmptyOrInvalidTrainingSetsAreRejected) {

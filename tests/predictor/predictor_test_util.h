@@ -3,6 +3,8 @@
 #ifndef EDGELOOP_TESTS_PREDICTOR_PREDICTOR_TEST_UTIL_H_
 #define EDGELOOP_TESTS_PREDICTOR_PREDICTOR_TEST_UTIL_H_
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,6 +12,7 @@
 #include "base/rng.h"
 #include "gtest/gtest.h"
 #include "predictor/latency_model.h"
+#include "predictor/store.h"
 #include "predictor/synthetic_device.h"
 #include "tests/test_util.h"
 
@@ -41,6 +44,25 @@ inline ModelParams QuickParams() {
   p.eta = 0.15;
   return p;
 }
+
+// A fixture with the default space, a synthetic device and a fresh measurement store in its
+// own temporary directory.
+class DeviceStoreTest : public ::testing::Test {
+ protected:
+  // From SetUp(), under ASSERT_NO_FATAL_FAILURE.
+  void OpenDeviceAndStore(const char* device, uint64_t device_seed, const std::string& db_name) {
+    space_ = std::make_unique<Space>(DefaultSpace());
+    device_ = std::make_unique<SyntheticDevice>(device, device_seed);
+    auto store = MeasurementStore::Open(dir_.File(db_name));
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Space> space_;
+  std::unique_ptr<SyntheticDevice> device_;
+  std::unique_ptr<MeasurementStore> store_;
+};
 
 }  // namespace edgeloop::predictor
 

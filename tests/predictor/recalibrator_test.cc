@@ -16,14 +16,10 @@ using testing::TempDir;
 
 constexpr char kDevice[] = "sim-device";
 
-class RecalibratorTest : public ::testing::Test {
+class RecalibratorTest : public DeviceStoreTest {
  protected:
   void SetUp() override {
-    space_ = std::make_unique<Space>(DefaultSpace());
-    device_ = std::make_unique<SyntheticDevice>(kDevice, 21);
-    auto store = MeasurementStore::Open(dir_.File("recal.db"));
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
+    ASSERT_NO_FATAL_FAILURE(OpenDeviceAndStore(kDevice, 21, "recal.db"));
     // Bootstrap: 300 measurements in the store, a model fitted on them.
     const auto initial = SampleMeasurements(*space_, device_.get(), 300, 1);
     ASSERT_TRUE(store_->AddMeasurements(initial).ok());
@@ -75,10 +71,6 @@ class RecalibratorTest : public ::testing::Test {
     return kinds;
   }
 
-  TempDir dir_;
-  std::unique_ptr<Space> space_;
-  std::unique_ptr<SyntheticDevice> device_;
-  std::unique_ptr<MeasurementStore> store_;
   std::unique_ptr<Recalibrator> recal_;
   std::vector<std::pair<ArchConfig, int>> held_out_;
   std::unique_ptr<Rng> stream_rng_;

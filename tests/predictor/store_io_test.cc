@@ -5,8 +5,8 @@
 #include "base/atomic_file.h"
 #include "gtest/gtest.h"
 #include "predictor/csv.h"
+#include "base/json.h"
 #include "predictor/features.h"
-#include "predictor/json_util.h"
 #include "tests/predictor/predictor_test_util.h"
 #include "tests/test_util.h"
 

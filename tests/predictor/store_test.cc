@@ -43,6 +43,21 @@ std::unique_ptr<MeasurementStore> OpenOrDie(const std::string& path,
   _exit(0);
 }
 
+// Forks a WriterChild of at most `max_rows` rows; its pid (-1 on failure), with the read end
+// of the pipe it reports committed ids on in *read_fd.
+pid_t ForkWriter(const std::string& path, int max_rows, int* read_fd) {
+  int fds[2];
+  if (pipe(fds) != 0) return -1;
+  const pid_t child = fork();
+  if (child == 0) {
+    close(fds[0]);
+    WriterChild(path, fds[1], max_rows);
+  }
+  close(fds[1]);
+  *read_fd = fds[0];
+  return child;
+}
+
 TEST(StoreTest, RoundTripsMeasurementsAndModels) {
   TempDir dir;
   auto store = OpenOrDie(dir.File("m.db"));
@@ -159,22 +174,16 @@ TEST(StoreTest, KilledWriterLosesNoCommittedRow) {
   TempDir dir;
   const std::string path = dir.File("crash.db");
   { OpenOrDie(path); }  // schema first, so the kill lands among measurement writes
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  const pid_t child = fork();
+  int fd = -1;
+  const pid_t child = ForkWriter(path, 1000000, &fd);
   ASSERT_GE(child, 0);
-  if (child == 0) {
-    close(fds[0]);
-    WriterChild(path, fds[1], 1000000);
-  }
-  close(fds[1]);
   std::vector<int64_t> committed;
   int64_t id;
-  while (committed.size() < 40 && read(fds[0], &id, sizeof id) == sizeof id) committed.push_back(id);
+  while (committed.size() < 40 && read(fd, &id, sizeof id) == sizeof id) committed.push_back(id);
   ASSERT_EQ(kill(child, SIGKILL), 0);  // mid-way: the child is inside its write loop
   // Ids reported between the last read and the kill are committed too.
-  while (read(fds[0], &id, sizeof id) == sizeof id) committed.push_back(id);
-  close(fds[0]);
+  while (read(fd, &id, sizeof id) == sizeof id) committed.push_back(id);
+  close(fd);
   int status = 0;
   ASSERT_EQ(waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFSIGNALED(status));
@@ -201,15 +210,9 @@ TEST(StoreTest, ReadersSeeConsistentDataWhileAnotherProcessWrites) {
   const std::string path = dir.File("concurrent.db");
   { OpenOrDie(path); }
   constexpr int kRows = 150;
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  const pid_t child = fork();
+  int fd = -1;
+  const pid_t child = ForkWriter(path, kRows, &fd);
   ASSERT_GE(child, 0);
-  if (child == 0) {
-    close(fds[0]);
-    WriterChild(path, fds[1], kRows);
-  }
-  close(fds[1]);
   auto reader = OpenOrDie(path, MeasurementStore::Mode::kReadOnly);
   ASSERT_NE(reader, nullptr);
   int64_t last = 0, reads = 0, seen_mid_write = 0;
@@ -231,7 +234,7 @@ TEST(StoreTest, ReadersSeeConsistentDataWhileAnotherProcessWrites) {
       break;
     }
   }
-  close(fds[0]);
+  close(fd);
   waitpid(child, nullptr, 0);
   EXPECT_GT(seen_mid_write, 0) << "the reader never overlapped the writer (" << reads << " reads)";
 }

@@ -19,14 +19,10 @@ using testing::TempDir;
 
 constexpr char kDevice[] = "stream-device";
 
-class StreamTest : public ::testing::Test {
+class StreamTest : public DeviceStoreTest {
  protected:
   void SetUp() override {
-    space_ = std::make_unique<Space>(DefaultSpace());
-    device_ = std::make_unique<SyntheticDevice>(kDevice, 5);
-    auto store = MeasurementStore::Open(dir_.File("stream.db"));
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
+    ASSERT_NO_FATAL_FAILURE(OpenDeviceAndStore(kDevice, 5, "stream.db"));
     measurer_ = [this](const ArchConfig& arch, int batch) -> absl::StatusOr<Measurement> {
       ++calls_;
       Measurement m = device_->Measure(arch, batch);
@@ -52,10 +48,6 @@ class StreamTest : public ::testing::Test {
     return keys;
   }
 
-  TempDir dir_;
-  std::unique_ptr<Space> space_;
-  std::unique_ptr<SyntheticDevice> device_;
-  std::unique_ptr<MeasurementStore> store_;
   std::unique_ptr<Recalibrator> recal_;
   Measurer measurer_;
   int calls_ = 0;

@@ -55,6 +55,15 @@ SearchOptions Options(const std::string& dir, Strategy strategy = Strategy::kPar
   return o;
 }
 
+// Writes DIR/front.csv for `result` and returns its lines, the header first.
+std::vector<std::string> FrontCsvRows(const SearchResult& result, const std::string& dir) {
+  EXPECT_TRUE(WriteFrontCsv(result, dir + "/front.csv").ok());
+  auto csv = ReadFile(dir + "/front.csv");
+  EXPECT_TRUE(csv.ok()) << csv.status();
+  if (!csv.ok()) return {};
+  return absl::StrSplit(*csv, '\n', absl::SkipEmpty());
+}
+
 std::vector<Point> FrontPoints(const SearchResult& r) {
   std::vector<Point> points;
   for (int i : r.front) points.push_back(r.archive[i].objectives());
@@ -237,11 +246,7 @@ TEST(SearchTest, UnreachableEdgeMarksLatenciesUnverified) {
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_FALSE(result->verified);
   EXPECT_NE(result->message.find("predicted latencies only"), std::string::npos) << result->message;
-  OutputContext context{"pareto", "fake-edge", 1, 0};
-  ASSERT_TRUE(WriteFrontCsv(*result, dir.path() + "/front.csv").ok());
-  auto csv = ReadFile(dir.path() + "/front.csv");
-  ASSERT_TRUE(csv.ok());
-  std::vector<std::string> rows = absl::StrSplit(*csv, '\n', absl::SkipEmpty());
+  const std::vector<std::string> rows = FrontCsvRows(*result, dir.path());
   for (size_t r = 1; r < rows.size(); ++r) {
     EXPECT_EQ(std::vector<std::string>(absl::StrSplit(rows[r], ',')).at(2), "0") << rows[r];
   }
@@ -257,7 +262,7 @@ TEST(SearchTest, OutputsAgreeWithEachOther) {
   auto result = RunSearch(space, o, &accuracy, &latency);
   ASSERT_TRUE(result.ok()) << result.status();
   OutputContext context{"pareto", "fake-edge", 1, 0};
-  ASSERT_TRUE(WriteFrontCsv(*result, dir.path() + "/front.csv").ok());
+  const std::vector<std::string> rows = FrontCsvRows(*result, dir.path());
   ASSERT_TRUE(WriteFrontJson(*result, context, dir.path() + "/front.json").ok());
   absl::Status plotted = PlotPareto(*result, context, dir.path() + "/pareto.png");
   ASSERT_TRUE(plotted.ok()) << plotted;
@@ -270,8 +275,6 @@ TEST(SearchTest, OutputsAgreeWithEachOther) {
   auto parsed = ParseJsonObject(*json, "front.json");
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   const auto& front = JsonField(*parsed, "front")->list_value();
-  auto csv = ReadFile(dir.path() + "/front.csv");
-  std::vector<std::string> rows = absl::StrSplit(*csv, '\n', absl::SkipEmpty());
   ASSERT_EQ(static_cast<int>(rows.size()) - 1, front.values_size());
   ASSERT_EQ(front.values_size(), static_cast<int>(result->front.size()));
   for (int k = 0; k < front.values_size(); ++k) {

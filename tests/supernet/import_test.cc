@@ -27,13 +27,14 @@ std::string Fixture(const std::string& name) {
 }
 
 // Exports `state_dict` through the CLI and checks the archive's output on the fixture's
-// input against the output PyTorch computed.
-void ExpectExportMatchesPython(const std::string& state_dict) {
+// input against the output PyTorch computed (`expected_pt`, the fixture's by default).
+void ExpectExportMatchesPython(const std::string& state_dict,
+                               const std::string& expected_pt = Fixture("expected.pt")) {
   TempDir dir;
   auto r = RunEdgeloop("export --from-state-dict " + state_dict + " --arch " +
                        Fixture("tiny_swin.json") + " --out " + dir.File("m.pt"));
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  auto expected = ReadStateDictFile(Fixture("expected.pt"));
+  auto expected = ReadStateDictFile(expected_pt);
   ASSERT_TRUE(expected.ok()) << expected.status();
   torch::jit::Module model = torch::jit::load(dir.File("m.pt"));
   model.eval();
@@ -115,6 +116,22 @@ TEST(TorchSaveImportTest, DataParallelCheckpointExportsAlike) {
     EXPECT_TRUE(torch::equal(wrapped->at(name), tensor)) << name;
   }
   ExpectExportMatchesPython(Fixture("tiny_swin_dp_ckpt.pt"));
+}
+
+// The committed fixture was written by PyTorch 1.13. This writes it anew with the Python torch
+// of the platform under test (torch 2.6 on Debian 13, whose torch.save defaults and whose
+// weights_only loading differ) and imports that.
+TEST(TorchSaveImportTest, ThisPlatformsPythonTorchSavesWhatWeImport) {
+  if (testing::RunCommand("/usr/bin/python3 -c 'import torch' 2>/dev/null").exit_code != 0) {
+    GTEST_SKIP() << "python3 torch not installed";
+  }
+  TempDir dir;
+  auto r = testing::RunCommand("/usr/bin/python3 " +
+                               SourcePath("tools/bench/make_state_dict_fixture.py") + " " +
+                               dir.path() + " 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  ExpectExportMatchesPython(dir.File("tiny_swin.pt"), dir.File("expected.pt"));
+  ExpectExportMatchesPython(dir.File("tiny_swin_dp_ckpt.pt"), dir.File("expected.pt"));
 }
 
 TEST(TorchSaveImportTest, DamagedArchivesExitWithTwo) {

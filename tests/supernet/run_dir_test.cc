@@ -1,5 +1,6 @@
 // Run directories: a damaged newest checkpoint falls back to the newest intact one for every
-// reader (the library, `edgeloop eval`, `edgeloop export --run`), and keep-last pruning.
+// reader (the library, `edgeloop eval`, `edgeloop export --run`), keep-last pruning, a
+// training job's preparation of its directory, and training checkpoints that resume exactly.
 #include "supernet/run_dir.h"
 
 #include <gtest/gtest.h>
@@ -88,8 +89,9 @@ TEST(RunDirTest, TruncatedLatestFallsBackToThePreviousCheckpoint) {
   const ArchConfig arch = run->space().Min();
   torch::NoGradGuard no_grad;
   torch::Tensor x = torch::randn({1, 1, arch.frames(), arch.resolution(), arch.resolution()});
-  EXPECT_LT((exported.forward({x}).toTensor() - (*extracted)->forward(x)).abs().max().item<double>(),
-            1e-5);
+  EXPECT_LT(
+      (exported.forward({x}).toTensor() - (*extracted)->forward(x)).abs().max().item<double>(),
+      1e-5);
 
   r = RunEdgeloop("data synth --out " + dir.File("d.h5") +
                   " --objects C027 --layers 1 --lines-per-layer 4 --frame-size 32 --seed 1");
@@ -107,6 +109,96 @@ TEST(RunDirTest, TruncatedLatestFallsBackToThePreviousCheckpoint) {
   r = RunEdgeloop("export --run " + path + " --arch min --out " + dir.File("none.pt"));
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.out.find("every checkpoint in"), std::string::npos) << r.out;
+}
+
+// One AdamW step on made-up gradients (the same on every call): moves weights and state.
+void StepWithFixedGradients(SupernetImpl& net, torch::optim::Optimizer& optimizer) {
+  optimizer.zero_grad();
+  for (auto& p : net.parameters()) p.mutable_grad() = torch::full_like(p, 0.01) + 0.1 * p.detach();
+  optimizer.step();
+}
+
+TEST(RunDirTest, ATrainingCheckpointRestoresTheOptimizerAndThePosition) {
+  TempDir dir;
+  auto run = RunDir::Create(dir.File("run"), kTiny, 3);
+  ASSERT_TRUE(run.ok()) << run.status();
+  auto net = run->LoadSupernet();
+  ASSERT_TRUE(net.ok());
+  torch::optim::AdamW optimizer((*net)->parameters(), torch::optim::AdamWOptions(1e-2));
+  StepWithFixedGradients(**net, optimizer);
+  TrainingPosition position;
+  position.step = 7;
+  position.epoch = 2;
+  position.batch_in_epoch = 3;
+  position.world_size = 2;
+  position.global_batch = 8;
+  ASSERT_TRUE(run->SaveTrainingCheckpoint(**net, optimizer, position, 0).ok());
+
+  std::string path;
+  auto checkpoint = run->ReadNewestCheckpoint(&path);
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+  EXPECT_EQ(path, dir.File("run") + "/checkpoints/ckpt-000000007.pt");
+  const TrainingPosition read = TrainingPositionOf(*checkpoint);
+  EXPECT_EQ(read.step, 7);
+  EXPECT_EQ(read.epoch, 2);
+  EXPECT_EQ(read.batch_in_epoch, 3);
+  EXPECT_EQ(read.world_size, 2);
+  EXPECT_EQ(read.global_batch, 8);
+  auto restored = run->LoadSupernet();
+  ASSERT_TRUE(restored.ok());
+  EXPECT_TRUE(SameWeights(**restored, **net));
+  torch::optim::AdamW restored_optimizer((*restored)->parameters(),
+                                         torch::optim::AdamWOptions(1e-2));
+  ASSERT_TRUE(LoadOptimizerState(*checkpoint, path, restored_optimizer).ok());
+  // The next step is the same only if the moments came back exactly.
+  StepWithFixedGradients(**net, optimizer);
+  StepWithFixedGradients(**restored, restored_optimizer);
+  EXPECT_TRUE(SameWeights(**restored, **net));
+
+  // The step-0 checkpoint of a fresh run records no position and no optimizer.
+  auto first = ReadCheckpoint(run->CheckpointFiles().front().second);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(TrainingPositionOf(*first).world_size, -1);
+  EXPECT_EQ(TrainingPositionOf(*first).step, 0);
+  const absl::Status none = LoadOptimizerState(*first, "ckpt-0", restored_optimizer);
+  EXPECT_EQ(none.code(), absl::StatusCode::kDataLoss) << none;
+  EXPECT_NE(none.message().find("ckpt-0: no optimizer state"), std::string::npos) << none;
+}
+
+TEST(RunDirTest, PrepareForTrainingCreatesOrChecksButNeverOverwrites) {
+  TempDir dir;
+  auto text = ReadFile(kTiny);
+  ASSERT_TRUE(text.ok());
+  auto tiny = Space::FromText(*text);
+  ASSERT_TRUE(tiny.ok());
+  const std::string path = dir.File("a/b/run");  // parents are created
+  ASSERT_TRUE(RunDir::PrepareForTraining(path, *tiny, *text, 4, false).ok());
+  auto run = RunDir::Open(path);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->seed(), 4u);
+  EXPECT_EQ(*ReadFile(path + "/space.textproto"), *text);  // verbatim, comments and all
+  EXPECT_EQ(run->CheckpointFiles().size(), 1u);
+
+  absl::Status again = RunDir::PrepareForTraining(path, *tiny, *text, 4, false);
+  EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists) << again;
+  EXPECT_NE(again.message().find("pass --resume"), std::string::npos) << again;
+  EXPECT_TRUE(RunDir::PrepareForTraining(path, *tiny, *text, 4, true).ok());
+  SearchSpace other_spec = tiny->spec();
+  other_spec.set_name("other");
+  other_spec.clear_resolution();
+  other_spec.add_resolution(32);
+  absl::Status other = RunDir::PrepareForTraining(path, Space(other_spec), "", 4, true);
+  EXPECT_EQ(other.code(), absl::StatusCode::kInvalidArgument) << other;
+  EXPECT_NE(other.message().find("another space or architecture"), std::string::npos) << other;
+
+  // A foreign run.json is reported, and left as it was.
+  const std::string foreign = dir.File("foreign");
+  std::filesystem::create_directories(foreign);
+  ASSERT_TRUE(WriteFileAtomically(foreign + "/run.json", "{\"format\":\"theirs\"}").ok());
+  absl::Status refused = RunDir::PrepareForTraining(foreign, *tiny, *text, 4, false);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << refused;
+  EXPECT_EQ(*ReadFile(foreign + "/run.json"), "{\"format\":\"theirs\"}");
+  EXPECT_FALSE(std::filesystem::exists(foreign + "/checkpoints"));
 }
 
 }  // namespace

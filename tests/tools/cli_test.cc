@@ -1,5 +1,8 @@
 // The CLI as a user runs it: the real `edgeloop` binary, its output and exit codes.
+#include <cctype>
 #include <cstdio>
+#include <initializer_list>
+#include <string>
 
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
@@ -10,6 +13,12 @@ namespace {
 
 using testing::RunEdgeloop;
 using testing::SourcePath;
+
+// Expects `out` to contain each of `parts`.
+void ExpectOutputContains(const std::string& out, std::initializer_list<std::string> parts) {
+  for (const std::string& part : parts)
+    EXPECT_NE(out.find(part), std::string::npos) << part << " in " << out;
+}
 
 const std::string kSpace = "--space " + SourcePath("supernet/spaces/swin3d_lpbf.textproto");
 
@@ -57,12 +66,10 @@ TEST(FlagSetTest, Errors) {
 TEST(CliTest, HelpListsCommands) {
   auto r = RunEdgeloop("--help");
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_NE(r.out.find("space info"), std::string::npos);
-  EXPECT_NE(r.out.find("space sample"), std::string::npos);
+  ExpectOutputContains(r.out, {"space info", "space sample"});
   r = RunEdgeloop("space info --help");
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_NE(r.out.find("--space"), std::string::npos);
-  EXPECT_NE(r.out.find("--json"), std::string::npos);
+  ExpectOutputContains(r.out, {"--space", "--json"});
   r = RunEdgeloop("space --help");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("space validate"), std::string::npos);
@@ -76,19 +83,15 @@ TEST(CliTest, HelpListsCommands) {
 TEST(CliTest, SpaceInfoText) {
   auto r = RunEdgeloop("space info " + kSpace);
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_NE(r.out.find("architectures: 1,244,160"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("28,232,336"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("resolution"), std::string::npos);
+  ExpectOutputContains(r.out, {"architectures: 1,244,160", "28,232,336", "resolution"});
 }
 
 TEST(CliTest, SpaceInfoJson) {
   auto r = RunEdgeloop("space info --json " + kSpace);
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_NE(r.out.find("\"architectures\":1244160"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("\"baseline\":{\"params\":28232336,"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("\"min\":{\"params\":"), std::string::npos);
-  EXPECT_NE(r.out.find("\"max\":{\"params\":"), std::string::npos);
-  EXPECT_NE(r.out.find("\"arch\":{\"patch_size\":[2,4,4]"), std::string::npos);
+  ExpectOutputContains(r.out, {"\"architectures\":1244160", "\"baseline\":{\"params\":28232336,",
+                               "\"min\":{\"params\":", "\"max\":{\"params\":",
+                               "\"arch\":{\"patch_size\":[2,4,4]"});
 }
 
 TEST(CliTest, SpaceSampleIsDeterministic) {
@@ -112,8 +115,7 @@ TEST(CliTest, BadInputExitsTwoWithOneLine) {
   fclose(f);
   auto r = RunEdgeloop("space info --space " + bad);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.out.find("bad.textproto:3:1"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("bogus_field"), std::string::npos) << r.out;
+  ExpectOutputContains(r.out, {"bad.textproto:3:1", "bogus_field"});
 
   r = RunEdgeloop("space info --space /nonexistent.textproto");
   EXPECT_EQ(r.exit_code, 2);
@@ -130,6 +132,22 @@ TEST(CliTest, BadInputExitsTwoWithOneLine) {
   r = RunEdgeloop("space validate " + kSpace + " --arch baseline");
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("\"params\":28232336"), std::string::npos);
+}
+
+// `edgeloop --version` names edgeloop first, then every library the binary links, each with a
+// dotted version.
+TEST(CliTest, VersionNamesEdgeloopAndEveryLibrary) {
+  auto r = RunEdgeloop("--version");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out.rfind("edgeloop 0.", 0), 0u) << r.out;
+  for (const char* name : {"LibTorch", "XGBoost", "SQLite", "Protobuf", "Abseil", "Boost",
+                           "OpenSSL", "HDF5"}) {
+    const std::string line = std::string("\n") + name + " ";
+    const size_t at = r.out.find(line);
+    ASSERT_NE(at, std::string::npos) << name << " missing in:\n" << r.out;
+    EXPECT_TRUE(std::isdigit(static_cast<unsigned char>(r.out[at + line.size()]))) << r.out;
+  }
+  EXPECT_EQ(RunEdgeloop("--version extra").exit_code, 2);
 }
 
 }  // namespace

@@ -272,7 +272,9 @@ def main():
         return
     if args.cmd == "run":
         model = VideoSwin(parse_arch(args.arch)).eval()
-        x = torch.load(args.input)["x"]
+        # Files this run's own C++ side wrote: LibTorch's pickles carry TorchScript type tags
+        # that torch >= 2.6's default weights_only loading refuses.
+        x = torch.load(args.input, weights_only=False)["x"]
         out = {"input": x}  # two entries at least: LibTorch 1.13 lacks the SETITEM opcode
         with torch.no_grad():
             if args.model:
@@ -280,7 +282,7 @@ def main():
                 out["script"] = script(x)
                 model.load_state_dict(script.state_dict())
             else:
-                model.load_state_dict(torch.load(args.state_dict), strict=False)
+                model.load_state_dict(torch.load(args.state_dict, weights_only=False), strict=False)
             out["eager"] = model(x)
         torch.save(out, args.out)
         return

@@ -27,7 +27,8 @@ std::string Registry::Help(const std::string& prefix) const {
   if (prefix.empty()) {
     out =
         "edgeloop: hardware-aware neural architecture search with the edge device in the loop\n\n"
-        "usage: edgeloop <command> [flags]   (edgeloop <command> --help for its flags)\n\n"
+        "usage: edgeloop <command> [flags]   (edgeloop <command> --help for its flags)\n"
+        "       edgeloop --version           (edgeloop's and its libraries' versions)\n\n"
         "commands:\n";
   } else {
     out = absl::StrCat("usage: edgeloop ", prefix, " <subcommand> [flags]\n\nsubcommands:\n");

@@ -12,7 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "supernet/train/launch_env.h"
+#include "dist/launch_env.h"
 
 namespace edgeloop::pipeline {
 
@@ -24,13 +24,13 @@ class LocalRanks {
   LocalRanks(LocalRanks&&) = default;
   ~LocalRanks();  // kills ranks still running
   // The environment rank 0 (this process) joins with.
-  const train::LaunchEnv& rank0() const { return rank0_; }
+  const dist::LaunchEnv& rank0() const { return rank0_; }
   // Waits for every child; an error names the first rank that failed and its log.
   absl::Status Wait();
 
  private:
   LocalRanks() = default;
-  train::LaunchEnv rank0_;
+  dist::LaunchEnv rank0_;
   std::vector<pid_t> pids_;
   std::string log_prefix_;
 };

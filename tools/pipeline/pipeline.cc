@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -18,37 +17,49 @@
 #include "arch/space.h"
 #include "base/atomic_file.h"
 #include "base/interrupt.h"
-#include "base/json.h"
 #include "data/synth.h"
 #include "edge_bench/client.h"
-#include "google/protobuf/util/json_util.h"
 #include "predictor/bootstrap.h"
 #include "predictor/edge_adapter.h"
 #include "predictor/metrics.h"
+#include "predictor/model_io.h"
+#include "base/proto_json.h"
 #include "search/search_job.h"
+#include "search/search_state.h"
 #include "supernet/evaluate.h"
 #include "supernet/run_dir.h"
-#include "supernet/train/launch_env.h"
+#include "dist/launch_env.h"
 #include "supernet/train/trainer.h"
 #include "tools/pipeline/local_edge.h"
 #include "tools/pipeline/local_launch.h"
 #include "tools/pipeline/report.h"
+#include "tools/pipeline/stage_record.pb.h"
 
 namespace edgeloop::pipeline {
 namespace {
-
-using google::protobuf::Struct;
 
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
-std::string DeviceJson(const edge::DeviceInfo& d) {
-  google::protobuf::util::JsonPrintOptions o;
-  o.preserve_proto_field_names = true;
-  std::string out;
-  if (!google::protobuf::util::MessageToJsonString(d, &out, o).ok()) return "{}";
-  return out;
+// The predictor's cross-validation metrics as the JSON object the predictor writes them.
+absl::StatusOr<google::protobuf::Struct> MetricsObject(const predictor::AccuracyMetrics& m) {
+  google::protobuf::Struct object;
+  if (absl::Status s = ProtoFromJson(predictor::MetricsToJson(m), "cv", &object); !s.ok()) {
+    return s;
+  }
+  return object;
+}
+
+// A recorded stage, or nullopt when it has not finished (or its record is unreadable, in
+// which case the stage runs again).
+template <typename Record>
+std::optional<Record> Recorded(const std::string& path) {
+  if (!PathExists(path)) return std::nullopt;
+  absl::StatusOr<std::string> text = ReadFile(path);
+  Record record;
+  if (!text.ok() || !ProtoFromJson(*text, path, &record).ok()) return std::nullopt;
+  return record;
 }
 
 class Pipeline {
@@ -59,20 +70,38 @@ class Pipeline {
 
  private:
   std::string Path(const std::string& rel) const { return config_.out_dir + "/" + rel; }
-  // Runs `body` unless the stage is recorded; `body` returns the JSON members of its record.
-  absl::StatusOr<Struct> Stage(const std::string& name,
-                               const std::function<absl::StatusOr<std::string>()>& body);
+  // Runs `body` unless the stage is recorded: `body` returns the stage's record, which gets
+  // the stage's name and times and is written to DIR/stages/<name>.json (by rank 0).
+  template <typename Record, typename Body>
+  absl::StatusOr<Record> Stage(const std::string& name, const Body& body);
+  // Stage(), storing the record in *out.
+  template <typename Record, typename Body>
+  absl::Status StageInto(const std::string& name, const Body& body, Record* out) {
+    absl::StatusOr<Record> record = Stage<Record>(name, body);
+    if (!record.ok()) return record.status();
+    *out = *std::move(record);
+    return absl::OkStatus();
+  }
   absl::Status EnsureEdge();
-  absl::StatusOr<std::string> Data();
+  absl::StatusOr<DataStage> Data();
   // `all_ranks`: the training joins a multi-process launch (the supernet); otherwise it
   // runs in this process alone.
-  absl::StatusOr<std::string> TrainRun(const std::string& out, const std::string& space_path,
-                                       const std::string& arch, const std::string& init_from,
-                                       double epochs, double lr, bool all_ranks);
-  absl::StatusOr<std::string> Predictor();
-  absl::StatusOr<std::string> Search();
-  absl::StatusOr<std::string> Measure();
-  absl::StatusOr<std::string> Test();
+  absl::StatusOr<TrainStage> TrainRun(const std::string& out, const std::string& space_path,
+                                      const std::string& arch, const std::string& init_from,
+                                      double epochs, double lr, bool all_ranks);
+  absl::StatusOr<PredictorStage> Predictor();
+  // The latency the chosen subnet must meet: the baseline's, measured on the edge, divided
+  // by the reference's speed-up.
+  absl::StatusOr<double> LatencyBudget();
+  search::SearchJobConfig SearchJob(double budget_ms) const;
+  absl::StatusOr<SearchStage> Search();
+  absl::StatusOr<MeasuredSubnet> MeasureSubnet(const std::string& arch_path);
+  absl::StatusOr<MeasureStage> Measure();
+  absl::StatusOr<TestedSubnet> TestSubnet(const std::string& name, const std::string& run_dir);
+  absl::StatusOr<TestStage> Test();
+  // Everything after the supernet, on rank 0: the stages up to the test, then the report
+  // (`start`: when this run began).
+  absl::Status RunAfterSupernet(std::chrono::steady_clock::time_point start, ReportInputs* inputs);
   void Say(const std::string& line) const {
     if (!config_.quiet) std::fprintf(stderr, "\n== pipeline: %s\n", line.c_str());
   }
@@ -83,40 +112,36 @@ class Pipeline {
   std::string train_split_, val_split_, test_split_;
   std::unique_ptr<LocalEdgeServer> local_edge_;
   std::vector<std::string> edges_;
-  std::unique_ptr<edge::EdgeClient> client_;
+  std::unique_ptr<edge_bench::EdgeClient> client_;
   std::vector<std::string> finished_;  // stages run in this invocation
   bool primary_ = true;                // rank 0 of a multi-process launch (or alone)
 };
 
-absl::StatusOr<Struct> Pipeline::Stage(const std::string& name,
-                                       const std::function<absl::StatusOr<std::string>()>& body) {
-  const std::string record = Path("stages/" + name + ".json");
-  if (PathExists(record)) {
-    absl::StatusOr<std::string> text = ReadFile(record);
-    if (!text.ok()) return text.status();
-    absl::StatusOr<Struct> parsed = ParseJsonObject(*text, record);
-    if (parsed.ok()) {
-      if (!config_.quiet) std::fprintf(stderr, "== pipeline: %s: done earlier (%s)\n", name.c_str(), record.c_str());
-      return parsed;
-    }
+template <typename Record, typename Body>
+absl::StatusOr<Record> Pipeline::Stage(const std::string& name, const Body& body) {
+  const std::string path = Path("stages/" + name + ".json");
+  if (std::optional<Record> done = Recorded<Record>(path)) {
+    if (!config_.quiet) std::fprintf(stderr, "== pipeline: %s: done earlier (%s)\n", name.c_str(), path.c_str());
+    return *std::move(done);
   }
   if (Interrupted()) return absl::CancelledError("pipeline interrupted");
   Say(absl::StrCat("stage ", name));
   const auto start = std::chrono::steady_clock::now();
-  absl::StatusOr<std::string> members = body();
-  if (!members.ok()) {
-    return absl::Status(members.status().code(),
-                        absl::StrCat("stage ", name, ": ", members.status().message()));
+  absl::StatusOr<Record> record = body();
+  if (!record.ok()) {
+    return absl::Status(record.status().code(),
+                        absl::StrCat("stage ", name, ": ", record.status().message()));
   }
-  const std::string text = absl::StrCat("{\"stage\":", JsonQuote(name), ",\"seconds\":",
-                                        JsonNumberText(Seconds(start)), ",\"finished_unix\":",
-                                        static_cast<int64_t>(std::time(nullptr)),
-                                        members->empty() ? "" : ",", *members, "}\n");
+  record->set_stage(name);
+  record->set_seconds(Seconds(start));
+  record->set_finished_unix(static_cast<double>(std::time(nullptr)));
   if (primary_) {
-    if (absl::Status s = WriteFileAtomically(record, text); !s.ok()) return s;
+    absl::StatusOr<std::string> json = ProtoToJson(*record);
+    if (!json.ok()) return json.status();
+    if (absl::Status s = WriteFileAtomically(path, *json + "\n"); !s.ok()) return s;
   }
   finished_.push_back(name);
-  return ParseJsonObject(text, record);
+  return record;
 }
 
 absl::Status Pipeline::EnsureEdge() {
@@ -129,11 +154,11 @@ absl::Status Pipeline::EnsureEdge() {
     edges_ = {local_edge_->url()};
     Say(absl::StrCat("local edge server ", local_edge_->url(), " (log edge/serve.log)"));
   }
-  edge::ClientOptions options;
+  edge_bench::ClientOptions options;
   options.servers = edges_;
   options.token = config_.token;
   options.client_name = "edgeloop pipeline";
-  auto client = edge::EdgeClient::Create(options);
+  auto client = edge_bench::EdgeClient::Create(options);
   if (!client.ok()) return client.status();
   if (absl::Status s = (*client)->WaitConnected(60); !s.ok()) {
     return absl::UnavailableError(absl::StrCat("edge unreachable: ", s.message()));
@@ -142,7 +167,7 @@ absl::Status Pipeline::EnsureEdge() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> Pipeline::Data() {
+absl::StatusOr<DataStage> Pipeline::Data() {
   std::vector<std::string> files = config_.data_files;
   const bool synthetic = files.empty();
   if (synthetic) {
@@ -157,15 +182,19 @@ absl::StatusOr<std::string> Pipeline::Data() {
     if (!lines.ok()) return lines.status();
     files = {o.out};
   }
-  return absl::StrCat("\"files\":", JsonStringArray(files), ",\"synthetic\":", synthetic ? "true" : "false",
-                      ",\"train_split\":", JsonQuote(train_split_), ",\"val_split\":", JsonQuote(val_split_),
-                      ",\"test_split\":", JsonQuote(test_split_));
+  DataStage record;
+  for (const std::string& file : files) record.add_files(file);
+  record.set_synthetic(synthetic);
+  record.set_train_split(train_split_);
+  record.set_val_split(val_split_);
+  record.set_test_split(test_split_);
+  return record;
 }
 
-absl::StatusOr<std::string> Pipeline::TrainRun(const std::string& out, const std::string& space_path,
-                                               const std::string& arch, const std::string& init_from,
-                                               double epochs, double lr, bool all_ranks) {
-  train::TrainConfig c;
+absl::StatusOr<TrainStage> Pipeline::TrainRun(const std::string& out, const std::string& space_path,
+                                              const std::string& arch, const std::string& init_from,
+                                              double epochs, double lr, bool all_ranks) {
+  supernet::train::TrainConfig c;
   c.space_path = space_path;
   c.arch = arch;
   c.init_from = init_from;
@@ -184,7 +213,7 @@ absl::StatusOr<std::string> Pipeline::TrainRun(const std::string& out, const std
   c.device = config_.device;
   c.resume = PathExists(out + "/run.json");
   c.quiet = config_.quiet;
-  absl::StatusOr<train::LaunchEnv> env = all_ranks ? train::LaunchEnvFromProcess() : train::LaunchEnv{};
+  absl::StatusOr<dist::LaunchEnv> env = all_ranks ? dist::LaunchEnvFromProcess() : dist::LaunchEnv{};
   if (!env.ok()) return env.status();
   const auto start = std::chrono::steady_clock::now();
   std::optional<LocalRanks> ranks;
@@ -203,21 +232,23 @@ absl::StatusOr<std::string> Pipeline::TrainRun(const std::string& out, const std
     ranks.emplace(std::move(*started));
     *env = ranks->rank0();
   }
-  absl::StatusOr<train::TrainSummary> summary = train::Train(c, *env);
+  absl::StatusOr<supernet::train::TrainSummary> summary = supernet::train::Train(c, *env);
   if (ranks) {
     if (absl::Status s = ranks->Wait(); !s.ok() && summary.ok()) return s;
   }
   if (!summary.ok()) return summary.status();
   if (summary->interrupted) return absl::CancelledError("training interrupted (checkpoint written)");
-  std::vector<std::string> val;
-  for (const auto& [name, mse] : summary->val_mse) val.push_back(absl::StrCat(JsonQuote(name), ":", JsonNumberText(mse)));
-  return absl::StrCat("\"run\":", JsonQuote(out), ",\"steps\":", summary->steps_done, ",\"epochs\":",
-                      JsonNumberText(epochs), ",\"samples_per_second\":", JsonNumberText(summary->samples_per_second),
-                      ",\"train_seconds\":", JsonNumberText(Seconds(start)), ",\"val_mse\":{",
-                      absl::StrJoin(val, ","), "}");
+  TrainStage record;
+  record.set_run(out);
+  record.set_steps(static_cast<double>(summary->steps_done));
+  record.set_epochs(epochs);
+  record.set_samples_per_second(summary->samples_per_second);
+  record.set_train_seconds(Seconds(start));
+  for (const auto& [name, mse] : summary->val_mse) (*record.mutable_val_mse())[name] = mse;
+  return record;
 }
 
-absl::StatusOr<std::string> Pipeline::Predictor() {
+absl::StatusOr<PredictorStage> Pipeline::Predictor() {
   if (absl::Status s = EnsureEdge(); !s.ok()) return s;
   auto space = Space::FromFile(Path("space.textproto"));
   if (!space.ok()) return space.status();
@@ -236,22 +267,24 @@ absl::StatusOr<std::string> Pipeline::Predictor() {
   auto result = predictor::RunBootstrap(*space, o, predictor::MakeEdgeMeasurer(client_.get(), mo), store->get());
   if (!result.ok()) return result.status();
   if (absl::Status s = MakeDirectories(Path("predictor")); !s.ok()) return s;
-  if (absl::Status s = result->model.Save(Path("predictor/model.json")); !s.ok()) return s;
-  return absl::StrCat("\"model\":", JsonQuote(Path("predictor/model.json")), ",\"device\":",
-                      JsonQuote(o.device), ",\"measured\":", result->measured, ",\"cv\":",
-                      predictor::MetricsToJson(result->cv), ",\"edge\":",
-                      DeviceJson(client_->Devices().front()));
+  if (absl::Status s = predictor::SaveModel(result->model, Path("predictor/model.json")); !s.ok()) return s;
+  absl::StatusOr<google::protobuf::Struct> cv = MetricsObject(result->cv);
+  if (!cv.ok()) return cv.status();
+  PredictorStage record;
+  record.set_model(Path("predictor/model.json"));
+  record.set_device(o.device);
+  record.set_measured(static_cast<double>(result->measured));
+  *record.mutable_cv() = *std::move(cv);
+  *record.mutable_edge() = client_->Devices().front();
+  return record;
 }
 
-absl::StatusOr<std::string> Pipeline::Search() {
-  if (absl::Status s = EnsureEdge(); !s.ok()) return s;
-  // The chosen subnet is the most accurate one at least as much faster than the baseline as
-  // the reference's model was (8.8x): the baseline is measured first to set that budget.
+absl::StatusOr<double> Pipeline::LatencyBudget() {
   auto baseline_text = ReadFile(Path("baseline.json"));
   if (!baseline_text.ok()) return baseline_text.status();
   auto baseline_arch = ArchFromJson(*baseline_text);
   if (!baseline_arch.ok()) return baseline_arch.status();
-  edge::MeasureRequest request;
+  edge_bench::MeasureRequest request;
   *request.mutable_arch() = *baseline_arch;
   request.add_batch_sizes(1);
   *request.mutable_settings() = MeasurementSettingsOf(p_);
@@ -260,6 +293,10 @@ absl::StatusOr<std::string> Pipeline::Search() {
   const double budget_ms = baseline_latency->batches(0).median_ms() / kReferenceLatencyRatio;
   Say(absl::StrFormat("baseline %.4g ms on the edge: choosing the most accurate subnet under %.4g ms",
                       baseline_latency->batches(0).median_ms(), budget_ms));
+  return budget_ms;
+}
+
+search::SearchJobConfig Pipeline::SearchJob(double budget_ms) const {
   search::SearchJobConfig job;
   job.run_dir = Path("supernet");
   job.out_dir = Path("search");
@@ -278,82 +315,149 @@ absl::StatusOr<std::string> Pipeline::Search() {
   job.search.measure_per_generation = p_.measure_per_generation;
   job.search.seed = config_.seed;
   job.search.max_latency_ms = budget_ms;
-  job.search.resume = PathExists(Path("search/state.json"));
+  job.search.resume = search::HasSearchState(Path("search"));
   job.search.progress = !config_.quiet;
   job.threads = p_.threads;
   job.single_process = true;  // the other ranks of a launch left after the supernet stage
-  auto done = search::RunSearchJob(job);
+  return job;
+}
+
+absl::StatusOr<SearchStage> Pipeline::Search() {
+  if (absl::Status s = EnsureEdge(); !s.ok()) return s;
+  // The chosen subnet is the most accurate one at least as much faster than the baseline as
+  // the reference's model was (8.8x): the baseline is measured first to set that budget.
+  absl::StatusOr<double> budget_ms = LatencyBudget();
+  if (!budget_ms.ok()) return budget_ms.status();
+  auto done = search::RunSearchJob(SearchJob(*budget_ms));
   if (!done.ok()) return done.status();
   const search::SearchResult& r = done->result;
   if (r.chosen < 0) return absl::InternalError("the search chose no subnet");
   if (!r.message.empty()) Say(r.message);
   int measured = 0;
   for (const auto& c : r.archive) measured += c.measured();
-  return absl::StrCat("\"dir\":", JsonQuote(Path("search")), ",\"evaluated\":", r.archive.size(),
-                      ",\"measured\":", measured, ",\"front_size\":", r.front.size(),
-                      ",\"verified\":", r.verified ? "true" : "false",
-                      ",\"latency_budget_ms\":", JsonNumberText(budget_ms),
-                      ",\"budget_met\":", r.feasible ? "true" : "false", ",\"search_seconds\":",
-                      JsonNumberText(r.seconds), ",\"chosen\":", search::CandidateToJson(r.archive[r.chosen]));
+  SearchStage record;
+  record.set_dir(Path("search"));
+  record.set_evaluated(static_cast<int>(r.archive.size()));
+  record.set_measured(measured);
+  record.set_front_size(static_cast<int>(r.front.size()));
+  record.set_verified(r.verified);
+  record.set_latency_budget_ms(*budget_ms);
+  record.set_budget_met(r.feasible);
+  record.set_search_seconds(r.seconds);
+  *record.mutable_chosen() = search::CandidateToRecord(r.archive[r.chosen]);
+  return record;
 }
 
-absl::StatusOr<std::string> Pipeline::Measure() {
+absl::StatusOr<MeasuredSubnet> Pipeline::MeasureSubnet(const std::string& arch_path) {
+  auto text = ReadFile(arch_path);
+  if (!text.ok()) return text.status();
+  auto arch = ArchFromJson(*text);
+  if (!arch.ok()) return arch.status();
+  edge_bench::MeasureRequest request;
+  *request.mutable_arch() = *arch;
+  for (int b : p_.measure_batches) request.add_batch_sizes(b);
+  *request.mutable_settings() = MeasurementSettingsOf(p_);
+  auto result = client_->Measure(request, 3600);
+  if (!result.ok()) return result.status();
+  MeasuredSubnet subnet;
+  subnet.set_key(CanonicalKey(*arch));
+  for (const auto& b : result->batches()) {
+    BatchLatency& latency = (*subnet.mutable_batches())[b.batch_size()];
+    latency.set_median_ms(b.median_ms());
+    latency.set_p90_ms(b.p90_ms());
+    latency.set_runs(b.runs());
+  }
+  return subnet;
+}
+
+absl::StatusOr<MeasureStage> Pipeline::Measure() {
   if (absl::Status s = EnsureEdge(); !s.ok()) return s;
-  std::vector<std::string> parts;
-  for (const auto& [name, path] : {std::pair<std::string, std::string>{"chosen", Path("search/chosen/model.json")},
-                                   {"baseline", Path("baseline.json")}}) {
-    auto text = ReadFile(path);
-    if (!text.ok()) return text.status();
-    auto arch = ArchFromJson(*text);
-    if (!arch.ok()) return arch.status();
-    edge::MeasureRequest request;
-    *request.mutable_arch() = *arch;
-    for (int b : p_.measure_batches) request.add_batch_sizes(b);
-    *request.mutable_settings() = MeasurementSettingsOf(p_);
-    auto result = client_->Measure(request, 3600);
-    if (!result.ok()) return result.status();
-    std::vector<std::string> batches;
-    for (const auto& b : result->batches()) {
-      batches.push_back(absl::StrCat("\"", b.batch_size(), "\":{\"median_ms\":", JsonNumberText(b.median_ms()),
-                                     ",\"p90_ms\":", JsonNumberText(b.p90_ms()), ",\"runs\":", b.runs(), "}"));
-    }
-    parts.push_back(absl::StrCat(JsonQuote(name), ":{\"key\":", JsonQuote(CanonicalKey(*arch)), ",\"batches\":{",
-                                 absl::StrJoin(batches, ","), "}}"));
-  }
-  return absl::StrCat(absl::StrJoin(parts, ","), ",\"edge\":", DeviceJson(client_->Devices().front()));
+  MeasureStage record;
+  absl::StatusOr<MeasuredSubnet> chosen = MeasureSubnet(Path("search/chosen/model.json"));
+  if (!chosen.ok()) return chosen.status();
+  *record.mutable_chosen() = *std::move(chosen);
+  absl::StatusOr<MeasuredSubnet> baseline = MeasureSubnet(Path("baseline.json"));
+  if (!baseline.ok()) return baseline.status();
+  *record.mutable_baseline() = *std::move(baseline);
+  *record.mutable_edge() = client_->Devices().front();
+  return record;
 }
 
-absl::StatusOr<std::string> Pipeline::Test() {
-  std::vector<std::string> parts;
-  const std::pair<std::string, std::string> runs[] = {
-      {"chosen", Path("finetune")}, {"chosen_inherited", Path("supernet")}, {"baseline", Path("baseline")}};
-  for (const auto& [name, dir] : runs) {
-    auto run = supernet::RunDir::Open(dir);
-    if (!run.ok()) return run.status();
-    auto net = run->LoadSupernet();
-    if (!net.ok()) return net.status();
-    ArchConfig arch = run->space().Max();
-    if (name == "chosen_inherited") {
-      auto text = ReadFile(Path("search/chosen/model.json"));
-      if (!text.ok()) return text.status();
-      auto chosen = ArchFromJson(*text);
-      if (!chosen.ok()) return chosen.status();
-      arch = *chosen;
-    }
-    supernet::EvalOptions o;
-    o.files = files_;
-    o.split = test_split_;
-    o.progress = !config_.quiet;
-    torch::set_num_threads(p_.threads);
-    auto result = supernet::EvaluateSubnet(**net, arch, o);
-    if (!result.ok()) return result.status();
-    parts.push_back(absl::StrCat(JsonQuote(name), ":{\"key\":", JsonQuote(CanonicalKey(arch)),
-                                 ",\"mse\":", JsonNumberText(result->mse), ",\"rmse_speed_mm_s\":",
-                                 JsonNumberText(result->rmse_speed_mm_s), ",\"rmse_power_w\":",
-                                 JsonNumberText(result->rmse_power_w), ",\"samples\":", result->samples,
-                                 ",\"params\":", CountParams(arch), ",\"flops\":", ComputeCost(arch).flops, "}"));
+// `name`: "chosen" (fine-tuned), "chosen_inherited" (the chosen subnet in the supernet's
+// run) or "baseline"; `run_dir` holds its weights.
+absl::StatusOr<TestedSubnet> Pipeline::TestSubnet(const std::string& name,
+                                                  const std::string& run_dir) {
+  auto run = supernet::RunDir::Open(run_dir);
+  if (!run.ok()) return run.status();
+  auto net = run->LoadSupernet();
+  if (!net.ok()) return net.status();
+  ArchConfig arch = run->space().Max();
+  if (name == "chosen_inherited") {
+    auto text = ReadFile(Path("search/chosen/model.json"));
+    if (!text.ok()) return text.status();
+    auto chosen = ArchFromJson(*text);
+    if (!chosen.ok()) return chosen.status();
+    arch = *chosen;
   }
-  return absl::StrJoin(parts, ",");
+  supernet::EvalOptions o;
+  o.files = files_;
+  o.split = test_split_;
+  o.progress = !config_.quiet;
+  torch::set_num_threads(p_.threads);
+  auto result = supernet::EvaluateSubnet(**net, arch, o);
+  if (!result.ok()) return result.status();
+  TestedSubnet tested;
+  tested.set_key(CanonicalKey(arch));
+  tested.set_mse(result->mse);
+  tested.set_rmse_speed_mm_s(result->rmse_speed_mm_s);
+  tested.set_rmse_power_w(result->rmse_power_w);
+  tested.set_samples(static_cast<double>(result->samples));
+  tested.set_params(static_cast<double>(CountParams(arch)));
+  tested.set_flops(static_cast<double>(ComputeCost(arch).flops));
+  return tested;
+}
+
+absl::StatusOr<TestStage> Pipeline::Test() {
+  TestStage record;
+  const struct {
+    const char* name;
+    const char* run;
+    TestedSubnet* result;
+  } subnets[] = {{"chosen", "finetune", record.mutable_chosen()},
+                 {"chosen_inherited", "supernet", record.mutable_chosen_inherited()},
+                 {"baseline", "baseline", record.mutable_baseline()}};
+  for (const auto& subnet : subnets) {
+    absl::StatusOr<TestedSubnet> tested = TestSubnet(subnet.name, Path(subnet.run));
+    if (!tested.ok()) return tested.status();
+    *subnet.result = *std::move(tested);
+  }
+  return record;
+}
+
+absl::Status Pipeline::RunAfterSupernet(std::chrono::steady_clock::time_point start,
+                                        ReportInputs* in) {
+  absl::Status s = StageInto("predictor", [&] { return Predictor(); }, &in->predictor);
+  if (s.ok()) s = StageInto("search", [&] { return Search(); }, &in->search);
+  if (s.ok()) {
+    s = StageInto("finetune", [&] {
+      return TrainRun(Path("finetune"), "", Path("search/chosen/model.json"), Path("supernet"),
+                      p_.finetune_epochs, p_.finetune_lr, false);
+    }, &in->finetune);
+  }
+  if (s.ok()) {
+    s = StageInto("baseline", [&] {
+      return TrainRun(Path("baseline"), "", Path("baseline.json"), "", p_.epochs, p_.lr, false);
+    }, &in->baseline);
+  }
+  if (s.ok()) s = StageInto("measure", [&] { return Measure(); }, &in->measure);
+  if (s.ok()) s = StageInto("test", [&] { return Test(); }, &in->test);
+  if (!s.ok()) return s;
+  client_.reset();
+  local_edge_.reset();
+  in->this_run_seconds = Seconds(start);
+  if (s = WriteReport(*in); !s.ok()) return s;
+  Say(absl::StrCat("report: ", Path("report.md")));
+  return absl::OkStatus();
 }
 
 absl::Status Pipeline::Run() {
@@ -376,7 +480,7 @@ absl::Status Pipeline::Run() {
     if (absl::Status s = WriteFileAtomically(Path("baseline.json"), ArchToJson(baseline) + "\n"); !s.ok()) return s;
   }
   const auto start = std::chrono::steady_clock::now();
-  absl::StatusOr<train::LaunchEnv> env = train::LaunchEnvFromProcess();
+  absl::StatusOr<dist::LaunchEnv> env = dist::LaunchEnvFromProcess();
   if (!env.ok()) return env.status();
   primary_ = env->rank == 0;
   if (env->rank != 0 && config_.data_files.empty()) {
@@ -384,51 +488,20 @@ absl::Status Pipeline::Run() {
         "a multi-process pipeline needs --data (each rank reads the same files)");
   }
 
-  auto data = Stage("data", [&] { return Data(); });
-  if (!data.ok()) return data.status();
-  for (const auto& v : JsonField(*data, "files")->list_value().values()) files_.push_back(v.string_value());
-
-  auto supernet_stage = Stage("supernet", [&] {
-    return TrainRun(Path("supernet"), Path("space.textproto"), "", "", p_.epochs, p_.lr, true);
-  });
-  if (!supernet_stage.ok()) return supernet_stage.status();
-  if (env->rank != 0) return absl::OkStatus();  // the other ranks only train
-
-  auto predictor_stage = Stage("predictor", [&] { return Predictor(); });
-  if (!predictor_stage.ok()) return predictor_stage.status();
-  auto search_stage = Stage("search", [&] { return Search(); });
-  if (!search_stage.ok()) return search_stage.status();
-  auto finetune = Stage("finetune", [&] {
-    return TrainRun(Path("finetune"), "", Path("search/chosen/model.json"), Path("supernet"),
-                    p_.finetune_epochs, p_.finetune_lr, false);
-  });
-  if (!finetune.ok()) return finetune.status();
-  auto baseline = Stage("baseline", [&] {
-    return TrainRun(Path("baseline"), "", Path("baseline.json"), "", p_.epochs, p_.lr, false);
-  });
-  if (!baseline.ok()) return baseline.status();
-  auto measure = Stage("measure", [&] { return Measure(); });
-  if (!measure.ok()) return measure.status();
-  auto test = Stage("test", [&] { return Test(); });
-  if (!test.ok()) return test.status();
-  client_.reset();
-  local_edge_.reset();
-
   ReportInputs inputs;
   inputs.out_dir = config_.out_dir;
   inputs.profile = p_.name;
-  inputs.data = *data;
-  inputs.supernet = *supernet_stage;
-  inputs.predictor = *predictor_stage;
-  inputs.search = *search_stage;
-  inputs.finetune = *finetune;
-  inputs.baseline = *baseline;
-  inputs.measure = *measure;
-  inputs.test = *test;
-  inputs.this_run_seconds = Seconds(start);
-  if (absl::Status s = WriteReport(inputs); !s.ok()) return s;
-  Say(absl::StrCat("report: ", Path("report.md")));
-  return absl::OkStatus();
+  auto data = Stage<DataStage>("data", [&] { return Data(); });
+  if (!data.ok()) return data.status();
+  files_.assign(data->files().begin(), data->files().end());
+  inputs.data = *std::move(data);
+  auto supernet_stage = Stage<TrainStage>("supernet", [&] {
+    return TrainRun(Path("supernet"), Path("space.textproto"), "", "", p_.epochs, p_.lr, true);
+  });
+  if (!supernet_stage.ok()) return supernet_stage.status();
+  inputs.supernet = *std::move(supernet_stage);
+  if (env->rank != 0) return absl::OkStatus();  // the other ranks only train
+  return RunAfterSupernet(start, &inputs);
 }
 
 }  // namespace

@@ -66,8 +66,8 @@ absl::StatusOr<Profile> GetProfile(const std::string& name) {
                                                  absl::StrJoin(ProfileNames(), ", ")));
 }
 
-edge::MeasurementSettings MeasurementSettingsOf(const Profile& profile) {
-  edge::MeasurementSettings s;
+edge_bench::MeasurementSettings MeasurementSettingsOf(const Profile& profile) {
+  edge_bench::MeasurementSettings s;
   s.set_warmup_runs(profile.warmup_runs);
   s.set_min_runs(profile.min_runs);
   s.set_max_time_ms(profile.max_time_ms);

@@ -62,7 +62,7 @@ struct Profile {
 
 absl::StatusOr<Profile> GetProfile(const std::string& name);
 // The profile's measurement stop rule as a request's settings.
-edge::MeasurementSettings MeasurementSettingsOf(const Profile& profile);
+edge_bench::MeasurementSettings MeasurementSettingsOf(const Profile& profile);
 std::vector<std::string> ProfileNames();
 
 }  // namespace edgeloop::pipeline

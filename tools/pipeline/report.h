@@ -8,7 +8,7 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "google/protobuf/struct.pb.h"
+#include "tools/pipeline/stage_record.pb.h"
 
 namespace edgeloop::pipeline {
 
@@ -18,8 +18,14 @@ inline constexpr double kReferenceLossRatio = 1.35;
 struct ReportInputs {
   std::string out_dir;
   std::string profile;
-  // The stage records (DIR/stages/<stage>.json).
-  google::protobuf::Struct data, supernet, predictor, search, finetune, baseline, measure, test;
+  // The stage records (DIR/stages/<stage>.json); the search's state is read from
+  // DIR/search/state.json.
+  DataStage data;
+  TrainStage supernet, finetune, baseline;
+  PredictorStage predictor;
+  SearchStage search;
+  MeasureStage measure;
+  TestStage test;
   double this_run_seconds = 0;
 };
 

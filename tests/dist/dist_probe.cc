@@ -4,15 +4,15 @@
 #include <cstdlib>
 #include <string>
 
-#include "supernet/train/distributed.h"
-#include "supernet/train/launch_env.h"
+#include "dist/process_group.h"
+#include "dist/launch_env.h"
 
-using edgeloop::train::Distributed;
+using edgeloop::dist::Distributed;
 
 int main(int argc, char** argv) {
   if (argc < 3) return 2;
   const std::string mode = argv[1];
-  auto env = edgeloop::train::LaunchEnvFromProcess();
+  auto env = edgeloop::dist::LaunchEnvFromProcess();
   if (!env.ok()) {
     std::fprintf(stderr, "%s\n", std::string(env.status().message()).c_str());
     return 2;

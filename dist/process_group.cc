@@ -1,6 +1,7 @@
-#include "supernet/train/distributed.h"
+#include "dist/process_group.h"
 
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include "dist/torch_compat.h"
+
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <cstdlib>
@@ -12,11 +13,11 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
-namespace edgeloop::train {
+namespace edgeloop::dist {
 
 struct Distributed::Group {
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroup> pg;
+  c10::intrusive_ptr<compat::Collectives> pg;
   std::string backend;
 };
 
@@ -39,6 +40,7 @@ absl::StatusOr<std::unique_ptr<Distributed>> Distributed::Init(const LaunchEnv& 
     store_options.numWorkers = env.world_size;
     store_options.waitWorkers = true;
     store_options.timeout = options.timeout;
+    compat::UseClassicTcpStore(store_options, 0);
     group->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, store_options);
   } catch (const std::exception& e) {
     std::string msg = e.what();
@@ -161,4 +163,4 @@ absl::Status Distributed::Barrier() {
   });
 }
 
-}  // namespace edgeloop::train
+}  // namespace edgeloop::dist

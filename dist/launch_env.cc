@@ -1,11 +1,11 @@
-#include "supernet/train/launch_env.h"
+#include "dist/launch_env.h"
 
 #include <cstdlib>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
-namespace edgeloop::train {
+namespace edgeloop::dist {
 namespace {
 
 absl::StatusOr<int> IntVar(const GetEnvFn& env, const char* name, int min_value) {
@@ -120,4 +120,4 @@ absl::StatusOr<LaunchEnv> LaunchEnvFromProcess() {
   return LaunchEnvFromEnvironment([](const char* name) { return std::getenv(name); });
 }
 
-}  // namespace edgeloop::train
+}  // namespace edgeloop::dist

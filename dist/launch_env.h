@@ -5,15 +5,15 @@
 // SLURM_LOCALID, the first host of SLURM_JOB_NODELIST; the port derives from SLURM_JOB_ID
 // unless MASTER_PORT is set). With neither, the job is a single process. Inconsistent or
 // malformed values are InvalidArgument errors naming the variable.
-#ifndef EDGELOOP_SUPERNET_TRAIN_LAUNCH_ENV_H_
-#define EDGELOOP_SUPERNET_TRAIN_LAUNCH_ENV_H_
+#ifndef EDGELOOP_DIST_LAUNCH_ENV_H_
+#define EDGELOOP_DIST_LAUNCH_ENV_H_
 
 #include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
 
-namespace edgeloop::train {
+namespace edgeloop::dist {
 
 struct LaunchEnv {
   int rank = 0;
@@ -32,6 +32,6 @@ absl::StatusOr<LaunchEnv> LaunchEnvFromProcess();
 // The first host of a Slurm node list such as "node[003-005,9],gpu17" -> "node003".
 absl::StatusOr<std::string> FirstSlurmHost(const std::string& nodelist);
 
-}  // namespace edgeloop::train
+}  // namespace edgeloop::dist
 
-#endif  // EDGELOOP_SUPERNET_TRAIN_LAUNCH_ENV_H_
+#endif  // EDGELOOP_DIST_LAUNCH_ENV_H_

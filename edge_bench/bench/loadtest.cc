@@ -24,7 +24,7 @@
 #include "base/atomic_file.h"
 #include "edge_bench/client.h"
 
-namespace edgeloop::edge {
+namespace edgeloop::edge_bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -36,6 +36,27 @@ double SecondsSince(Clock::time_point t0) {
 int Fail(const std::string& what) {
   std::fprintf(stderr, "edgeloop_edge_loadtest: error: %s\n", what.c_str());
   return 1;
+}
+
+// `clients` clients at once, each pinging 20 times and then sending `request`; prints and
+// returns how many were served.
+int ServeConcurrentClients(const ClientOptions& opts, const MeasureRequest& request, int clients) {
+  std::atomic<int> served{0};
+  std::vector<std::thread> threads;
+  const Clock::time_point t1 = Clock::now();
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&] {
+      auto cl = EdgeClient::Create(opts);
+      if (!cl.ok() || !(*cl)->WaitConnected(30).ok()) return;
+      for (int k = 0; k < 20; ++k)
+        if (!(*cl)->PingMs().ok()) return;
+      if ((*cl)->Measure(request, 600).ok()) ++served;
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::printf("concurrent: %d of %d clients served (20 pings + 1 measurement each) in %.2f s\n",
+              served.load(), clients, SecondsSince(t1));
+  return served.load();
 }
 
 int Main(int argc, char** argv) {
@@ -106,21 +127,7 @@ int Main(int argc, char** argv) {
   MeasureRequest quick;
   *quick.mutable_arch() = arch;
   quick.add_batch_sizes(batch);
-  std::atomic<int> served{0};
-  std::vector<std::thread> threads;
-  const Clock::time_point t1 = Clock::now();
-  for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&] {
-      auto cl = EdgeClient::Create(opts);
-      if (!cl.ok() || !(*cl)->WaitConnected(30).ok()) return;
-      for (int k = 0; k < 20; ++k)
-        if (!(*cl)->PingMs().ok()) return;
-      if ((*cl)->Measure(quick, 600).ok()) ++served;
-    });
-  }
-  for (auto& t : threads) t.join();
-  std::printf("concurrent: %d of %d clients served (20 pings + 1 measurement each) in %.2f s\n",
-              served.load(), clients, SecondsSince(t1));
+  const int served = ServeConcurrentClients(opts, quick, clients);
 
   // 3. Repeatability of forced measurements.
   MeasureRequest forced = quick;
@@ -144,12 +151,12 @@ int Main(int argc, char** argv) {
   std::printf("{\"ping_rate\":%.1f,\"rtt_p50_ms\":%.4f,\"rtt_p99_ms\":%.4f,\"clients\":%d,"
               "\"served\":%d,\"medians_ms\":[%s],\"mean_median_ms\":%.4f,\"cv\":%.5f,"
               "\"arch\":%s,\"batch\":%d}\n",
-              ping_rate, rtt_p50, rtt_p99, clients, served.load(),
+              ping_rate, rtt_p50, rtt_p99, clients, served,
               absl::StrJoin(medians, ",").c_str(), mean, cv, ArchToJson(arch).c_str(), batch);
   return 0;
 }
 
 }  // namespace
-}  // namespace edgeloop::edge
+}  // namespace edgeloop::edge_bench
 
-int main(int argc, char** argv) { return edgeloop::edge::Main(argc, argv); }
+int main(int argc, char** argv) { return edgeloop::edge_bench::Main(argc, argv); }

@@ -1,11 +1,11 @@
-#include "supernet/train/launch_env.h"
+#include "dist/launch_env.h"
 
 #include <map>
 #include <string>
 
 #include "gtest/gtest.h"
 
-namespace edgeloop::train {
+namespace edgeloop::dist {
 namespace {
 
 GetEnvFn Env(std::map<std::string, std::string> vars) {
@@ -71,4 +71,4 @@ TEST(LaunchEnvTest, BadValuesNameTheVariable) {
 }
 
 }  // namespace
-}  // namespace edgeloop::train
+}  // namespace edgeloop::dist

@@ -7,10 +7,10 @@
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 
-namespace edgeloop::train {
+namespace edgeloop::dist {
 namespace {
 
-std::string Probe() { return testing::BinaryDir() + "/tests/train/dist_probe"; }
+std::string Probe() { return testing::BinaryDir() + "/tests/dist/dist_probe"; }
 
 // Runs two ranks concurrently; returns the combined output and both exit codes.
 testing::CommandResult RunTwoRanks(const std::string& mode, int timeout_ms) {
@@ -52,4 +52,4 @@ TEST(DistributedTest, UnreachableMasterIsAClearError) {
 }
 
 }  // namespace
-}  // namespace edgeloop::train
+}  // namespace edgeloop::dist

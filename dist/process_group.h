@@ -6,8 +6,8 @@
 // into flat buckets of at most `bucket_bytes` so a model makes few, large collectives.
 // Every collective has a timeout: a rank that died makes the others fail with a clear error
 // instead of hanging. With world_size 1 every operation is a cheap no-op.
-#ifndef EDGELOOP_SUPERNET_TRAIN_DISTRIBUTED_H_
-#define EDGELOOP_SUPERNET_TRAIN_DISTRIBUTED_H_
+#ifndef EDGELOOP_DIST_PROCESS_GROUP_H_
+#define EDGELOOP_DIST_PROCESS_GROUP_H_
 
 #include <chrono>
 #include <memory>
@@ -17,9 +17,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "supernet/train/launch_env.h"
+#include "dist/launch_env.h"
 
-namespace edgeloop::train {
+namespace edgeloop::dist {
 
 class Distributed {
  public:
@@ -60,6 +60,6 @@ class Distributed {
   std::unique_ptr<Group> group_;
 };
 
-}  // namespace edgeloop::train
+}  // namespace edgeloop::dist
 
-#endif  // EDGELOOP_SUPERNET_TRAIN_DISTRIBUTED_H_
+#endif  // EDGELOOP_DIST_PROCESS_GROUP_H_

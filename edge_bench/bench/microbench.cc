@@ -40,7 +40,7 @@
 #include "supernet/swin_trunk.h"
 #include "supernet/window_attention.h"
 
-namespace edgeloop::edge {
+namespace edgeloop::edge_bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -291,10 +291,10 @@ int Main(int argc, char** argv) {
 }
 
 }  // namespace
-}  // namespace edgeloop::edge
+}  // namespace edgeloop::edge_bench
 
 int main(int argc, char** argv) {
   edgeloop::PinBlasToOneThread();
   edgeloop::UseTimingHeap();
-  return edgeloop::edge::Main(argc, argv);
+  return edgeloop::edge_bench::Main(argc, argv);
 }
