@@ -8,8 +8,11 @@ namespace {
 
 std::atomic<int> g_signal{0};
 
+// A repeated SIGTERM is not a request to force: batch systems send it more than once (Slurm
+// to every process of a job and again from the job script's trap) while the state is saved.
 extern "C" void OnSignal(int sig) {
   if (g_signal.load() != 0) {
+    if (sig == SIGTERM) return;
     std::signal(sig, SIG_DFL);
     std::raise(sig);
     return;

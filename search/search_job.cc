@@ -98,6 +98,10 @@ absl::StatusOr<SearchJobResult> RunSearchJob(const SearchJobConfig& config) {
       CreateSupernetAccuracy(net->get(), config.accuracy);
   if (!accuracy.ok()) return accuracy.status();
 
+  if (config.search.resume && !HasSearchState(config.out_dir)) {
+    return absl::NotFoundError(absl::StrCat("--resume: ", config.out_dir,
+                                            " holds no saved search; start it without --resume"));
+  }
   if (absl::Status s = MakeDirectories(config.out_dir); !s.ok()) return s;
   if (!config.search.resume && HasSearchState(config.out_dir)) {
     return absl::AlreadyExistsError(absl::StrCat(

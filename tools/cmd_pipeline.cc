@@ -69,7 +69,7 @@ int PipelineCommand(const std::vector<std::string>& args) {
   if (absl::IsCancelled(status)) {
     std::fprintf(stderr, "edgeloop pipeline: interrupted (%s); finished stages are kept: re-run the "
                          "same command to continue\n", std::string(status.message()).c_str());
-    return 128 + (InterruptSignal() > 0 ? InterruptSignal() : 2);
+    return cli::kExitInterrupted;
   }
   if (!status.ok()) return cli::ReportError(kCmd, status);
   std::printf("pipeline finished: %s/report.md\n", out.c_str());

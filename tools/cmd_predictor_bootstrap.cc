@@ -259,7 +259,7 @@ int PredictorStream(const std::vector<std::string>& args) {
     }
     std::printf("model version %lld\n", static_cast<long long>(result->model_version));
   }
-  return result->interrupted ? 128 + InterruptSignal() : cli::kExitOk;
+  return result->interrupted ? cli::kExitInterrupted : cli::kExitOk;
 }
 
 const cli::CommandRegistrar kRegister({

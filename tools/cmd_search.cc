@@ -132,7 +132,7 @@ int SearchCommand(const std::vector<std::string>& args) {
     if (absl::IsCancelled(done.status())) {
       std::fprintf(stderr, "edgeloop search: interrupted; the last finished generation is saved in "
                            "%s/state.json: continue with --resume\n", job.out_dir.c_str());
-      return 128 + (InterruptSignal() > 0 ? InterruptSignal() : 2);
+      return cli::kExitInterrupted;
     }
     return cli::ReportError(kCmd, done.status());
   }

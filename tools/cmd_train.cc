@@ -56,7 +56,8 @@ int TrainCommand(const std::vector<std::string>& args) {
       "and in-place distillation, or one architecture stand-alone (--arch). Runs as one process\n"
       "or as one rank of a multi-process job: rank and world come from RANK/WORLD_SIZE/\n"
       "MASTER_ADDR/MASTER_PORT (torchrun style) or SLURM_PROCID/SLURM_NTASKS/SLURM_JOB_NODELIST.\n"
-      "SIGINT/SIGTERM write a checkpoint and exit 0; --resume continues from the last one.");
+      "SIGINT/SIGTERM write a checkpoint and exit 75; --resume continues from the last one\n"
+      "(--resume needs an existing run in --out).");
   flags.String("space", &c.space_path, "search space file: train the supernet of this space");
   flags.String("arch", &c.arch, "train this architecture stand-alone: JSON, .json file or baseline");
   flags.String("init-from", &c.init_from,
@@ -125,9 +126,9 @@ int TrainCommand(const std::vector<std::string>& args) {
   InstallInterruptHandlers();
   auto summary = supernet::train::Train(c, *env);
   if (!summary.ok()) return cli::ReportError("train", summary.status());
-  if (env->rank != 0) return cli::kExitOk;
-  PrintTrainSummary(*summary, c.out);
-  return cli::kExitOk;
+  if (env->rank == 0) PrintTrainSummary(*summary, c.out);
+  // Every rank tells an interrupted run from a finished one: a job script requeues on 75.
+  return summary->interrupted ? cli::kExitInterrupted : cli::kExitOk;
 }
 
 const cli::CommandRegistrar kRegister({

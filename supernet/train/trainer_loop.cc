@@ -16,6 +16,7 @@
 #include "supernet/state_dict.h"
 #include "supernet/train/mean_predictor.h"
 #include "supernet/train/torch_compat.h"
+#include "supernet/train/training_log.h"
 
 namespace edgeloop::supernet::train {
 namespace {
@@ -119,8 +120,13 @@ absl::Status Trainer::Setup(const dist::LaunchEnv& env) {
     if (auto s = pipeline_->SkipBatches(position_.batch_in_epoch); !s.ok()) return s;
   }
   if (auto s = InitValidation(); !s.ok()) return s;
-  if (dist_->is_primary())
-    log_ = std::make_unique<std::ofstream>(config_.out + "/log.jsonl", std::ios::app);
+  if (dist_->is_primary()) {
+    const std::string log_path = config_.out + "/log.jsonl";
+    if (*resuming) {
+      if (auto s = TrimTrainingLog(log_path, position_.step); !s.ok()) return s;
+    }
+    log_ = std::make_unique<std::ofstream>(log_path, std::ios::app);
+  }
   progress_ = std::make_unique<Progress>(standalone_ ? "train" : "train supernet", total_steps(),
                                          "steps", 2.0);
   start_ = std::chrono::steady_clock::now();
@@ -473,7 +479,13 @@ absl::Status Trainer::SaveCheckpoint() {
 }
 
 absl::StatusOr<TrainSummary> Trainer::Summarize(bool interrupted) {
-  if (auto s = SaveCheckpoint(); !s.ok()) return s;
+  // Every rank waits for rank 0's checkpoint: a rank that exited first could make a launcher
+  // (srun --kill-on-bad-exit, torchrun) stop rank 0 while it writes.
+  const absl::Status saved = SaveCheckpoint();
+  torch::Tensor failed = torch::full({1}, saved.ok() ? 0.0f : 1.0f);
+  if (auto s = dist_->AllReduceMean({failed}); !s.ok()) return s;
+  if (!saved.ok()) return saved;
+  if (failed.item<float>() > 0) return absl::AbortedError("rank 0 could not write its checkpoint");
   if (dist_->is_primary() && !config_.quiet)
     progress_->Finish(interrupted ? "interrupted" : "done");
   TrainSummary summary;

@@ -144,6 +144,10 @@ TEST_F(SearchCliTest, LiveEdgeVerifiesTheFrontAndWritesEveryOutput) {
   auto clash = RunEdgeloop(Base(out, work.File("m.db")));
   EXPECT_EQ(clash.exit_code, 2) << clash.out;
   EXPECT_NE(clash.out.find("--resume"), std::string::npos) << clash.out;
+  // --resume continues a saved search and never starts one.
+  auto nothing = RunEdgeloop(Base(work.File("never_started"), work.File("m.db")) + " --resume");
+  EXPECT_EQ(nothing.exit_code, 2) << nothing.out;
+  EXPECT_NE(nothing.out.find("holds no saved search"), std::string::npos) << nothing.out;
 }
 
 // Under a two-process launch rank 0 searches and both ranks score: the same result as one

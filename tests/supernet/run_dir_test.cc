@@ -172,6 +172,11 @@ TEST(RunDirTest, PrepareForTrainingCreatesOrChecksButNeverOverwrites) {
   auto tiny = Space::FromText(*text);
   ASSERT_TRUE(tiny.ok());
   const std::string path = dir.File("a/b/run");  // parents are created
+  // --resume continues a run; it never starts one.
+  absl::Status nothing = RunDir::PrepareForTraining(path, *tiny, *text, 4, true);
+  EXPECT_EQ(nothing.code(), absl::StatusCode::kNotFound) << nothing;
+  EXPECT_NE(nothing.message().find("holds no run to continue"), std::string::npos) << nothing;
+  EXPECT_FALSE(std::filesystem::exists(path));
   ASSERT_TRUE(RunDir::PrepareForTraining(path, *tiny, *text, 4, false).ok());
   auto run = RunDir::Open(path);
   ASSERT_TRUE(run.ok()) << run.status();

@@ -3,7 +3,8 @@
 // A command is a path of words ("space info") with a one-line summary and a Run function
 // that receives the remaining arguments and returns the process exit code. Modules register
 // their commands with a CommandRegistrar in a tools/cmd_*.cc file. Exit codes: 0 success,
-// 1 a runtime failure, 2 bad input or usage.
+// 1 a runtime failure, 2 bad input or usage, 75 (EX_TEMPFAIL) interrupted by SIGINT/SIGTERM
+// after saving its state: running the command again with --resume continues it.
 #ifndef EDGELOOP_TOOLS_CLI_COMMAND_H_
 #define EDGELOOP_TOOLS_CLI_COMMAND_H_
 
@@ -19,6 +20,7 @@ namespace edgeloop::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitBadInput = 2;
+inline constexpr int kExitInterrupted = 75;
 
 struct Command {
   std::string path;     // e.g. "space info"

@@ -234,7 +234,9 @@ absl::StatusOr<TrainStage> Pipeline::TrainRun(const std::string& out, const std:
   }
   absl::StatusOr<supernet::train::TrainSummary> summary = supernet::train::Train(c, *env);
   if (ranks) {
-    if (absl::Status s = ranks->Wait(); !s.ok() && summary.ok()) return s;
+    // Interrupted ranks exit 75: the interruption, not their exit code, is what to report.
+    absl::Status s = ranks->Wait();
+    if (!s.ok() && summary.ok() && !summary->interrupted) return s;
   }
   if (!summary.ok()) return summary.status();
   if (summary->interrupted) return absl::CancelledError("training interrupted (checkpoint written)");
