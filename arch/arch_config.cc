@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "base/json_limits.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -86,6 +87,7 @@ int64_t MlpHidden(const ArchConfig& arch, int stage) {
 }
 
 absl::StatusOr<ArchConfig> ArchFromJson(absl::string_view json) {
+  if (absl::Status s = CheckJsonLimits(json, "arch JSON"); !s.ok()) return s;
   Value root;
   google::protobuf::util::JsonParseOptions opts;
   auto st = google::protobuf::util::JsonStringToMessage(std::string(json), &root, opts);

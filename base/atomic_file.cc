@@ -1,6 +1,7 @@
 #include "base/atomic_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace edgeloop {
@@ -90,6 +92,36 @@ absl::Status MakeDirectories(const std::string& path) {
 bool PathExists(const std::string& path) {
   std::error_code ec;
   return std::filesystem::exists(path, ec);
+}
+
+namespace {
+
+// The writer's pid of a temporary file name, 0 when the name is not one.
+pid_t TempWriter(const std::string& name) {
+  for (const char* marker : {".tmp.", ".tmp-"}) {
+    const size_t at = name.rfind(marker);
+    if (at == std::string::npos || at == 0) continue;
+    int64_t pid = 0;
+    if (absl::SimpleAtoi(name.substr(at + 5), &pid) && pid > 0) return static_cast<pid_t>(pid);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int RemoveStaleTempFiles(const std::string& dir, const std::string& prefix) {
+  int removed = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (!entry.is_regular_file(ec)) continue;
+    const std::string name = entry.path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    const pid_t writer = TempWriter(name);
+    if (writer == 0 || writer == getpid()) continue;
+    if (::kill(writer, 0) == 0 || errno != ESRCH) continue;  // still running (or not ours)
+    if (std::filesystem::remove(entry.path(), ec)) ++removed;
+  }
+  return removed;
 }
 
 }  // namespace edgeloop

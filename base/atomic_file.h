@@ -25,6 +25,12 @@ absl::Status MakeDirectories(const std::string& path);
 
 bool PathExists(const std::string& path);
 
+// Removes the temporary files that writers killed mid-write left in `dir`: names ending in
+// ".tmp.PID" (WriteFileAtomically) or ".tmp-PID" (the data generator) whose process no
+// longer runs, and whose name starts with `prefix` when given. A live writer's file is
+// left alone. Returns how many were removed.
+int RemoveStaleTempFiles(const std::string& dir, const std::string& prefix = "");
+
 }  // namespace edgeloop
 
 #endif  // EDGELOOP_BASE_ATOMIC_FILE_H_

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/json_limits.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace edgeloop {
@@ -13,6 +14,7 @@ using google::protobuf::Struct;
 using google::protobuf::Value;
 
 absl::StatusOr<Value> ParseJson(absl::string_view text, absl::string_view origin) {
+  if (absl::Status s = CheckJsonLimits(text, origin); !s.ok()) return s;
   Value v;
   auto st = google::protobuf::util::JsonStringToMessage(std::string(text), &v);
   if (!st.ok()) {

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "base/json_limits.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace edgeloop {
@@ -37,6 +38,7 @@ absl::StatusOr<std::string> ProtoToJson(const google::protobuf::Message& record)
 absl::Status ProtoFromJson(absl::string_view text, absl::string_view origin,
                             google::protobuf::Message* record) {
   record->Clear();
+  if (absl::Status s = CheckJsonLimits(text, origin); !s.ok()) return s;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
   const auto status = google::protobuf::util::JsonStringToMessage(

@@ -22,7 +22,18 @@ void Handle::Reset() {
   id_ = -1;
 }
 
+bool Handle::Close() {
+  const bool ok = id_ < 0 || closer_ == nullptr || closer_(id_) >= 0;
+  id_ = -1;
+  return ok;
+}
+
 void QuietErrors() {
+  // HDF5's own exit handler closes what is left open; after a failed final write (a full
+  // disk) a file it could not close is half freed, and that handler crashes. Every id here
+  // is closed by its Handle, so the handler has nothing to do: do not install it.
+  static const bool no_atexit = H5dont_atexit() >= 0;
+  (void)no_atexit;
   thread_local bool quiet = false;
   if (!quiet) {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
@@ -43,6 +54,18 @@ std::string LastError() {
   std::string message;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, InnermostMessage, &message);
   H5Eclear2(H5E_DEFAULT);
+  // A failed write's message spans lines of buffer addresses and offsets; its last quoted
+  // "error message = '...'" is the system's reason.
+  const std::string marker = "error message = '";
+  if (const size_t at = message.find(marker); at != std::string::npos) {
+    const size_t begin = at + marker.size();
+    const size_t end = message.find('\'', begin);
+    const std::string head = message.substr(0, message.find(':'));
+    message = absl::StrCat(head, ": ", message.substr(begin, end - begin));
+  }
+  for (char& c : message) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
   return message;
 }
 
@@ -66,7 +89,12 @@ absl::StatusOr<Handle> OpenFile(const std::string& path) {
 
 absl::StatusOr<Handle> CreateFile(const std::string& path) {
   QuietErrors();
-  hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  // Closing the file closes whatever is still open in it: after a failed write (a full
+  // disk) HDF5 could otherwise keep half-closed objects that crash it at exit.
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  if (!fapl.valid() || H5Pset_fclose_degree(fapl.id(), H5F_CLOSE_STRONG) < 0)
+    return absl::InternalError(absl::StrCat(path, ": HDF5 file access list: ", LastError()));
+  hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id());
   if (id < 0)
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": cannot create HDF5 file: ", LastError()));

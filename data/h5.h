@@ -32,6 +32,8 @@ class Handle {
   hid_t id() const { return id_; }
   bool valid() const { return id_ >= 0; }
   void Reset();
+  // Closes the id and reports whether HDF5 could (closing a file writes what it buffered).
+  bool Close();
 
  private:
   hid_t id_ = -1;
@@ -41,7 +43,8 @@ class Handle {
 // Turns HDF5's error printing off for the calling thread (HDF5 keeps it per thread).
 void QuietErrors();
 
-// The innermost message of the calling thread's HDF5 error stack ("" when empty).
+// The innermost message of the calling thread's HDF5 error stack ("" when empty), on one
+// line: for a failed write, the system's reason ("File too large", "No space left...").
 std::string LastError();
 
 // Opens an existing file read-only: NotFound if absent, InvalidArgument if not HDF5.

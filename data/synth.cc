@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/atomic_file.h"
 #include "base/hash.h"
 #include "base/interrupt.h"
 #include "base/rng.h"
@@ -301,36 +302,55 @@ absl::Status WriteObject(const SynthOptions& options, const std::string& object,
   return absl::OkStatus();
 }
 
+// Writes the whole file at `temp`; every HDF5 id is closed before it returns, groups before
+// the file (closing a file under an open group crashes HDF5 at exit), and the file's final
+// close is checked: it writes what HDF5 buffered, so a full disk can fail only there.
+absl::Status WriteTemp(const SynthOptions& options, const std::string& temp,
+                       const std::vector<std::string>& objects, std::vector<SynthLine>* truth,
+                       const std::function<void(int64_t, int64_t)>& progress,
+                       int64_t* frames_done) {
+  auto file = h5::CreateFile(temp);
+  if (!file.ok()) return file.status();
+  const std::string stamp = absl::StrCat("edgeloop data synth, seed ", options.seed);
+  if (auto s = h5::WriteStringAttribute(file->id(), "generator", stamp); !s.ok()) return s;
+  if (auto s = h5::WriteStringAttribute(file->id(), "layout", LayoutName(options.layout)); !s.ok()) return s;
+  for (const std::string& object : objects) {
+    h5::Handle object_group;
+    hid_t parent = file->id();
+    if (options.layout == Layout::kV10) {
+      object_group = h5::CreateGroup(file->id(), object);
+      parent = object_group.id();
+    }
+    if (auto s = WriteObject(options, object, parent, truth, progress, frames_done); !s.ok()) return s;
+    if (!object_group.Close())
+      return absl::InternalError(absl::StrCat("closing group ", object, ": ", h5::LastError()));
+  }
+  if (H5Fflush(file->id(), H5F_SCOPE_GLOBAL) < 0)
+    return absl::InternalError(absl::StrCat("flush failed: ", h5::LastError()));
+  if (!file->Close()) return absl::InternalError(absl::StrCat("close failed: ", h5::LastError()));
+  return absl::OkStatus();
+}
+
+// The file appears at `path` complete or not at all: a failure (a full disk included)
+// removes the temporary file and names `path`.
 absl::Status WriteFile(const SynthOptions& options, const std::string& path,
                        const std::vector<std::string>& objects, std::vector<SynthLine>* truth,
                        const std::function<void(int64_t, int64_t)>& progress, int64_t* frames_done) {
   const std::string temp = absl::StrCat(path, ".tmp-", getpid());
-  {
-    auto file = h5::CreateFile(temp);
-    if (!file.ok()) return file.status();
-    const std::string stamp = absl::StrCat("edgeloop data synth, seed ", options.seed);
-    if (auto s = h5::WriteStringAttribute(file->id(), "generator", stamp); !s.ok()) return s;
-    if (auto s = h5::WriteStringAttribute(file->id(), "layout", LayoutName(options.layout)); !s.ok()) return s;
-    for (const std::string& object : objects) {
-      h5::Handle object_group;
-      hid_t parent = file->id();
-      if (options.layout == Layout::kV10) {
-        object_group = h5::CreateGroup(file->id(), object);
-        parent = object_group.id();
-      }
-      auto s = WriteObject(options, object, parent, truth, progress, frames_done);
-      if (!s.ok()) {
-        file->Reset();
-        std::remove(temp.c_str());
-        return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
-      }
-    }
-    if (H5Fflush(file->id(), H5F_SCOPE_GLOBAL) < 0)
-      return absl::InternalError(absl::StrCat(temp, ": flush failed: ", h5::LastError()));
+  const std::filesystem::path target(path);
+  const std::string dir = target.parent_path().string();
+  // What a generator killed while writing this same file left behind.
+  RemoveStaleTempFiles(dir.empty() ? "." : dir, target.filename().string() + ".tmp-");
+  if (absl::Status s = WriteTemp(options, temp, objects, truth, progress, frames_done); !s.ok()) {
+    std::remove(temp.c_str());
+    return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
   }
   std::error_code ec;
   std::filesystem::rename(temp, path, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot rename ", temp, " to ", path, ": ", ec.message()));
+  if (ec) {
+    std::remove(temp.c_str());
+    return absl::InternalError(absl::StrCat("cannot rename ", temp, " to ", path, ": ", ec.message()));
+  }
   return absl::OkStatus();
 }
 

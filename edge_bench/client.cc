@@ -121,11 +121,32 @@ class EdgeClient::Impl {
   std::map<int, DeviceInfo> devices_;
   int refused_ = 0;
   std::string last_error_;
+  std::string secret_;  // Hello.client_secret
 };
+
+namespace {
+
+const beast::error_category& HttpErrorCategory() {
+  return http::make_error_code(http::error::bad_version).category();
+}
+
+// OpenSSL's reason, with the certificate verification detail when that is what failed.
+std::string TlsErrorText(const beast::error_code& ec) {
+  std::string text = ec.message();
+  if (ec.category() == asio::error::get_ssl_category() &&
+      ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
+    text += " (the server's certificate is not trusted: pass its CA with --ca-file)";
+  }
+  return text;
+}
+
+}  // namespace
 
 absl::Status EdgeClient::Impl::Init() {
   if (opts_.servers.empty()) return absl::InvalidArgumentError("no edge server given");
   if (opts_.client_id.empty()) opts_.client_id = absl::StrFormat("%016x", rng_.Next());
+  std::random_device entropy;  // never the seeded rng_: the secret must not be guessable
+  for (int i = 0; i < 4; ++i) absl::StrAppendFormat(&secret_, "%08x", entropy());
   bool any_tls = false;
   for (const std::string& url : opts_.servers) {
     auto ep = ParseEdgeUrl(url);
@@ -201,7 +222,12 @@ void EdgeClient::Impl::Connect(int idx) {
             ch->ws().next_layer().set_verify_callback(ssl::host_name_verification(host));
             ch->ws().next_layer().async_handshake(
                 ssl::stream_base::client, [this, idx, gen, ch](beast::error_code ec3) {
-                  if (ec3) return ConnectFailed(idx, gen, "TLS: " + ec3.message(), false);
+                  // A certificate that does not verify, or a peer that does not speak
+                  // TLS, will not change by retrying: final, like a 401.
+                  if (ec3) {
+                    const bool final = ec3.category() == asio::error::get_ssl_category();
+                    return ConnectFailed(idx, gen, "TLS: " + TlsErrorText(ec3), final);
+                  }
                   Upgrade(idx, gen, ch);
                 });
           } else {
@@ -226,11 +252,16 @@ void EdgeClient::Impl::Upgrade(int idx, uint64_t gen, std::shared_ptr<WsChannel<
         if (ec) {
           const bool refused = res->result() == http::status::unauthorized ||
                                res->result() == http::status::forbidden;
+          // An answer that is not HTTP (e.g. TLS spoken back to ws://) is final too.
+          const bool not_http = ec.category() == HttpErrorCategory() &&
+                                ec != http::error::end_of_stream;
           return ConnectFailed(idx, gen,
                                refused ? absl::StrCat("server refused the connection: HTTP ",
                                                       res->result_int(), " ", res->body())
-                                       : "WebSocket upgrade: " + ec.message(),
-                               refused);
+                               : not_http ? "not an edgeloop server (the reply is not HTTP: " +
+                                                ec.message() + ")"
+                                          : "WebSocket upgrade: " + ec.message(),
+                               refused || not_http);
         }
         Connected(idx, gen, ch);
       });
@@ -251,6 +282,7 @@ void EdgeClient::Impl::Connected(int idx, uint64_t gen, std::shared_ptr<Channel>
   Envelope hello;
   hello.mutable_hello()->set_client_id(opts_.client_id);
   hello.mutable_hello()->set_client_name(opts_.client_name);
+  hello.mutable_hello()->set_client_secret(secret_);
   ch->Send(EncodeEnvelope(std::move(hello)));
   // Resubmit what this server has not answered, and take over requests not yet sent
   // that wait for a server that is down.

@@ -21,6 +21,8 @@ namespace edgeloop::edge_bench {
 
 std::string CpuModel();
 int LogicalCores();
+// Physical memory of the host (sysconf), 0 when unknown.
+int64_t PhysicalMemoryBytes();
 std::string HostName();
 int64_t ProcessRssBytes();
 int64_t ProcessPeakRssBytes();

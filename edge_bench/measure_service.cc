@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "arch/arch_config.h"
 #include "arch/cost_model.h"
+#include "edge_bench/host_info.h"
 #include "edge_bench/measurer.h"
 #include "edge_bench/protocol.h"
 
@@ -49,6 +50,23 @@ MeasurementSettings QuickSentinelSettings() {
   return s;
 }
 
+// Limits left at 0 derive from the host's memory: half of it for one request (weights and
+// activations), a quarter of that for the weights, an eighth for the input.
+void DeriveLimits(ServerLimits* l) {
+  if (l->max_memory_bytes() <= 0) {
+    const int64_t memory = PhysicalMemoryBytes();
+    l->set_max_memory_bytes(memory > 0 ? memory / 2 : int64_t{4} << 30);
+  }
+  if (l->max_params() <= 0) l->set_max_params(l->max_memory_bytes() / 4 / 4);
+  if (l->max_input_bytes() <= 0) l->set_max_input_bytes(l->max_memory_bytes() / 8);
+  if (!(l->max_request_seconds() > 0)) l->set_max_request_seconds(900);
+}
+
+// One line, whatever the library put in the message (c10 appends a backtrace).
+std::string OneLine(absl::string_view message) {
+  return std::string(message.substr(0, message.find('\n')));
+}
+
 }  // namespace
 
 struct MeasureService::Call {
@@ -64,11 +82,14 @@ struct MeasureService::Call {
   std::unique_ptr<Workload> workload;  // built at the first batch size not in the cache
   int batch_index = 0;
   int batch = 0;
+  Clock::time_point deadline;  // of the whole request (max_request_seconds)
+  bool past_deadline() const { return Clock::now() > deadline; }
 };
 
 MeasureService::MeasureService(MeasureServiceOptions options,
                                std::unique_ptr<WorkloadFactory> factory)
     : opts_(std::move(options)), factory_(std::move(factory)) {
+  DeriveLimits(&opts_.limits);
   device_ = factory_->Describe();
   *device_.mutable_limits() = opts_.limits;
 }
@@ -125,14 +146,40 @@ std::pair<ErrorCode, std::string> MeasureService::Validate(const MeasureRequest&
     return {ERROR_LIMIT_EXCEEDED,
             absl::StrCat("architecture too large: ", tokens, " tokens, embed_dim ",
                          a.embed_dim(), "; allowed <= 16777216 tokens, embed_dim <= 1024")};
-  const int64_t flops = ComputeCost(a).flops;
-  if (flops > max_flops / largest)
+  const Cost cost = ComputeCost(a);
+  if (cost.flops > max_flops / largest)
     return {ERROR_LIMIT_EXCEEDED,
-            absl::StrCat("forward at batch ", largest, " needs ", flops, " x ", largest,
+            absl::StrCat("forward at batch ", largest, " needs ", cost.flops, " x ", largest,
                          " MACs; this server allows ", max_flops)};
+  if (auto [code, why] = CheckMemory(a, cost, largest); code != ERROR_UNSPECIFIED)
+    return {code, why};
   MeasurementSettings settings = ResolveSettings(req.settings(), opts_.defaults);
   if (absl::Status st = CheckSettings(settings); !st.ok())
     return {ERROR_LIMIT_EXCEEDED, std::string(st.message())};
+  return {ERROR_UNSPECIFIED, ""};
+}
+
+// Parameters, input and memory at the largest batch. The memory estimate: the float
+// weights, the input, and three live tensors the size of the largest activation (the
+// residual stream, an attention or MLP intermediate and its output) per sample.
+std::pair<ErrorCode, std::string> MeasureService::CheckMemory(const ArchConfig& a, const Cost& cost,
+                                                              int largest) const {
+  const ServerLimits& l = opts_.limits;
+  if (cost.params > l.max_params())
+    return {ERROR_LIMIT_EXCEEDED, absl::StrCat("architecture has ", cost.params,
+                                               " parameters; this server allows ", l.max_params())};
+  const double input = 4.0 * largest * a.frames() * a.resolution() * a.resolution();
+  if (input > static_cast<double>(l.max_input_bytes()))
+    return {ERROR_LIMIT_EXCEEDED,
+            absl::StrCat("input at batch ", largest, " is ", static_cast<int64_t>(input),
+                         " bytes; this server allows ", l.max_input_bytes())};
+  const double memory =
+      4.0 * cost.params + input + 3 * 4.0 * largest * cost.peak_activation_floats;
+  if (memory > static_cast<double>(l.max_memory_bytes()))
+    return {ERROR_LIMIT_EXCEEDED,
+            absl::StrCat("forward at batch ", largest, " needs about ",
+                         static_cast<int64_t>(memory), " bytes of memory; this server allows ",
+                         l.max_memory_bytes())};
   return {ERROR_UNSPECIFIED, ""};
 }
 
@@ -146,10 +193,16 @@ Envelope MeasureService::ErrorFor(const Call& call, const absl::Status& status) 
   ErrorCode code = ERROR_INTERNAL;
   if (absl::IsCancelled(status)) {
     code = shutting_down_ ? ERROR_SHUTTING_DOWN : ERROR_CANCELLED;
+    if (!shutting_down_ && call.past_deadline() && !(call.cancelled && call.cancelled())) {
+      return MakeErrorEnvelope(
+          call.request.request_id(), ERROR_LIMIT_EXCEEDED,
+          absl::StrCat("measuring took longer than this server's limit of ",
+                       opts_.limits.max_request_seconds(), " s per request"));
+    }
   } else if (absl::IsInvalidArgument(status)) {
     code = ERROR_INVALID_ARCH;
   }
-  return MakeErrorEnvelope(call.request.request_id(), code, status.message());
+  return MakeErrorEnvelope(call.request.request_id(), code, OneLine(status.message()));
 }
 
 absl::Status MeasureService::MaybeMeasureSentinel(const Call& call) {
@@ -226,8 +279,11 @@ Envelope MeasureService::Process(const MeasureRequest& request,
                                  const std::function<void(MeasureProgress)>& progress) {
   Call call(request, cancelled, progress);
   call.settings = ResolveSettings(request.settings(), opts_.defaults);
+  call.deadline =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                         opts_.limits.max_request_seconds()));
   call.hooks.should_stop = [&call, this] {
-    return (call.cancelled && call.cancelled()) || shutting_down_.load();
+    return (call.cancelled && call.cancelled()) || shutting_down_.load() || call.past_deadline();
   };
   call.hooks.progress = [&call, this](Phase phase, const LatencySummary& s) {
     MeasureProgress p;

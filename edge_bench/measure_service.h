@@ -17,8 +17,9 @@
 //   request, and times every run next to it (measurer.h PairedReference).
 // - The answer is an Envelope holding either a MeasureResult (request id, arch key, device,
 //   one BatchResult per batch size in request order, drift factor) or an Error: cancelled
-//   when `cancelled` returned true, shutting_down after BeginShutdown, invalid_arch when the
-//   workload refused the architecture, internal otherwise.
+//   when `cancelled` returned true, shutting_down after BeginShutdown, limit_exceeded when
+//   measuring ran past max_request_seconds, invalid_arch when the workload refused the
+//   architecture, internal otherwise; the message is always one line.
 // - Progress (sentinel, building, warm-up, timed runs) goes to `progress`, stamped with the
 //   request id, on the calling thread.
 #ifndef EDGELOOP_EDGE_BENCH_MEASURE_SERVICE_H_
@@ -34,6 +35,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "arch/cost_model.h"
 #include "edge_bench/protocol.pb.h"
 #include "edge_bench/result_cache.h"
 #include "edge_bench/workload.h"
@@ -62,7 +64,8 @@ struct MeasurementOptions {
 };
 
 struct MeasureServiceOptions : MeasurementOptions {
-  // Copied into DeviceInfo.limits; max_batch and max_flops also bound requests.
+  // Copied into DeviceInfo.limits, after the memory bounds left at 0 are derived from the
+  // host's memory (half of it per request); every field but the queue sizes bounds requests.
   ServerLimits limits;
   int max_batch_sizes = 16;        // entries of MeasureRequest.batch_sizes
   std::string cache_file;          // empty: in-memory cache only
@@ -79,8 +82,8 @@ class MeasureService {
   const DeviceInfo& device() const { return device_; }
 
   // ERROR_UNSPECIFIED when the request may be queued; otherwise the code to refuse it with
-  // (limit_exceeded: batch sizes, FLOPs, tokens, settings; invalid_arch: structure) and a
-  // one-line reason. Thread-safe.
+  // (limit_exceeded: batch sizes, FLOPs, tokens, parameters, input size, estimated memory,
+  // settings; invalid_arch: structure) and a one-line reason. Thread-safe.
   std::pair<ErrorCode, std::string> Validate(const MeasureRequest& request) const;
 
   // Answers one (validated) request; see the contract above. `cancelled` is polled between
@@ -108,6 +111,8 @@ class MeasureService {
   void Log(const std::string& line) const;
   void Post(const Call& call, MeasureProgress progress) const;
   Envelope ErrorFor(const Call& call, const absl::Status& status) const;
+  std::pair<ErrorCode, std::string> CheckMemory(const ArchConfig& arch, const Cost& cost,
+                                                int largest) const;
   absl::Status MaybeMeasureSentinel(const Call& call);
   absl::Status PrepareReference(const Call& call);
   absl::Status MeasureInto(Call& call, const std::string& cache_key, MeasureResult* result);

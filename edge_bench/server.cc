@@ -27,17 +27,27 @@ bool SameSecret(absl::string_view got, absl::string_view want) {
   return diff == 0;
 }
 
+// A client's requests belong to its key: the Hello's client_id with its secret, or with
+// the connection when there is no secret (see protocol.proto Hello).
 struct Job {
-  std::string client_id;
+  std::string client_key;
+  uint64_t session_id = 0;  // the connection that submitted it (per-connection cap)
   MeasureRequest request;
   std::atomic<bool> cancel{false};
 };
 
 struct Session {
   uint64_t id = 0;
-  std::string client_id;
+  std::string client_key;
+  std::string client_name;  // client_id for logs
   std::shared_ptr<Channel> channel;
 };
+
+std::string ClientKey(const Hello& hello, uint64_t session_id) {
+  if (hello.client_secret().empty())
+    return absl::StrCat(hello.client_id(), "\n#connection-", session_id);
+  return absl::StrCat(hello.client_id(), "\n", hello.client_secret());
+}
 
 using RequestKey = std::pair<std::string, uint64_t>;
 
@@ -85,13 +95,17 @@ class EdgeServer::Impl {
   void OnMeasure(const std::shared_ptr<Session>& s, const MeasureRequest& req);
   void OnCancel(const std::shared_ptr<Session>& s, const Cancel& cancel);
   void Send(Session& s, Envelope e) { s.channel->Send(EncodeEnvelope(std::move(e))); }
-  void Route(const std::string& client_id, const std::string& bytes);
+  void Route(const std::string& client_key, const std::string& bytes);
+  // Refuses a job over the queue caps (total, per client, per connection): the reason.
+  std::string OverQueueCaps(const Session& s);
+  // The next job: the longest-waiting one of the client served least recently.
+  std::shared_ptr<Job> TakeNextJob();
   void Complete(const std::shared_ptr<Job>& job, const std::string& final_bytes);
   DeviceInfo DeviceWithQueue();
 
   // The worker thread: hands each job to the measurement service (measure_service.h).
   void WorkerLoop();
-  void PostProgress(const std::string& client_id, MeasureProgress progress);
+  void PostProgress(const std::string& client_key, MeasureProgress progress);
 
   ServerOptions opts_;
   std::unique_ptr<WorkloadFactory> factory_;  // until Start hands it to the service
@@ -100,6 +114,7 @@ class EdgeServer::Impl {
 
   asio::io_context ioc_{1};
   tcp::acceptor acceptor_{ioc_};
+  asio::steady_timer accept_backoff_{ioc_};  // out of file descriptors: retry later
   std::unique_ptr<ssl::context> tls_;
   std::thread io_thread_;
   std::thread worker_thread_;
@@ -112,6 +127,7 @@ class EdgeServer::Impl {
   struct Record {
     std::shared_ptr<Job> job;  // set while waiting or running
     std::string final_bytes;   // the MeasureResult / Error envelope once finished
+    std::string request;       // the request as serialized: a reused id must match it
   };
   std::map<RequestKey, Record> requests_;
   std::deque<RequestKey> finished_order_;
@@ -123,6 +139,8 @@ class EdgeServer::Impl {
   std::deque<std::shared_ptr<Job>> queue_;
   std::shared_ptr<Job> running_;
   bool stopping_ = false;
+  std::map<std::string, uint64_t> last_served_;  // client key -> serve tick
+  uint64_t serve_tick_ = 0;
 
   std::atomic<int64_t> connections_{0}, rejected_upgrades_{0};
 };
@@ -138,6 +156,10 @@ MeasureServiceOptions ServiceOptions(const ServerOptions& o) {
   s.limits.set_max_queued_per_client(o.max_queued_per_client);
   s.limits.set_max_queued_total(o.max_queued_total);
   s.limits.set_max_frame_bytes(o.max_frame_bytes);
+  s.limits.set_max_params(o.max_params);
+  s.limits.set_max_memory_bytes(o.max_memory_bytes);
+  s.limits.set_max_input_bytes(o.max_input_bytes);
+  s.limits.set_max_request_seconds(o.max_request_seconds);
   s.max_batch_sizes = o.max_batch_sizes;
   s.cache_file = o.cache_file;
   return s;
@@ -204,6 +226,7 @@ void EdgeServer::Impl::Shutdown() {
       stopping_io_ = true;
       beast::error_code ignored;
       acceptor_.close(ignored);
+      accept_backoff_.cancel();
       if (sessions_.empty()) {
         ioc_.stop();
         return;
@@ -226,6 +249,16 @@ void EdgeServer::Impl::Shutdown() {
 void EdgeServer::Impl::Accept() {
   acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || stopping_io_) return;
+    if (ec == asio::error::no_descriptors ||
+        ec == beast::errc::make_error_code(beast::errc::too_many_files_open_in_system)) {
+      // Accepting again at once would spin: wait for connections to close.
+      Log(absl::StrCat("accept: ", ec.message(), "; retrying in 0.5 s"));
+      accept_backoff_.expires_after(std::chrono::milliseconds(500));
+      accept_backoff_.async_wait([this](beast::error_code e) {
+        if (!e && !stopping_io_) Accept();
+      });
+      return;
+    }
     if (!ec) {
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
@@ -311,10 +344,12 @@ void EdgeServer::Impl::Reject(std::shared_ptr<WsChannel<Ws>> ch, unsigned versio
 void EdgeServer::Impl::Open(std::shared_ptr<Channel> ch) {
   auto s = std::make_shared<Session>();
   s->id = next_session_++;
-  s->client_id = absl::StrCat("anonymous-", s->id);
+  s->client_key = absl::StrCat("anonymous\n#connection-", s->id);
+  s->client_name = absl::StrCat("anonymous-", s->id);
   s->channel = ch;
+  s->channel->LimitOutbox(static_cast<size_t>(opts_.max_outbox_bytes), opts_.idle_timeout_s);
   sessions_[s->id] = s;
-  by_client_[s->client_id] = s;
+  by_client_[s->client_key] = s;
   ++connections_;
   std::weak_ptr<Session> weak = s;
   const uint64_t id = s->id;
@@ -331,9 +366,9 @@ void EdgeServer::Impl::OnClosed(uint64_t session_id, beast::error_code ec) {
   if (it == sessions_.end()) return;
   std::shared_ptr<Session> s = it->second;
   sessions_.erase(it);
-  auto bound = by_client_.find(s->client_id);
+  auto bound = by_client_.find(s->client_key);
   if (bound != by_client_.end() && bound->second.lock() == s) by_client_.erase(bound);
-  Log(absl::StrCat("client ", s->client_id, " disconnected: ", ec.message()));
+  Log(absl::StrCat("client ", s->client_name, " disconnected: ", ec.message()));
   if (stopping_io_ && sessions_.empty()) ioc_.stop();
 }
 
@@ -384,11 +419,16 @@ void EdgeServer::Impl::OnHello(const std::shared_ptr<Session>& s, const Hello& h
     Send(*s, MakeErrorEnvelope(0, ERROR_BAD_MESSAGE, "hello.client_id must be 1..128 bytes"));
     return;
   }
-  auto bound = by_client_.find(s->client_id);
+  if (hello.client_secret().size() > 256) {
+    Send(*s, MakeErrorEnvelope(0, ERROR_BAD_MESSAGE, "hello.client_secret must be <= 256 bytes"));
+    return;
+  }
+  auto bound = by_client_.find(s->client_key);
   if (bound != by_client_.end() && bound->second.lock() == s) by_client_.erase(bound);
-  s->client_id = hello.client_id();
-  by_client_[s->client_id] = s;  // a reconnect takes over the results of the old session
-  Log(absl::StrCat("hello from ", hello.client_name(), " (", s->client_id, ")"));
+  s->client_key = ClientKey(hello, s->id);
+  s->client_name = hello.client_id();
+  by_client_[s->client_key] = s;  // a reconnect takes over the results of the old session
+  Log(absl::StrCat("hello from ", hello.client_name(), " (", s->client_name, ")"));
   Envelope reply;
   *reply.mutable_device_info() = DeviceWithQueue();
   Send(*s, std::move(reply));
@@ -400,8 +440,15 @@ void EdgeServer::Impl::OnMeasure(const std::shared_ptr<Session>& s, const Measur
     Send(*s, MakeErrorEnvelope(0, ERROR_BAD_MESSAGE, "measure_request.request_id must be > 0"));
     return;
   }
-  const RequestKey key{s->client_id, rid};
+  const RequestKey key{s->client_key, rid};
+  const std::string serialized = req.SerializeAsString();
   if (auto it = requests_.find(key); it != requests_.end()) {
+    if (it->second.request != serialized) {
+      Send(*s, MakeErrorEnvelope(rid, ERROR_BAD_MESSAGE,
+                                 absl::StrCat("request_id ", rid,
+                                              " was used for another request; use a new id")));
+      return;
+    }
     // A resubmission: never measure twice. A pending job reports to this (newest)
     // session through by_client_; a finished one is answered again.
     if (!it->second.job) s->channel->Send(it->second.final_bytes);
@@ -416,27 +463,21 @@ void EdgeServer::Impl::OnMeasure(const std::shared_ptr<Session>& s, const Measur
     return;
   }
   auto job = std::make_shared<Job>();
-  job->client_id = s->client_id;
+  job->client_key = s->client_key;
+  job->session_id = s->id;
   job->request = req;
   int position = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    const int total = static_cast<int>(queue_.size()) + (running_ ? 1 : 0);
-    int mine = (running_ && running_->client_id == s->client_id) ? 1 : 0;
-    for (const auto& q : queue_) mine += q->client_id == s->client_id;
-    if (total >= opts_.max_queued_total || mine >= opts_.max_queued_per_client) {
-      Send(*s, MakeErrorEnvelope(
-                   rid, ERROR_BUSY,
-                   absl::StrCat("queue full (", mine, " of ", opts_.max_queued_per_client,
-                                " for this client, ", total, " of ", opts_.max_queued_total,
-                                " in total); retry later")));
+    if (std::string why = OverQueueCaps(*s); !why.empty()) {
+      Send(*s, MakeErrorEnvelope(rid, ERROR_BUSY, why));
       return;
     }
+    position = static_cast<int>(queue_.size()) + (running_ ? 1 : 0);
     queue_.push_back(job);
-    position = total;
   }
   cv_.notify_one();
-  requests_[key] = Record{job, ""};
+  requests_[key] = Record{job, "", serialized};
   Envelope progress;
   MeasureProgress* p = progress.mutable_measure_progress();
   p->set_request_id(rid);
@@ -445,9 +486,45 @@ void EdgeServer::Impl::OnMeasure(const std::shared_ptr<Session>& s, const Measur
   Send(*s, std::move(progress));
 }
 
+std::string EdgeServer::Impl::OverQueueCaps(const Session& s) {
+  const int total = static_cast<int>(queue_.size()) + (running_ ? 1 : 0);
+  int client = 0, connection = 0;
+  auto count = [&](const Job& j) {
+    client += j.client_key == s.client_key;
+    connection += j.session_id == s.id;
+  };
+  if (running_) count(*running_);
+  for (const auto& q : queue_) count(*q);
+  const int cap = opts_.max_queued_per_client;
+  if (total < opts_.max_queued_total && client < cap && connection < cap) return "";
+  return absl::StrCat("queue full (", client, " of ", cap, " for this client, ", connection,
+                      " of ", cap, " for this connection, ", total, " of ",
+                      opts_.max_queued_total, " in total); retry later");
+}
+
+std::shared_ptr<Job> EdgeServer::Impl::TakeNextJob() {
+  auto best = queue_.begin();
+  uint64_t best_tick = UINT64_MAX;
+  for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+    auto served = last_served_.find((*it)->client_key);
+    const uint64_t tick = served == last_served_.end() ? 0 : served->second;
+    if (tick < best_tick) {
+      best_tick = tick;
+      best = it;
+    }
+  }
+  std::shared_ptr<Job> job = *best;
+  queue_.erase(best);
+  last_served_[job->client_key] = ++serve_tick_;
+  if (last_served_.size() > 4 * static_cast<size_t>(opts_.max_queued_total)) {
+    last_served_.clear();  // bounded memory; fairness restarts from equal footing
+  }
+  return job;
+}
+
 void EdgeServer::Impl::OnCancel(const std::shared_ptr<Session>& s, const Cancel& cancel) {
   const uint64_t rid = cancel.request_id();
-  auto it = requests_.find({s->client_id, rid});
+  auto it = requests_.find({s->client_key, rid});
   if (it == requests_.end()) {
     Send(*s, MakeErrorEnvelope(rid, ERROR_NOT_FOUND, "no such request to cancel"));
     return;
@@ -469,14 +546,14 @@ void EdgeServer::Impl::OnCancel(const std::shared_ptr<Session>& s, const Cancel&
     Complete(job, EncodeEnvelope(MakeErrorEnvelope(rid, ERROR_CANCELLED, "cancelled by client")));
 }
 
-void EdgeServer::Impl::Route(const std::string& client_id, const std::string& bytes) {
-  auto it = by_client_.find(client_id);
+void EdgeServer::Impl::Route(const std::string& client_key, const std::string& bytes) {
+  auto it = by_client_.find(client_key);
   if (it == by_client_.end()) return;  // gone; a resubmission gets the remembered result
   if (auto s = it->second.lock()) s->channel->Send(bytes);
 }
 
 void EdgeServer::Impl::Complete(const std::shared_ptr<Job>& job, const std::string& final_bytes) {
-  const RequestKey key{job->client_id, job->request.request_id()};
+  const RequestKey key{job->client_key, job->request.request_id()};
   Record& rec = requests_[key];
   rec.job.reset();
   rec.final_bytes = final_bytes;
@@ -485,7 +562,7 @@ void EdgeServer::Impl::Complete(const std::shared_ptr<Job>& job, const std::stri
     requests_.erase(finished_order_.front());
     finished_order_.pop_front();
   }
-  Route(job->client_id, final_bytes);
+  Route(job->client_key, final_bytes);
 }
 
 void EdgeServer::Impl::WorkerLoop() {
@@ -495,13 +572,12 @@ void EdgeServer::Impl::WorkerLoop() {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (stopping_) break;
-      job = queue_.front();
-      queue_.pop_front();
+      job = TakeNextJob();
       running_ = job;
     }
     std::string bytes = EncodeEnvelope(service_->Process(
         job->request, [&job] { return job->cancel.load(); },
-        [this, &job](MeasureProgress p) { PostProgress(job->client_id, std::move(p)); }));
+        [this, &job](MeasureProgress p) { PostProgress(job->client_key, std::move(p)); }));
     {
       std::lock_guard<std::mutex> lock(mu_);
       running_.reset();
@@ -521,11 +597,11 @@ void EdgeServer::Impl::WorkerLoop() {
   }
 }
 
-void EdgeServer::Impl::PostProgress(const std::string& client_id, MeasureProgress progress) {
+void EdgeServer::Impl::PostProgress(const std::string& client_key, MeasureProgress progress) {
   Envelope e;
   *e.mutable_measure_progress() = std::move(progress);
-  asio::post(ioc_, [this, client_id, bytes = EncodeEnvelope(std::move(e))] {
-    Route(client_id, bytes);
+  asio::post(ioc_, [this, client_key, bytes = EncodeEnvelope(std::move(e))] {
+    Route(client_key, bytes);
   });
 }
 

@@ -7,6 +7,12 @@
 // waits for the queue to drain, so an Error sent just before a close reaches the peer.
 // `on_closed` is called exactly once, when the read loop ends (peer close, error, timeout,
 // Abort).
+//
+// A peer that sends but never reads cannot grow the outbox without bound once
+// LimitOutbox() is set: above half the limit the channel stops reading (the peer's
+// requests wait in TCP's buffers) and reads again once the outbox drained below a quarter;
+// a message that would take it past the limit, or a write that makes no progress for the
+// stall timeout, drops the connection.
 #ifndef EDGELOOP_EDGE_BENCH_WS_CHANNEL_H_
 #define EDGELOOP_EDGE_BENCH_WS_CHANNEL_H_
 
@@ -70,6 +76,8 @@ class Channel {
   virtual ~Channel() = default;
   virtual void Start(Handlers handlers) = 0;
   virtual void Send(std::string bytes) = 0;
+  // Bounds the bytes queued for the peer (see above); 0 (the default) leaves it unbounded.
+  virtual void LimitOutbox(size_t max_bytes, double stall_timeout_s) = 0;
   virtual void Close(websocket::close_code code, std::string reason) = 0;
   // Drops the TCP connection without a closing handshake (a vanished peer).
   virtual void Abort() = 0;
@@ -81,7 +89,8 @@ template <class Ws>
 class WsChannel : public Channel, public std::enable_shared_from_this<WsChannel<Ws>> {
  public:
   template <class... Args>
-  explicit WsChannel(Args&&... args) : ws_(std::forward<Args>(args)...) {}
+  explicit WsChannel(Args&&... args)
+      : ws_(std::forward<Args>(args)...), stall_timer_(ws_.get_executor()) {}
 
   Ws& ws() { return ws_; }
 
@@ -93,8 +102,18 @@ class WsChannel : public Channel, public std::enable_shared_from_this<WsChannel<
 
   void Send(std::string bytes) override {
     if (closing_ || closed_) return;
+    if (max_outbox_ > 0 && outbox_bytes_ + bytes.size() > max_outbox_) {
+      Abort();  // the peer does not read what it asks for
+      return;
+    }
+    outbox_bytes_ += bytes.size();
     outbox_.push_back(std::move(bytes));
     if (!writing_) Write();
+  }
+
+  void LimitOutbox(size_t max_bytes, double stall_timeout_s) override {
+    max_outbox_ = max_bytes;
+    stall_timeout_s_ = stall_timeout_s;
   }
 
   void Close(websocket::close_code code, std::string reason) override {
@@ -108,6 +127,13 @@ class WsChannel : public Channel, public std::enable_shared_from_this<WsChannel<
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
     beast::get_lowest_layer(ws_).close();
+    if (read_paused_ && !closed_) {
+      // No read is pending to report the end: report it as one would.
+      read_paused_ = false;
+      asio::post(ws_.get_executor(), [self = this->shared_from_this()] {
+        if (!self->closed_) self->OnRead(asio::error::connection_aborted);
+      });
+    }
   }
 
   websocket::close_reason PeerCloseReason() const override { return ws_.reason(); }
@@ -123,6 +149,8 @@ class WsChannel : public Channel, public std::enable_shared_from_this<WsChannel<
     if (ec) {
       closed_ = true;
       outbox_.clear();
+      outbox_bytes_ = 0;
+      stall_timer_.cancel();
       if (handlers_.on_closed) handlers_.on_closed(ec);
       handlers_ = Handlers{};  // break reference cycles through captured owners
       return;
@@ -131,11 +159,22 @@ class WsChannel : public Channel, public std::enable_shared_from_this<WsChannel<
     buffer_.consume(buffer_.size());
     const bool binary = ws_.got_binary();
     if (handlers_.on_message) handlers_.on_message(std::move(data), binary);
-    if (!closed_) Read();
+    if (closed_) return;
+    if (max_outbox_ > 0 && outbox_bytes_ > max_outbox_ / 2) {
+      read_paused_ = true;  // OnWrite reads again once the peer caught up
+      return;
+    }
+    Read();
   }
 
   void Write() {
     writing_ = true;
+    if (max_outbox_ > 0 && stall_timeout_s_ > 0) {
+      stall_timer_.expires_after(Seconds(stall_timeout_s_));
+      stall_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+        if (!ec && self->writing_) self->Abort();  // the peer stopped reading
+      });
+    }
     ws_.async_write(asio::buffer(outbox_.front()),
                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
                       self->OnWrite(ec);
@@ -144,11 +183,19 @@ class WsChannel : public Channel, public std::enable_shared_from_this<WsChannel<
 
   void OnWrite(beast::error_code ec) {
     writing_ = false;
-    if (!outbox_.empty()) outbox_.pop_front();
+    stall_timer_.cancel();
+    if (!outbox_.empty()) {
+      outbox_bytes_ -= outbox_.front().size();
+      outbox_.pop_front();
+    }
     if (ec) {
       // The read loop reports the failure; make sure it ends.
       Abort();
       return;
+    }
+    if (read_paused_ && !closed_ && outbox_bytes_ <= max_outbox_ / 4) {
+      read_paused_ = false;
+      Read();
     }
     if (!outbox_.empty()) {
       Write();
@@ -167,6 +214,11 @@ class WsChannel : public Channel, public std::enable_shared_from_this<WsChannel<
   beast::flat_buffer buffer_;
   Handlers handlers_;
   std::deque<std::string> outbox_;
+  size_t outbox_bytes_ = 0;
+  size_t max_outbox_ = 0;  // 0: unbounded
+  double stall_timeout_s_ = 0;
+  bool read_paused_ = false;
+  asio::steady_timer stall_timer_;
   bool writing_ = false;
   bool closing_ = false;
   bool closed_ = false;

@@ -155,6 +155,7 @@ absl::StatusOr<SearchState> ResumeSearchState(const std::string& dir,
         saved.seed, ", ", saved.identity, "); resume with the same flags or use another --out"));
   }
   if (absl::Status s = TrimLog(dir, state->generation, state->finished); !s.ok()) return s;
+  RemoveStaleTempFiles(dir);  // a state.json.tmp.PID of a search that was killed
   return state;
 }
 

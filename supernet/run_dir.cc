@@ -14,6 +14,7 @@
 #include "absl/strings/strip.h"
 #include "base/atomic_file.h"
 #include "base/hash.h"
+#include "base/json_limits.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
@@ -209,7 +210,8 @@ absl::StatusOr<RunDir> RunDir::Open(const std::string& dir) {
                                             "; create one with `edgeloop init`)"));
   }
   google::protobuf::Struct root;
-  if (!google::protobuf::util::JsonStringToMessage(*json, &root).ok() ||
+  if (!CheckJsonLimits(*json, kRunFile).ok() ||
+      !google::protobuf::util::JsonStringToMessage(*json, &root).ok() ||
       !root.fields().contains("format") ||
       root.fields().at("format").string_value() != kRunFormat) {
     return absl::InvalidArgumentError(
@@ -220,6 +222,8 @@ absl::StatusOr<RunDir> RunDir::Open(const std::string& dir) {
     seed = static_cast<uint64_t>(root.fields().at("seed").number_value());
   absl::StatusOr<Space> space = Space::FromFile(Join(dir, kSpaceFile));
   if (!space.ok()) return space.status();
+  RemoveStaleTempFiles(dir);  // checkpoints and files of writers that were killed
+  RemoveStaleTempFiles(Join(dir, kCheckpointDir));
   return RunDir(dir, *space, seed);
 }
 

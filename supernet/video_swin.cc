@@ -23,7 +23,9 @@ absl::StatusOr<VideoSwin> MakeVideoSwin(const ArchConfig& arch, uint64_t seed) {
     InitSwinWeights(*model, seed);
     return model;
   } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("building Video Swin: ", e.what()));
+    const std::string what = e.what();  // c10 appends a backtrace: keep the first line
+    return absl::InternalError(
+        absl::StrCat("building Video Swin: ", what.substr(0, what.find('\n'))));
   }
 }
 

@@ -115,3 +115,20 @@ TEST(ArchConfigTest, StageWidthAndMlpHidden) {
 
 }  // namespace
 }  // namespace edgeloop
+
+namespace edgeloop {
+namespace {
+
+// `space validate` and `store import --csv` read architectures through ArchFromJson: a
+// document nested 40,000 deep is refused at once instead of hanging the parser.
+TEST(ArchConfigTest, DeeplyNestedJsonIsRefusedAtOnce) {
+  const std::string deep =
+      "{\"embed_dim\":" + std::string(40000, '[') + std::string(40000, ']') + "}";
+  auto a = ArchFromJson(deep);
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(a.status().message().find("nested deeper than"), std::string::npos) << a.status();
+}
+
+}  // namespace
+}  // namespace edgeloop

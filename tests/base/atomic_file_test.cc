@@ -1,6 +1,11 @@
 #include "base/atomic_file.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
@@ -33,6 +38,28 @@ TEST(AtomicFileTest, MissingDirectoryIsAnError) {
 TEST(AtomicFileTest, ReadMissingIsNotFound) {
   auto r = ReadFile("/nonexistent_dir_edgeloop/x");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
+}
+
+// What killed writers left is removed at the next start; a live writer's file is not.
+TEST(AtomicFileTest, StaleTempFilesOfDeadWritersAreRemoved) {
+  testing::TempDir dir;
+  const pid_t dead = fork();  // a pid that surely ran and is gone
+  if (dead == 0) _exit(0);
+  waitpid(dead, nullptr, 0);
+  const std::string d = std::to_string(dead), live = std::to_string(getppid());
+  for (const std::string& name : std::vector<std::string>
+       {"ckpt-000000003.pt.tmp." + d, "state.json.tmp." + d, "x.h5.tmp-" + d, "y.h5.tmp-" + d,
+        "latest.tmp." + live, std::string("notes.tmp"), std::string("ckpt-000000006.pt")}) {
+    ASSERT_TRUE(WriteFileAtomically(dir.File(name), "x").ok());
+  }
+  EXPECT_EQ(RemoveStaleTempFiles(dir.path(), "x.h5.tmp-"), 1);
+  EXPECT_FALSE(PathExists(dir.File("x.h5.tmp-" + d)));
+  EXPECT_TRUE(PathExists(dir.File("y.h5.tmp-" + d)));
+  EXPECT_EQ(RemoveStaleTempFiles(dir.path()), 3);
+  EXPECT_TRUE(PathExists(dir.File("latest.tmp." + live)));  // its writer still runs
+  EXPECT_TRUE(PathExists(dir.File("notes.tmp")));
+  EXPECT_TRUE(PathExists(dir.File("ckpt-000000006.pt")));
+  EXPECT_EQ(RemoveStaleTempFiles(dir.File("missing")), 0);
 }
 
 }  // namespace

@@ -1,5 +1,9 @@
 #include "base/json.h"
 
+#include <string>
+
+#include "base/json_limits.h"
+#include "base/proto_json.h"
 #include "gtest/gtest.h"
 
 namespace edgeloop {
@@ -34,6 +38,26 @@ TEST(JsonTest, WriteRoundTrips) {
   auto v = ParseJson(R"({"b":[1,"x",true],"a":{"c":null}})", "t");
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(JsonText(*v), R"({"a":{"c":null},"b":[1,"x",true]})");
+}
+
+// Nesting is bounded before protobuf's parser sees the text (40,000 levels took it minutes);
+// brackets inside strings do not count, and size is bounded too.
+TEST(JsonTest, DeepNestingAndHugeDocumentsAreRefusedInLinearTime) {
+  const std::string deep = std::string(40000, '[') + std::string(40000, ']');
+  auto v = ParseJson(deep, "deep.json");
+  ASSERT_FALSE(v.ok());
+  EXPECT_NE(v.status().message().find("deep.json: JSON nested deeper than 32 levels"),
+            std::string::npos) << v.status();
+  google::protobuf::Struct record;
+  EXPECT_FALSE(ProtoFromJson("{\"a\":" + deep + "}", "state.json", &record).ok());
+  const std::string fine = std::string(20, '[') + std::string(20, ']');
+  EXPECT_TRUE(ParseJson(fine, "ok.json").ok());
+  EXPECT_TRUE(ParseJson("{\"s\":\"" + std::string(1000, '[') + "\\\"{\"}", "s.json").ok());
+  EXPECT_TRUE(CheckJsonLimits(std::string(33, '{'), "x").code() ==
+              absl::StatusCode::kInvalidArgument);
+  absl::Status big = CheckJsonLimits(std::string(2048, ' '), "big.json", 32, 1024);
+  EXPECT_NE(big.message().find("big.json: JSON of 2048 bytes; at most 1024"), std::string::npos)
+      << big;
 }
 
 }  // namespace

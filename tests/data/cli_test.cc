@@ -60,6 +60,26 @@ TEST(DataCliTest, ReadableByHdf5Tools) {
   EXPECT_PRED2(Contains, r.out, "( 3, 2 )");
 }
 
+// A disk that fills up while the file is written (here: a file size limit, which fails
+// the write the same way): one line, exit 1, no temporary file left, no crash at exit.
+TEST(DataCliTest, AFullDiskFailsCleanly) {
+  TempDir dir;
+  const std::string out = dir.File("full.h5");
+  auto r = RunCommand("bash -c 'ulimit -f 200; trap \"\" XFSZ; exec " +
+                      testing::EdgeloopBinary() + " data synth --out " + out +
+                      " --objects C027 --layers 4 --lines-per-layer 8 --frame-size 64 --seed 1' 2>&1");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_TRUE(Contains(r.out, "full.h5: cannot write dataset frame: file write failed: File too large"))
+      << r.out;
+  int error_lines = 0;
+  for (size_t at = r.out.find("error:"); at != std::string::npos; at = r.out.find("error:", at + 1))
+    ++error_lines;
+  EXPECT_EQ(error_lines, 1) << r.out;
+  EXPECT_EQ(r.out.find("\n,"), std::string::npos) << r.out;  // HDF5's multi-line detail is gone
+  auto left = RunCommand("ls " + dir.path());
+  EXPECT_EQ(left.out, "") << "left behind: " << left.out;
+}
+
 TEST(DataCliTest, BadInputExitsTwo) {
   TempDir dir;
   auto r = RunEdgeloop("data inspect " + dir.File("missing.hdf5"));

@@ -358,11 +358,16 @@ TEST(EdgeServerTest, TlsHandshakeWithATestCertificate) {
   ASSERT_TRUE(client->WaitConnected(5).ok());
   auto r = client->Measure(TinyRequest({1}), 30);
   EXPECT_TRUE(r.ok()) << r.status();
-  // Without trusting the certificate, the client refuses the server.
+  // Without trusting the certificate, the client refuses the server, at once and for good
+  // (retrying cannot help), with the reason.
   auto untrusting = Connect({Url(*server, "wss")}, "tls-token");
+  const auto t0 = std::chrono::steady_clock::now();
+  auto refused = untrusting->Measure(TinyRequest({1}), 30);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10);
   absl::Status st = untrusting->WaitConnected(1);
   EXPECT_FALSE(st.ok());
-  EXPECT_NE(st.message().find("TLS"), std::string::npos) << st;
+  EXPECT_NE(st.message().find("certificate is not trusted"), std::string::npos) << st;
   // A plain ws:// client cannot talk to a wss:// server.
   auto plain = Connect({Url(*server)}, "tls-token");
   EXPECT_FALSE(plain->WaitConnected(1).ok());
@@ -528,6 +533,193 @@ TEST(EdgeServerTest, QueueLimitsAnswerBusyAndIdlePeersAreDropped) {
   RawPeer silent(server->port());
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   EXPECT_NE(silent.ReadUntilClosed(), websocket::close_code::normal);
+  ExpectMeasureWorks(*server);
+}
+
+// A 753 G-parameter model, a 275 GB input, a forward over the memory budget and a request
+// that would hold the worker too long are all refused (or stopped) with one line.
+TEST(EdgeServerTest, RequestsBeyondTheServersResourcesAreRefused) {
+  ServerOptions o = TestOptions();
+  o.max_request_seconds = 0.5;
+  auto server = StartServer(o);
+  ASSERT_GT(server->device().limits().max_memory_bytes(), 0);  // derived from this host
+  ASSERT_GT(server->device().limits().max_params(), 0);
+  RawPeer peer(server->port());
+  auto error = [&](Envelope e) {
+    peer.Send(std::move(e));
+    Envelope reply;
+    EXPECT_TRUE(peer.ReadFinal(&reply) && reply.has_error()) << reply.DebugString();
+    EXPECT_EQ(reply.error().message().find('\n'), std::string::npos) << reply.error().message();
+    return reply.error();
+  };
+  Error huge = error(EditedRequest(1, [](MeasureRequest* r) {
+    ArchConfig& a = *r->mutable_arch();
+    a.set_embed_dim(1024);
+    for (int i = 0; i < 4; ++i) a.set_depths(i, 64);
+    for (int i = 0; i < 4; ++i) a.set_num_heads(i, 16);
+    a.set_mlp_ratio(64);
+    a.set_resolution(4);
+    a.clear_patch_size();
+    for (int i = 0; i < 3; ++i) a.add_patch_size(1);
+    a.clear_window_size();
+    for (int i = 0; i < 3; ++i) a.add_window_size(2);
+    a.set_frames(2);
+  }));
+  EXPECT_EQ(huge.code(), ERROR_LIMIT_EXCEEDED);
+  EXPECT_NE(huge.message().find("parameters"), std::string::npos) << huge.message();
+  Error input = error(EditedRequest(2, [](MeasureRequest* r) {
+    ArchConfig& a = *r->mutable_arch();
+    a.clear_patch_size();
+    for (int i = 0; i < 3; ++i) a.add_patch_size(64);
+    a.set_resolution(4096);
+    a.set_frames(4096);
+  }));
+  EXPECT_EQ(input.code(), ERROR_LIMIT_EXCEEDED);
+  EXPECT_NE(input.message().find("input"), std::string::npos) << input.message();
+  MeasureRequest slow = TinyRequest({1}, true);
+  *slow.mutable_settings() = LongSettings(5000);
+  slow.set_request_id(3);
+  Envelope e;
+  *e.mutable_measure_request() = slow;
+  Error too_long = error(e);
+  EXPECT_EQ(too_long.code(), ERROR_LIMIT_EXCEEDED);
+  EXPECT_NE(too_long.message().find("longer than"), std::string::npos) << too_long.message();
+
+  ServerOptions small = TestOptions();
+  small.max_memory_bytes = 1 << 20;  // 1 MiB: not even the tiny model's activations fit
+  small.max_params = 1 << 30;
+  auto tight = StartServer(small);
+  RawPeer peer2(tight->port());
+  peer2.Send(EditedRequest(4, [](MeasureRequest*) {}));
+  Envelope reply;
+  ASSERT_TRUE(peer2.ReadFinal(&reply) && reply.has_error());
+  EXPECT_EQ(reply.error().code(), ERROR_LIMIT_EXCEEDED);
+  EXPECT_NE(reply.error().message().find("memory"), std::string::npos) << reply.error().message();
+}
+
+Envelope HelloFrom(const std::string& client_id, const std::string& secret) {
+  Envelope e;
+  e.mutable_hello()->set_client_id(client_id);
+  e.mutable_hello()->set_client_secret(secret);
+  return e;
+}
+
+// Requests belong to (client_id, secret): another connection naming the same client_id
+// cannot cancel or see them; a reused id must be the same request; switching client_id
+// on one connection does not lift the queue cap; clients are served in turn.
+TEST(EdgeServerTest, ClientsAreIsolatedCappedAndServedInTurn) {
+  ServerOptions o = TestOptions();
+  o.max_queued_per_client = 2;
+  auto server = StartServer(o);
+  RawPeer a(server->port()), b(server->port());
+  a.Send(HelloFrom("shared-id", "secret-a"));
+  b.Send(HelloFrom("shared-id", "secret-b"));
+  MeasureRequest slow = TinyRequest({1}, true);
+  *slow.mutable_settings() = LongSettings(600);
+  slow.set_request_id(7);
+  Envelope submit;
+  *submit.mutable_measure_request() = slow;
+  a.Send(submit);
+  Envelope cancel;
+  cancel.mutable_cancel()->set_request_id(7);
+  EXPECT_EQ(ErrorFor(b, cancel), ERROR_NOT_FOUND);  // not b's request
+  // The same id with another architecture is refused, not answered with the old result.
+  Envelope other = submit;
+  other.mutable_measure_request()->mutable_arch()->set_embed_dim(48);
+  EXPECT_EQ(ErrorFor(a, other), ERROR_BAD_MESSAGE);
+  Envelope first;
+  ASSERT_TRUE(a.ReadFinal(&first));
+  EXPECT_TRUE(first.has_measure_result()) << first.DebugString();
+
+  // One connection, two requests queued, then a new client_id: still this connection's cap.
+  RawPeer c(server->port());
+  for (uint64_t id : {1, 2}) {
+    Envelope e = submit;
+    e.mutable_measure_request()->set_request_id(id);
+    c.Send(e);
+  }
+  c.Send(HelloFrom("another-id", "s"));
+  Envelope third = submit;
+  third.mutable_measure_request()->set_request_id(3);
+  EXPECT_EQ(ErrorFor(c, third), ERROR_BUSY);  // (requests 1 and 2 stay with the old identity)
+
+  // Fairness: a client with two jobs waiting does not delay another's first one.
+  auto busy = Connect({Url(*server)});
+  auto other_client = Connect({Url(*server)});
+  std::mutex mu;
+  std::vector<std::string> order;
+  std::vector<std::promise<void>> finished(4);
+  auto track = [&](const std::string& name, int k) {
+    return [&, name, k](const RequestOutcome&) {
+      std::lock_guard<std::mutex> lock(mu);
+      order.push_back(name);
+      finished[k].set_value();
+    };
+  };
+  MeasureRequest r = TinyRequest({1}, true);
+  *r.mutable_settings() = LongSettings(300);
+  busy->Submit(r, track("busy1", 0));
+  busy->Submit(r, track("busy2", 1));
+  busy->Submit(r, track("busy3", 2));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  other_client->Submit(r, track("other", 3));
+  for (auto& f : finished) f.get_future().wait();
+  ASSERT_EQ(order.size(), 4u);
+  EXPECT_NE(order[3], "other") << "served after every job of the busy client";
+}
+
+// A peer that sends without reading: the server stops reading it, then drops it, instead of
+// queueing its replies without bound.
+TEST(EdgeServerTest, APeerThatNeverReadsIsBoundedThenDropped) {
+  ServerOptions o = TestOptions();
+  o.max_outbox_bytes = 64 << 10;
+  o.idle_timeout_s = 1;
+  auto server = StartServer(o);
+  RawPeer flood(server->port());
+  const std::string hello = EncodeEnvelope(HelloFrom("flood", "s"));
+  const auto t0 = std::chrono::steady_clock::now();
+  int sent = 0;
+  bool dropped = false;
+  try {
+    for (; sent < 5000000; ++sent) flood.SendBinary(hello);
+  } catch (const std::exception&) {
+    dropped = true;  // the server closed the connection while we were still writing
+  }
+  EXPECT_TRUE(dropped) << sent << " hellos sent without the server pushing back";
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 30);
+  ExpectMeasureWorks(*server);
+}
+
+// Out of file descriptors, the server backs off instead of spinning on accept.
+TEST(EdgeServerTest, OutOfFileDescriptorsAcceptBacksOff) {
+  auto server = StartServer();
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  int open_fds = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) open_fds += !e.path().empty();
+  rlimit tight = saved;
+  tight.rlim_cur = static_cast<rlim_t>(open_fds + 6);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
+  asio::io_context ioc;
+  std::vector<std::unique_ptr<tcp::socket>> sockets;
+  for (int i = 0; i < 6; ++i) {  // each takes a descriptor here and one in the server
+    auto sock = std::make_unique<tcp::socket>(ioc);
+    beast::error_code ec;
+    sock->connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                                static_cast<unsigned short>(server->port())), ec);
+    if (ec) break;
+    sockets.push_back(std::move(sock));
+  }
+  rusage before{}, after{};
+  getrusage(RUSAGE_SELF, &before);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  getrusage(RUSAGE_SELF, &after);
+  auto cpu = [](const rusage& u) {
+    return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+  };
+  sockets.clear();
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  EXPECT_LT(cpu(after) - cpu(before), 0.3) << "CPU seconds spent in one idle second";
   ExpectMeasureWorks(*server);
 }
 
