@@ -1,5 +1,9 @@
 #include "data/h5.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 
@@ -76,6 +80,10 @@ absl::StatusOr<Handle> OpenFile(const std::string& path) {
     return absl::NotFoundError(absl::StrCat(path, ": no such file"));
   if (std::filesystem::is_directory(path, ec))
     return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not an HDF5 file"));
+  if (access(path.c_str(), R_OK) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not readable (", std::strerror(errno), ")"));
+  }
   if (H5Fis_hdf5(path.c_str()) <= 0) {
     H5Eclear2(H5E_DEFAULT);
     return absl::InvalidArgumentError(absl::StrCat(path, ": not an HDF5 file"));
@@ -147,6 +155,31 @@ Handle OpenDataset(hid_t loc, const std::string& name) {
   return Handle(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose);
 }
 
+namespace {
+
+// A corrupt or hostile header can claim any shape: the byte count must not overflow, and
+// the data cannot be much more than the file stores for it (deflate, the best filter the
+// files use, compresses at most ~1,030:1).
+absl::Status CheckPlausibleSize(hid_t dataset, const std::vector<hsize_t>& dims,
+                                size_t type_size) {
+  constexpr uint64_t kMaxBytes = uint64_t{1} << 50;
+  uint64_t bytes = type_size;
+  bool overflow = type_size == 0 || type_size > (1u << 16);
+  for (hsize_t d : dims) {
+    if (d != 0 && bytes > kMaxBytes / d) overflow = true;
+    if (!overflow) bytes *= d;
+  }
+  if (overflow) return absl::InvalidArgumentError("dataset shape too large (corrupt header)");
+  const uint64_t stored = H5Dget_storage_size(dataset);
+  if (bytes > 2048 * stored + (uint64_t{1} << 20)) {
+    return absl::InvalidArgumentError(absl::StrCat("dataset claims ", bytes, " bytes but the file holds ",
+                                                   stored, " for it (corrupt header)"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<DatasetInfo> Describe(hid_t dataset) {
   DatasetInfo info;
   Handle space(H5Dget_space(dataset), H5Sclose);
@@ -160,6 +193,7 @@ absl::StatusOr<DatasetInfo> Describe(hid_t dataset) {
   for (hsize_t d : dims) info.dims.push_back(static_cast<int64_t>(d));
   info.type_class = H5Tget_class(type.id());
   info.type_size = H5Tget_size(type.id());
+  if (auto s = CheckPlausibleSize(dataset, dims, info.type_size); !s.ok()) return s;
   return info;
 }
 

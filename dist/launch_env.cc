@@ -96,7 +96,8 @@ absl::StatusOr<LaunchEnv> LaunchEnvFromEnvironment(const GetEnvFn& env) {
     // One port per job so that jobs sharing a node do not collide.
     if (env("MASTER_PORT") == nullptr) {
       int job = 0;
-      if (const char* id = env("SLURM_JOB_ID")) absl::SimpleAtoi(id, &job);
+      const char* id = env("SLURM_JOB_ID");
+      if (id == nullptr || !absl::SimpleAtoi(id, &job) || job < 0) job = 0;
       out.master_port = 20000 + (job % 10000);
     }
   }

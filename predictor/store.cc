@@ -140,6 +140,11 @@ absl::Status MeasurementStore::Error(const char* what) const {
   }
   if (code == SQLITE_BUSY || code == SQLITE_LOCKED) return absl::UnavailableError(msg);
   if (code == SQLITE_CONSTRAINT) return absl::InvalidArgumentError(msg);
+  if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_PERM) {
+    // WAL readers too need to write the -shm/-wal files next to the store.
+    return absl::InvalidArgumentError(absl::StrCat(
+        msg, " (the store and its directory must be writable by this user)"));
+  }
   return absl::InternalError(msg);
 }
 

@@ -1,7 +1,7 @@
 #include "supernet/torch_pickle.h"
 
-#include <caffe2/serialize/in_memory_adapter.h>
 #include <caffe2/serialize/inline_container.h>
+#include <caffe2/serialize/read_adapter_interface.h>
 
 #include <zlib.h>
 
@@ -608,6 +608,29 @@ absl::Status Unpickler::RebuildTensor(const PyValue& args) {
   return Push(t);
 }
 
+namespace {
+
+// The archive's bytes for caffe2's zip reader. caffe2's MemoryReadAdapter copies whatever
+// range it is asked for, and miniz asks for ranges computed from the archive's own offsets,
+// so a corrupt archive made it read outside the buffer (found by state_dict_fuzz). This one
+// copies only what lies inside and returns how much, which miniz checks.
+class BoundedReadAdapter : public caffe2::serialize::ReadAdapterInterface {
+ public:
+  explicit BoundedReadAdapter(const std::string& bytes) : bytes_(bytes) {}
+  size_t size() const override { return bytes_.size(); }
+  size_t read(uint64_t pos, void* buf, size_t n, const char* /*what*/) const override {
+    if (pos >= bytes_.size()) return 0;
+    n = static_cast<size_t>(std::min<uint64_t>(n, bytes_.size() - pos));
+    std::memcpy(buf, bytes_.data() + pos, n);
+    return n;
+  }
+
+ private:
+  const std::string& bytes_;
+};
+
+}  // namespace
+
 absl::StatusOr<PickledFile> ReadTorchSave(const std::string& bytes, const std::string& origin) {
   if (bytes.rfind("PK\x03\x04", 0) != 0) {
     if (bytes.size() >= 2 && static_cast<uint8_t>(bytes[0]) == 0x80) {
@@ -619,9 +642,7 @@ absl::StatusOr<PickledFile> ReadTorchSave(const std::string& bytes, const std::s
         absl::StrCat(origin, ": not a torch.save file (that is a zip archive)"));
   }
   try {
-    caffe2::serialize::PyTorchStreamReader archive(
-        std::make_shared<caffe2::serialize::MemoryReadAdapter>(bytes.data(),
-                                                               static_cast<off_t>(bytes.size())));
+    caffe2::serialize::PyTorchStreamReader archive(std::make_shared<BoundedReadAdapter>(bytes));
     if (archive.hasRecord("byteorder")) {
       auto [data, size] = archive.getRecord("byteorder");
       const std::string order(static_cast<const char*>(data.get()), size);

@@ -94,6 +94,22 @@ inline CommandResult RunEdgeloop(const std::string& args) {
   return RunCommand(EdgeloopBinary() + " " + args);
 }
 
+// Runs `edgeloop args` as the unprivileged user nobody, for cases that need file modes to
+// matter (root reads and writes whatever they say). False when this process is not root or
+// setpriv is missing; `dir` is opened to other users first.
+inline bool RunEdgeloopAsNobody(const std::string& dir, const std::string& args,
+                                CommandResult* result) {
+  if (geteuid() != 0 || access("/usr/bin/setpriv", X_OK) != 0) return false;
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all |
+                                        std::filesystem::perms::group_read |
+                                        std::filesystem::perms::group_exec |
+                                        std::filesystem::perms::others_read |
+                                        std::filesystem::perms::others_exec);
+  *result = RunCommand("/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups " +
+                       EdgeloopBinary() + " " + args);
+  return true;
+}
+
 }  // namespace edgeloop::testing
 
 #endif  // EDGELOOP_TESTS_TEST_UTIL_H_

@@ -34,15 +34,18 @@ int DataSynth(const std::vector<std::string>& args) {
                               "<object>.hdf5 (a .hdf5 path when there is one object)", true);
   flags.String("layout", &layout, "v1.0 (/<object>/<layer>/...) or v1.1 (file per object)");
   flags.String("objects", &objects, "comma-separated object names");
-  flags.Int("layers", &layers, "layers per object");
-  flags.Int("first-layer", &first_layer, "number of the first layer (groups are layer%04d)");
-  flags.Int("lines-per-layer", &lines, "scan lines per layer");
-  flags.Int("frame-size", &size, "frame height and width in pixels (field of view fixed at 1.28 mm)");
-  flags.Int("min-frames", &min_frames, "fewest frames of a scan line");
-  flags.Int("max-frames", &max_frames, "most frames of a scan line");
-  flags.Int("seed", &seed, "random seed; the same seed gives the same pixels in both layouts");
+  flags.Int("layers", &layers, "layers per object", cli::Between(1, 100000));
+  flags.Int("first-layer", &first_layer, "number of the first layer (groups are layer%04d)",
+            cli::Between(0, 1000000));
+  flags.Int("lines-per-layer", &lines, "scan lines per layer", cli::Between(1, 1000000));
+  flags.Int("frame-size", &size, "frame height and width in pixels (field of view fixed at 1.28 mm)",
+            cli::Between(8, 1024));
+  flags.Int("min-frames", &min_frames, "fewest frames of a scan line", cli::Between(1, 1000000));
+  flags.Int("max-frames", &max_frames, "most frames of a scan line", cli::Between(1, 1000000));
+  flags.Int("seed", &seed, "random seed; the same seed gives the same pixels in both layouts",
+            cli::AtLeast(0));
   flags.Bool("unlabelled", &unlabelled, "omit laser_params, like the public test file");
-  flags.Int("gzip", &gzip, "gzip level of the frame chunks, 0 = uncompressed");
+  flags.Int("gzip", &gzip, "gzip level of the frame chunks, 0 = uncompressed", cli::Between(0, 9));
   int code;
   if (!cli::ParseFlags(&flags, "data synth", args, &code)) return code;
   if (layout == "v1.0") {
@@ -53,20 +56,24 @@ int DataSynth(const std::vector<std::string>& args) {
     return cli::ReportError("data synth", absl::InvalidArgumentError(absl::StrCat(
                                               "flag --layout: got '", layout, "', expected v1.0 or v1.1")));
   }
-  auto narrow = [](int64_t v) {
-    return static_cast<int>(std::clamp<int64_t>(v, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
-  };
+  // The ranges above keep every value within an int.
   o.objects = absl::StrSplit(objects, ',', absl::SkipWhitespace());
-  o.layers = narrow(layers);
-  o.first_layer = narrow(first_layer);
-  o.lines_per_layer = narrow(lines);
-  o.frame_size = narrow(size);
-  o.min_frames = narrow(min_frames);
-  o.max_frames = narrow(max_frames);
+  o.layers = static_cast<int>(layers);
+  o.first_layer = static_cast<int>(first_layer);
+  o.lines_per_layer = static_cast<int>(lines);
+  o.frame_size = static_cast<int>(size);
+  o.min_frames = static_cast<int>(min_frames);
+  o.max_frames = static_cast<int>(max_frames);
   o.seed = static_cast<uint64_t>(seed);
   o.labelled = !unlabelled;
-  o.gzip_level = narrow(gzip);
+  o.gzip_level = static_cast<int>(gzip);
   if (auto s = data::ValidateSynthOptions(o); !s.ok()) return cli::ReportError("data synth", s);
+  // v1.0, or v1.1 with one object and a .hdf5 name, writes one file; v1.1 otherwise a directory.
+  const std::vector<std::string> files = data::SynthOutputFiles(o);
+  const bool one_file = files.size() == 1 && files[0] == o.out;
+  if (auto s = cli::CheckPath("out", o.out, one_file ? cli::OutputFile() : cli::OutputDir());
+      !s.ok())
+    return cli::ReportError("data synth", s);
   const int64_t total = static_cast<int64_t>(o.objects.size()) * o.layers * o.lines_per_layer;
   InstallInterruptHandlers();
   Progress progress("synth", total, "lines");

@@ -44,24 +44,49 @@ int Serve(const std::vector<std::string>& args) {
   int64_t threads = 1, max_batch = 64, queue_client = 32, queue_total = 256;
   int64_t max_frame = 1 << 20;
   double max_gflops = 2000, idle = 120, sentinel_interval = 600;
+  double max_params_m = 0, max_memory_mb = 0, max_input_mb = 0, max_request_s = 900;
+  double max_outbox_mb = 16;
   FlagSet flags(kCmd,
                 "Runs the edge measurement server: clients send architectures over WebSocket "
                 "(Protobuf frames) and get latency statistics measured on this device.");
   flags.String("listen", &listen, "HOST:PORT to listen on (port 0: any free port, printed)");
   flags.String("device", &device, "cpu or cuda");
-  flags.Int("threads", &threads, "intra-op threads for the measurements");
-  flags.String("token-file", &token_file, "file holding a bearer token clients must send");
-  flags.String("tls-cert", &cert, "PEM certificate chain: serve wss://");
-  flags.String("tls-key", &key, "PEM private key of --tls-cert");
-  flags.String("cache", &cache, "results cache file (kept across restarts)");
-  flags.Int("max-batch", &max_batch, "largest batch size accepted");
-  flags.Double("max-gflops", &max_gflops, "largest forward accepted, in GMACs (arch x batch)");
-  flags.Int("max-queue-per-client", &queue_client, "requests a client may have waiting");
-  flags.Int("max-queue", &queue_total, "requests waiting in total");
-  flags.Int("max-frame-bytes", &max_frame, "largest WebSocket message accepted");
-  flags.Double("idle-timeout", &idle, "seconds of silence after which a client is dropped");
+  flags.Int("threads", &threads, "intra-op threads for the measurements", cli::Between(1, 1024));
+  flags.String("token-file", &token_file, "file holding a bearer token clients must send",
+               cli::InputFile());
+  flags.String("tls-cert", &cert, "PEM certificate chain: serve wss://", cli::InputFile());
+  flags.String("tls-key", &key, "PEM private key of --tls-cert", cli::InputFile());
+  flags.String("cache", &cache, "results cache file (kept across restarts)", cli::OutputFile());
+  flags.Int("max-batch", &max_batch, "largest batch size accepted", cli::Between(1, 1 << 20));
+  flags.Double("max-gflops", &max_gflops, "largest forward accepted, in GMACs (arch x batch)",
+               cli::Positive().AtMost(1e9));
+  flags.Int("max-queue-per-client", &queue_client, "requests a client may have waiting",
+            cli::Between(1, cli::kIntMax));
+  flags.Int("max-queue", &queue_total, "requests waiting in total", cli::Between(1, cli::kIntMax));
+  flags.Int("max-frame-bytes", &max_frame, "largest WebSocket message accepted",
+            cli::Between(1024, int64_t{1} << 32));
+  flags.Double("idle-timeout", &idle, "seconds of silence after which a client is dropped",
+               cli::Positive().AtMost(cli::kMaxSeconds));
+  flags.Double("max-params-m", &max_params_m,
+               "largest model accepted, in millions of parameters (0: 1/32 of the host's "
+               "memory in float32 parameters)",
+               cli::Between(0, 1e6));
+  flags.Double("max-memory-mb", &max_memory_mb,
+               "largest estimated memory of one measurement: weights, input and activations "
+               "(0: half the host's memory)",
+               cli::Between(0, 1e9));
+  flags.Double("max-input-mb", &max_input_mb,
+               "largest input tensor (batch x frames x pixels; 0: 1/16 of the host's memory)",
+               cli::Between(0, 1e9));
+  flags.Double("max-request-seconds", &max_request_s,
+               "wall time one request may measure for before it is stopped",
+               cli::Positive().AtMost(cli::kMaxSeconds));
+  flags.Double("max-outbox-mb", &max_outbox_mb,
+               "bytes queued for one client before it is dropped (reading pauses at half)",
+               cli::Between(0.0625, 4096));
   flags.Double("sentinel-interval", &sentinel_interval,
-               "seconds between re-measurements of the drift sentinel (< 0: never)");
+               "seconds between re-measurements of the drift sentinel (< 0: never)",
+               cli::Range().AtMost(cli::kMaxSeconds));
   int code;
   if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
 
@@ -76,16 +101,17 @@ int Serve(const std::vector<std::string>& args) {
   opts.tls_cert_file = cert;
   opts.tls_key_file = key;
   opts.cache_file = cache;
-  if (max_batch < 1 || queue_client < 1 || queue_total < 1 || max_frame < 1024 || idle <= 0 ||
-      max_gflops <= 0)
-    return cli::ReportError(kCmd, absl::InvalidArgumentError(
-                                      "limits must be positive (max-frame-bytes >= 1024)"));
   opts.max_batch = static_cast<int>(max_batch);
   opts.max_flops = static_cast<int64_t>(max_gflops * 1e9);
   opts.max_queued_per_client = static_cast<int>(queue_client);
   opts.max_queued_total = static_cast<int>(queue_total);
   opts.max_frame_bytes = max_frame;
   opts.idle_timeout_s = idle;
+  opts.max_params = static_cast<int64_t>(max_params_m * 1e6);
+  opts.max_memory_bytes = static_cast<int64_t>(max_memory_mb * (1 << 20));
+  opts.max_input_bytes = static_cast<int64_t>(max_input_mb * (1 << 20));
+  opts.max_request_seconds = max_request_s;
+  opts.max_outbox_bytes = static_cast<int64_t>(max_outbox_mb * (1 << 20));
   opts.sentinel_interval_s = sentinel_interval;
   opts.log = [](const std::string& line) { std::fprintf(stderr, "serve: %s\n", line.c_str()); };
 
@@ -149,17 +175,20 @@ int Measure(const std::vector<std::string>& args) {
   flags.String("edge", &edge_urls, "server URL(s), comma-separated: ws://HOST:PORT or wss://",
                true);
   flags.String("arch", &arch_arg, "JSON object, .json file, or a name (baseline, min, max, ...)",
-               true);
-  flags.String("space", &space_path, "search space file for names such as min and max");
+               cli::InputFileIfPathLike(), true);
+  flags.String("space", &space_path, "search space file for names such as min and max",
+               cli::InputFile());
   flags.String("batch", &batches, "comma-separated batch sizes");
-  flags.String("token-file", &token_file, "file holding the server's bearer token");
-  flags.String("ca-file", &ca_file, "PEM certificate(s) to trust for wss://");
+  flags.String("token-file", &token_file, "file holding the server's bearer token",
+               cli::InputFile());
+  flags.String("ca-file", &ca_file, "PEM certificate(s) to trust for wss://", cli::InputFile());
   flags.Bool("json", &json, "print the MeasureResult as one JSON object");
   flags.Bool("force", &force, "measure even when the server has the result cached");
   flags.Bool("quiet", &quiet, "no progress lines on stderr");
-  flags.Double("timeout", &timeout, "seconds before giving up (connection and measurement)");
+  flags.Double("timeout", &timeout, "seconds before giving up (connection and measurement)",
+               cli::Positive().AtMost(cli::kMaxSeconds));
   measurement.Register(&flags);
-  flags.Int("seed", &seed, "seed of the random weights and input");
+  flags.Int("seed", &seed, "seed of the random weights and input", cli::AtLeast(0));
   int code;
   if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
 

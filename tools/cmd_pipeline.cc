@@ -32,18 +32,22 @@ int PipelineCommand(const std::vector<std::string>& args) {
                     absl::StrJoin(pipeline::ProfileNames(), ", ") + ".");
   flags.String("profile", &profile, "quick (<= 15 min on 2 CPU cores), paper (the reference's "
                                     "settings, for a GPU node / cluster) or micro (tests)");
-  flags.String("data", &data, "RAISE-LPBF HDF5 file(s), comma-separated (default: synthetic)");
+  flags.String("data", &data,
+               "RAISE-LPBF HDF5 file(s) or directories of them, comma-separated (default: synthetic)",
+               cli::InputPath().List());
   flags.String("train-split", &config.train_split, "training split (required with --data)");
   flags.String("val-split", &config.val_split, "validation split for the search (required with --data)");
   flags.String("test-split", &config.test_split, "held-out test split, other objects (required with --data)");
   flags.String("edge", &edges, "edge server(s) ws://HOST:PORT (default: a local server on loopback)");
-  flags.String("token-file", &token_file, "file holding the edge servers' bearer token");
-  flags.String("out", &out, "output directory", true);
-  flags.Int("seed", &seed, "seed of every stage");
-  flags.Int("threads", &threads, "CPU threads (default: the profile's)");
+  flags.String("token-file", &token_file, "file holding the edge servers' bearer token",
+               cli::InputFile());
+  flags.String("out", &out, "output directory", cli::OutputDir(), true);
+  flags.Int("seed", &seed, "seed of every stage", cli::AtLeast(0));
+  flags.Int("threads", &threads, "CPU threads (0: the profile's)", cli::Between(0, 1024));
   int64_t nproc = 1;
   flags.Int("nproc", &nproc, "supernet training processes on this node (data parallel, c10d); "
-                             "under srun/torchrun the launcher's ranks are used instead");
+                             "under srun/torchrun the launcher's ranks are used instead",
+            cli::Between(1, 1024));
   flags.String("device", &config.device, "training device: cpu or cuda");
   flags.Bool("quiet", &config.quiet, "no progress lines");
   int code;
@@ -51,13 +55,11 @@ int PipelineCommand(const std::vector<std::string>& args) {
   auto chosen = pipeline::GetProfile(profile);
   if (!chosen.ok()) return cli::ReportError(kCmd, chosen.status());
   config.profile = *chosen;
-  if (threads < 0) return cli::ReportError(kCmd, absl::InvalidArgumentError("--threads must be >= 1"));
   if (threads > 0) config.profile.threads = static_cast<int>(threads);
   config.data_files = absl::StrSplit(data, ',', absl::SkipEmpty());
   config.edges = absl::StrSplit(edges, ',', absl::SkipWhitespace());
   config.out_dir = out;
   config.seed = static_cast<uint64_t>(seed);
-  if (nproc < 1) return cli::ReportError(kCmd, absl::InvalidArgumentError("--nproc must be >= 1"));
   config.nproc = static_cast<int>(nproc);
   if (!token_file.empty()) {
     auto token = ReadFile(token_file);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "arch/arch_config.h"
 #include "arch/space.h"
@@ -12,6 +13,7 @@
 #include "base/json.h"
 #include "predictor/csv.h"
 #include "predictor/dataset.h"
+#include "predictor/features.h"
 #include "predictor/latency_model.h"
 #include "predictor/model_io.h"
 #include "predictor/recalibrator.h"
@@ -29,6 +31,63 @@ using predictor::MeasurementStore;
 using predictor::ModelMeta;
 using predictor::ModelParams;
 
+// predictor fit --csv: the table's --target and --features columns (which must exist).
+absl::StatusOr<Dataset> TabularData(const std::string& csv, const std::string& target,
+                                    const std::string& features, ModelMeta* meta) {
+  if (target.empty()) return absl::InvalidArgumentError("--target is required with --csv");
+  auto table = predictor::ReadCsv(csv);
+  if (!table.ok()) return table.status();
+  std::vector<std::string> names;
+  if (!features.empty()) names = absl::StrSplit(features, ',', absl::SkipWhitespace());
+  auto missing = [&](const char* flag, const std::string& name) {
+    return absl::InvalidArgumentError(absl::StrCat("flag --", flag, ": no column \"", name, "\" in ",
+                                                   csv, " (columns: ",
+                                                   absl::StrJoin(table->header, ", "), ")"));
+  };
+  if (table->Column(target) < 0) return missing("target", target);
+  for (const auto& name : names)
+    if (table->Column(name) < 0) return missing("features", name);
+  auto d = predictor::TabularDataset(*table, target, names);
+  if (!d.ok()) return d.status();
+  meta->mode = predictor::kTabularMode;
+  meta->target = target;
+  return d;
+}
+
+// predictor fit --db: the device's measurements. The target (median_ms) and the features
+// (predictor/features.h) are fixed: --target may only name it, --features is refused.
+absl::StatusOr<Dataset> ArchData(const std::string& db, const std::string& device,
+                                 const std::string& target, const std::string& features,
+                                 ModelMeta* meta) {
+  if (device.empty()) return absl::InvalidArgumentError("--device is required with --db");
+  if (!target.empty() && target != meta->target) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "flag --target: got \"", target, "\"; with --db the target is the measured median latency (\"",
+        meta->target, "\"); other columns are targets of --csv (tabular mode)"));
+  }
+  if (!features.empty()) {
+    for (absl::string_view name : absl::StrSplit(features, ',', absl::SkipWhitespace())) {
+      if (predictor::FeatureIndex(std::string(name)) >= 0) continue;
+      return absl::InvalidArgumentError(absl::StrCat(
+          "flag --features: no feature \"", name, "\" with --db; architecture mode uses all ",
+          predictor::NumFeatures(), " latency features: ", absl::StrJoin(predictor::FeatureNames(), ", ")));
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        "flag --features: architecture mode (--db) always uses all ", predictor::NumFeatures(),
+        " latency features; --features selects the columns of --csv (tabular mode)"));
+  }
+  auto store = MeasurementStore::Open(db, MeasurementStore::Mode::kReadOnly);
+  if (!store.ok()) return store.status();
+  auto rows = (*store)->Measurements(device);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(db, ": no measurements of device \"", device, "\" (empty training set)"));
+  }
+  meta->mode = predictor::kArchMode;
+  return predictor::ArchDataset(*rows);
+}
+
 int PredictorFit(const std::vector<std::string>& args) {
   const char* kCmd = "predictor fit";
   std::string csv, target, features, db, device, out;
@@ -41,19 +100,20 @@ int PredictorFit(const std::vector<std::string>& args) {
                 "(XGBoost JSON + MODEL.json.meta.json sidecar). Tabular mode: --csv/--target "
                 "[--features]. Architecture mode: --db/--device (the model version is also "
                 "kept in the store).");
-  flags.String("csv", &csv, "tabular mode: CSV file with numeric columns");
+  flags.String("csv", &csv, "tabular mode: CSV file with numeric columns", cli::InputFile());
   flags.String("target", &target, "tabular mode: the latency column (positive numbers)");
   flags.String("features", &features, "tabular mode: comma-separated feature columns (default: "
                                       "every other numeric column)");
   flags.String("db", &db, "architecture mode: measurement store");
   flags.String("device", &device, "device fingerprint (required with --db)");
-  flags.String("out", &out, "output model file, e.g. model.json", true);
-  flags.Int("folds", &folds, "cross-validation folds (0: skip)");
-  flags.Int("seed", &seed, "random seed");
-  flags.Int("ensemble", &ensemble, "boosters (1 point model + uncertainty members)");
-  flags.Int("rounds", &rounds, "boosting rounds per booster");
-  flags.Int("max-depth", &max_depth, "tree depth");
-  flags.Double("eta", &eta, "learning rate");
+  flags.String("out", &out, "output model file, e.g. model.json", cli::OutputFile(), true);
+  flags.Int("folds", &folds, "cross-validation folds (0: skip)", cli::Between(2, cli::kIntMax).Or(0));
+  flags.Int("seed", &seed, "random seed", cli::AtLeast(0));
+  flags.Int("ensemble", &ensemble, "boosters (1 point model + uncertainty members)",
+            cli::Between(1, 1000));
+  flags.Int("rounds", &rounds, "boosting rounds per booster", cli::Between(1, 1000000));
+  flags.Int("max-depth", &max_depth, "tree depth", cli::Between(1, 64));
+  flags.Double("eta", &eta, "learning rate", cli::Positive().AtMost(1));
   flags.Bool("json", &json, "print the result as JSON");
   int code;
   if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
@@ -62,7 +122,6 @@ int PredictorFit(const std::vector<std::string>& args) {
   };
   if (csv.empty() == db.empty()) return bad("give exactly one of --csv (tabular) and --db (architectures)");
   if (out.size() < 5 || out.substr(out.size() - 5) != ".json") return bad("--out must end in .json (XGBoost JSON)");
-  if (folds == 1 || folds < 0) return bad("--folds must be 0 or >= 2");
   ModelParams params;
   params.seed = static_cast<uint64_t>(seed);
   params.ensemble = static_cast<int>(ensemble);
@@ -71,35 +130,16 @@ int PredictorFit(const std::vector<std::string>& args) {
   params.eta = eta;
   ModelMeta meta;
   meta.device = device;
-  Dataset data;
-  if (!csv.empty()) {
-    if (target.empty()) return bad("--target is required with --csv");
-    auto table = predictor::ReadCsv(csv);
-    if (!table.ok()) return cli::ReportError(kCmd, table.status());
-    std::vector<std::string> names;
-    if (!features.empty()) names = absl::StrSplit(features, ',', absl::SkipWhitespace());
-    auto d = predictor::TabularDataset(*table, target, names);
-    if (!d.ok()) return cli::ReportError(kCmd, d.status());
-    data = std::move(*d);
-    meta.mode = predictor::kTabularMode;
-    meta.target = target;
-  } else {
-    if (device.empty()) return bad("--device is required with --db");
-    auto store = MeasurementStore::Open(db, MeasurementStore::Mode::kReadOnly);
-    if (!store.ok()) return cli::ReportError(kCmd, store.status());
-    auto rows = (*store)->Measurements(device);
-    if (!rows.ok()) return cli::ReportError(kCmd, rows.status());
-    if (rows->empty()) return bad(absl::StrCat(db, ": no measurements of device \"", device, "\" (empty training set)"));
-    data = predictor::ArchDataset(*rows);
-    meta.mode = predictor::kArchMode;
-  }
+  auto data = csv.empty() ? ArchData(db, device, target, features, &meta)
+                          : TabularData(csv, target, features, &meta);
+  if (!data.ok()) return cli::ReportError(kCmd, data.status());
   if (folds >= 2) {
-    auto cv = predictor::CrossValidate(data, meta, params, static_cast<int>(folds));
+    auto cv = predictor::CrossValidate(*data, meta, params, static_cast<int>(folds));
     if (!cv.ok()) return cli::ReportError(kCmd, cv.status());
     meta.has_cv = true;
     meta.cv = *cv;
   }
-  auto model = LatencyModel::Fit(data, meta, params);
+  auto model = LatencyModel::Fit(*data, meta, params);
   if (!model.ok()) return cli::ReportError(kCmd, model.status());
   if (!db.empty()) {
     auto store = MeasurementStore::Open(db);
@@ -110,13 +150,13 @@ int PredictorFit(const std::vector<std::string>& args) {
   if (auto s = predictor::SaveModel(*model, out); !s.ok()) return cli::ReportError(kCmd, s);
   if (json) {
     std::printf("{\"model\":%s,\"training_size\":%d,\"cv\":%s,\"version\":%lld}\n",
-                JsonQuote(out).c_str(), data.rows(),
+                JsonQuote(out).c_str(), data->rows(),
                 meta.has_cv ? predictor::MetricsToJson(meta.cv).c_str() : "null",
                 static_cast<long long>(model->meta().version));
   } else {
     if (meta.has_cv) std::printf("cv (%lld-fold): %s\n", static_cast<long long>(folds), predictor::MetricsToText(meta.cv).c_str());
     std::printf("fitted %s model on %d samples, %d features -> %s (+ %s.meta.json)%s\n",
-                meta.mode.c_str(), data.rows(), data.cols(), out.c_str(), out.c_str(),
+                meta.mode.c_str(), data->rows(), data->cols(), out.c_str(), out.c_str(),
                 model->meta().version ? absl::StrCat(", store version ", model->meta().version).c_str() : "");
   }
   return cli::kExitOk;
@@ -129,8 +169,9 @@ int PredictorEval(const std::vector<std::string>& args) {
   FlagSet flags(kCmd, "Scores a model on a CSV: RMSPE, MAPE, share within +-5% / +-10%, "
                       "Spearman, Kendall. Tabular models read their feature and target columns; "
                       "architecture models read the store's CSV export format.");
-  flags.String("model", &model_path, "model file (with its .meta.json sidecar)", true);
-  flags.String("csv", &csv, "CSV file with measured latencies", true);
+  flags.String("model", &model_path, "model file (with its .meta.json sidecar)", cli::InputFile(),
+               true);
+  flags.String("csv", &csv, "CSV file with measured latencies", cli::InputFile(), true);
   flags.Bool("json", &json, "print the metrics as JSON");
   int code;
   if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
@@ -179,15 +220,16 @@ int PredictorPredict(const std::vector<std::string>& args) {
   bool json = false;
   FlagSet flags(kCmd, "Predicts the latency of one architecture at a batch size, with the "
                       "ensemble's uncertainty.");
-  flags.String("model", &model_path, "architecture-mode model file", true);
-  flags.String("arch", &arch_arg, "architecture: JSON object, .json file, or a name known to --space", true);
-  flags.Int("batch", &batch, "batch size");
-  flags.String("space", &space_path, "search space, to resolve names such as min/max");
+  flags.String("model", &model_path, "architecture-mode model file", cli::InputFile(), true);
+  flags.String("arch", &arch_arg, "architecture: JSON object, .json file, or a name known to --space",
+               cli::InputFileIfPathLike(), true);
+  flags.Int("batch", &batch, "batch size", cli::Between(1, cli::kIntMax));
+  flags.String("space", &space_path, "search space, to resolve names such as min/max",
+               cli::InputFile());
   flags.String("device", &device, "refuse the model unless it was trained for this device");
   flags.Bool("json", &json, "print JSON");
   int code;
   if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
-  if (batch < 1) return cli::ReportError(kCmd, absl::InvalidArgumentError("--batch must be >= 1"));
   std::optional<Space> space;
   if (!space_path.empty()) {
     auto s = Space::FromFile(space_path);
@@ -224,8 +266,8 @@ int PredictorExport(const std::vector<std::string>& args) {
                       "one) as MODEL.json + sidecar.");
   flags.String("db", &db, "measurement store", true);
   flags.String("device", &device, "device fingerprint", true);
-  flags.Int("version", &version, "model version (default: the latest)");
-  flags.String("out", &out, "output model file (.json)", true);
+  flags.Int("version", &version, "model version (0: the latest)", cli::AtLeast(0));
+  flags.String("out", &out, "output model file (.json)", cli::OutputFile(), true);
   int code;
   if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
   auto store = MeasurementStore::Open(db, MeasurementStore::Mode::kReadOnly);
@@ -250,7 +292,7 @@ int PredictorRecalibrate(const std::vector<std::string>& args) {
                 "the device's latest model version in the store.");
   flags.String("db", &db, "measurement store holding the device's model", true);
   flags.String("device", &device, "device fingerprint", true);
-  flags.String("csv", &csv, "measurements to stream, in order", true);
+  flags.String("csv", &csv, "measurements to stream, in order", cli::InputFile(), true);
   flags.Bool("quiet", &quiet, "print only the summary");
   int code;
   if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;

@@ -57,12 +57,15 @@ struct LiveFlags {
 
   void Register(FlagSet* flags) {
     flags->String("edge", &edge_urls, "comma-separated ws://HOST:PORT or wss:// edge servers");
-    flags->String("token-file", &token_file, "file holding the servers' bearer token");
+    flags->String("token-file", &token_file, "file holding the servers' bearer token",
+                  cli::InputFile());
     flags->Bool("simulate", &simulate, "dry run on the simulated device instead of --edge");
     flags->String("device", &device, "device fingerprint (default: the server's; 'simulated' with --simulate)");
-    flags->Int("seed", &seed, "seed of the architectures (and the model)");
-    flags->Double("timeout", &timeout, "seconds per measurement");
-    flags->Double("connect-timeout", &connect_timeout, "seconds to wait for a server at the start");
+    flags->Int("seed", &seed, "seed of the architectures (and the model)", cli::AtLeast(0));
+    flags->Double("timeout", &timeout, "seconds per measurement",
+                  cli::Positive().AtMost(cli::kMaxSeconds));
+    flags->Double("connect-timeout", &connect_timeout, "seconds to wait for a server at the start",
+                  cli::Between(0, cli::kMaxSeconds));
     measurement.Register(flags);
   }
 };
@@ -133,17 +136,16 @@ int PredictorBootstrap(const std::vector<std::string>& args) {
                 "measurements, fits the device's model and prints its cross-validation "
                 "metrics. Resumable: pairs already in the store are not measured again.");
   live.Register(&flags);
-  flags.String("space", &space_path, "search space text-format file", true);
-  flags.Int("samples", &samples, "architectures in the design");
+  flags.String("space", &space_path, "search space text-format file", cli::InputFile(), true);
+  flags.Int("samples", &samples, "architectures in the design", cli::Between(2, cli::kIntMax));
   flags.String("design", &design, "flops (stratified over log FLOPs), lhs (Latin hypercube over the "
                                   "dimensions) or mixed (both)");
   flags.String("batch", &batches, "comma-separated batch sizes to measure each at");
   flags.String("db", &db, "measurement store (created when missing)", true);
-  flags.String("out", &out, "output model file (.json)", true);
-  flags.Int("folds", &folds, "cross-validation folds");
+  flags.String("out", &out, "output model file (.json)", cli::OutputFile(), true);
+  flags.Int("folds", &folds, "cross-validation folds (0: skip)", cli::Between(2, cli::kIntMax).Or(0));
   int code;
   if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
-  if (samples < 2) return cli::ReportError(kCmd, absl::InvalidArgumentError("--samples must be >= 2"));
   auto design_kind = predictor::ParseDesignKind(design);
   if (!design_kind.ok()) return cli::ReportError(kCmd, design_kind.status());
   auto batch_list = ParseBatchList(batches);
@@ -192,20 +194,18 @@ int PredictorStream(const std::vector<std::string>& args) {
                 "measurements they were accurate (drift recovery). SIGINT stops cleanly; every "
                 "measurement is committed as it arrives.");
   live.Register(&flags);
-  flags.String("space", &space_path, "search space text-format file", true);
+  flags.String("space", &space_path, "search space text-format file", cli::InputFile(), true);
   flags.String("db", &db, "measurement store holding the device's model", true);
-  flags.Int("samples", &samples, "architectures to measure");
-  flags.Int("batch", &batch, "batch size");
+  flags.Int("samples", &samples, "architectures to measure", cli::Between(1, cli::kIntMax));
+  flags.Int("batch", &batch, "batch size", cli::Between(1, cli::kIntMax));
   flags.Bool("exclude-stored", &exclude_stored, "skip architectures already measured for the device");
   flags.Int("recovery-window", &recovery_window,
-            "consecutive predictions that must be >= 90% within +-10% to count as recovered");
+            "consecutive predictions that must be >= 90% within +-10% to count as recovered",
+            cli::Between(1, cli::kIntMax));
   flags.Bool("quiet", &quiet, "print only the summary");
   flags.Bool("json", &json, "print the summary as JSON");
   int code;
   if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
-  if (samples < 1) return cli::ReportError(kCmd, absl::InvalidArgumentError("--samples must be >= 1"));
-  if (batch < 1) return cli::ReportError(kCmd, absl::InvalidArgumentError("--batch must be >= 1"));
-  if (recovery_window < 1) return cli::ReportError(kCmd, absl::InvalidArgumentError("--recovery-window must be >= 1"));
   auto space = Space::FromFile(space_path);
   if (!space.ok()) return cli::ReportError(kCmd, space.status());
   auto store = predictor::MeasurementStore::Open(db);

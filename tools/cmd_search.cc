@@ -65,35 +65,52 @@ int SearchCommand(const std::vector<std::string>& args) {
                 "generation (the predictor recalibrates as results stream back). Writes "
                 "front.csv, front.json, log.jsonl, pareto.png and chosen/ (TorchScript) to --out.");
   flags.String("run", &job.run_dir, "run directory of a trained supernet", true);
-  flags.String("data", &data, "HDF5 data file(s), comma-separated", true);
+  flags.String("data", &data, "HDF5 data file(s) or directories of them, comma-separated",
+               cli::InputPath().List(), true);
   flags.String("val-split", &job.accuracy.split, "validation split spec (see `edgeloop data --help`)", true);
   flags.String("predictor", &job.latency.model_path,
-               "latency model MODEL.json (default: the device's latest version in --db)");
+               "latency model MODEL.json (default: the device's latest version in --db)",
+               cli::InputFile());
   flags.String("db", &job.latency.db_path, "measurement store (created when missing)", true);
   flags.String("edge", &edges, "comma-separated ws://HOST:PORT or wss:// edge servers (optional)");
-  flags.String("token-file", &token_file, "file holding the servers' bearer token");
-  flags.String("ca-file", &job.latency.ca_file, "PEM certificates trusted for wss://");
+  flags.String("token-file", &token_file, "file holding the servers' bearer token",
+               cli::InputFile());
+  flags.String("ca-file", &job.latency.ca_file, "PEM certificates trusted for wss://",
+               cli::InputFile());
   flags.String("device", &job.latency.device, "device fingerprint (default: the edge's, else the predictor's)");
-  flags.Int("batch", &batch, "batch size the latency is predicted and measured at");
-  flags.String("out", &job.out_dir, "search directory", true);
+  flags.Int("batch", &batch, "batch size the latency is predicted and measured at",
+            cli::Between(1, cli::kIntMax));
+  flags.String("out", &job.out_dir, "search directory", cli::OutputDir(), true);
   flags.String("objective", &objective, "pareto | constrained | weighted | random");
   flags.Double("max-latency-ms", &max_latency,
-               "constrained: the latency budget; pareto: choose the most accurate under it");
-  flags.Int("population", &population, "population size (also the per-generation budget)");
-  flags.Int("generations", &generations, "generations after the initial population");
-  flags.Double("mutation", &job.search.mutation_prob, "per-gene mutation probability");
-  flags.Double("crossover", &job.search.crossover_prob, "crossover probability");
-  flags.Int("seed", &seed, "seed of the search");
-  flags.Int("samples", &job.accuracy.samples, "validation samples per accuracy evaluation (-1: all)");
-  flags.Int("eval-batch", &eval_batch, "samples per forward pass when scoring accuracy");
-  flags.Int("measure-per-gen", &measure_per_gen, "live measurements requested per generation");
-  flags.Double("edge-wait", &job.search.edge_wait_s, "seconds a generation waits for its measurements");
-  flags.Double("connect-timeout", &job.latency.connect_timeout_s, "seconds to wait for the edge at start");
+               "constrained: the latency budget; pareto: choose the most accurate under it "
+               "(0: none)",
+               cli::AtLeast(0));
+  flags.Int("population", &population, "population size (also the per-generation budget)",
+            cli::Between(2, cli::kIntMax));
+  flags.Int("generations", &generations, "generations after the initial population",
+            cli::Between(0, cli::kIntMax));
+  flags.Double("mutation", &job.search.mutation_prob, "per-gene mutation probability",
+               cli::Fraction());
+  flags.Double("crossover", &job.search.crossover_prob, "crossover probability", cli::Fraction());
+  flags.Int("seed", &seed, "seed of the search", cli::AtLeast(0));
+  flags.Int("samples", &job.accuracy.samples, "validation samples per accuracy evaluation (-1: all)",
+            cli::AtLeast(1).Or(-1));
+  flags.Int("eval-batch", &eval_batch, "samples per forward pass when scoring accuracy",
+            cli::Between(1, cli::kIntMax));
+  flags.Int("measure-per-gen", &measure_per_gen, "live measurements requested per generation",
+            cli::Between(0, cli::kIntMax));
+  flags.Double("edge-wait", &job.search.edge_wait_s, "seconds a generation waits for its measurements",
+               cli::Between(0, cli::kMaxSeconds));
+  flags.Double("connect-timeout", &job.latency.connect_timeout_s, "seconds to wait for the edge at start",
+               cli::Between(0, cli::kMaxSeconds));
   cli::MeasurementFlags measurement;
   measurement.Register(&flags);
-  flags.Int("verify-rounds", &verify_rounds, "final rounds measuring unmeasured front members");
-  flags.Int("threads", &threads, "CPU threads for the supernet (torch::set_num_threads)");
-  flags.Int("workers", &workers, "data loading threads");
+  flags.Int("verify-rounds", &verify_rounds, "final rounds measuring unmeasured front members",
+            cli::Between(0, cli::kIntMax));
+  flags.Int("threads", &threads, "CPU threads for the supernet (torch::set_num_threads)",
+            cli::Between(1, 1024));
+  flags.Int("workers", &workers, "data loading threads", cli::Between(0, 1024));
   flags.Bool("resume", &resume, "continue the search saved in --out");
   flags.Bool("no-export", &no_export, "do not export the chosen subnet");
   flags.Bool("quiet", &quiet, "no progress lines");

@@ -40,7 +40,7 @@ int SpaceInfo(const std::vector<std::string>& args) {
   FlagSet flags("space info", "Prints the dimensions of a search space, its number of "
                               "architectures and the params/FLOPs of min, max and baseline.");
   flags.String("space", &space_path, "search space text-format file (e.g. "
-                                     "supernet/spaces/swin3d_lpbf.textproto)", true);
+                                     "supernet/spaces/swin3d_lpbf.textproto)", cli::InputFile(), true);
   flags.Bool("json", &json, "print one JSON object instead of a table");
   int code;
   if (!cli::ParseFlags(&flags, "space info", args, &code)) return code;
@@ -90,16 +90,13 @@ int SpaceSample(const std::vector<std::string>& args) {
   bool with_cost = false;
   FlagSet flags("space sample", "Prints N architectures drawn uniformly from a space, one JSON "
                                 "object per line; the same seed gives the same lines.");
-  flags.String("space", &space_path, "search space text-format file", true);
-  flags.Int("n", &n, "number of architectures");
-  flags.Int("seed", &seed, "random seed");
+  flags.String("space", &space_path, "search space text-format file", cli::InputFile(), true);
+  flags.Int("n", &n, "number of architectures", cli::AtLeast(0));
+  flags.Int("seed", &seed, "random seed", cli::AtLeast(0));
   flags.Bool("cost", &with_cost,
              "print {\"params\",\"flops\",\"key\",\"arch\"} objects instead of bare architectures");
   int code;
   if (!cli::ParseFlags(&flags, "space sample", args, &code)) return code;
-  if (n < 0)
-    return cli::ReportError("space sample", absl::InvalidArgumentError(absl::StrCat(
-                                                "flag --n: got ", n, ", expected >= 0")));
   auto space = Space::FromFile(space_path);
   if (!space.ok()) return cli::ReportError("space sample", space.status());
   Rng rng(static_cast<uint64_t>(seed));
@@ -115,9 +112,9 @@ int SpaceValidate(const std::vector<std::string>& args) {
   FlagSet flags("space validate",
                 "Checks that an architecture is valid and inside a space; prints its canonical "
                 "key, params and FLOPs, or the reason it is not (exit 2).");
-  flags.String("space", &space_path, "search space text-format file", true);
+  flags.String("space", &space_path, "search space text-format file", cli::InputFile(), true);
   flags.String("arch", &arch_arg, "architecture: JSON object, path to a .json file, or a name "
-                                  "(min, max, baseline, ...)", true);
+                                  "(min, max, baseline, ...)", cli::InputFileIfPathLike(), true);
   int code;
   if (!cli::ParseFlags(&flags, "space validate", args, &code)) return code;
   auto space = Space::FromFile(space_path);

@@ -71,7 +71,7 @@ int StoreExport(const std::vector<std::string>& args) {
   bool features = false;
   FlagSet flags("store export", "Writes the measurements of a store to a CSV file (atomically).");
   flags.String("db", &db, "SQLite store file", true);
-  flags.String("csv", &csv, "output CSV file", true);
+  flags.String("csv", &csv, "output CSV file", cli::OutputFile(), true);
   flags.String("device", &device, "only this device fingerprint (default: all)");
   flags.Bool("features", &features,
              "append the latency features of every row (for predictor fit --csv)");
@@ -91,8 +91,9 @@ int StoreImport(const std::vector<std::string>& args) {
                 "Adds measurements from a CSV file (the export format) or from the Google "
                 "Benchmark JSON of edgeloop_microbench to a store, in one transaction.");
   flags.String("db", &db, "SQLite store file (created when missing)", true);
-  flags.String("csv", &csv, "CSV file to import");
-  flags.String("microbench-json", &microbench, "edgeloop_microbench --benchmark_format=json output");
+  flags.String("csv", &csv, "CSV file to import", cli::InputFile());
+  flags.String("microbench-json", &microbench, "edgeloop_microbench --benchmark_format=json output",
+               cli::InputFile());
   flags.String("device", &device, "device fingerprint for rows that name none (overrides the "
                                   "microbench context)");
   int code;

@@ -36,14 +36,8 @@ constexpr char kArchHelp[] =
     "architecture: JSON object, path to a .json file, or a name (min, max, baseline, ...)";
 
 void AddThreads(FlagSet* flags, int64_t* threads) {
-  flags->Int("threads", threads, "CPU threads for the model (torch::set_num_threads)");
-}
-
-absl::Status ApplyThreads(int64_t threads) {
-  if (threads < 1)
-    return absl::InvalidArgumentError(absl::StrCat("flag --threads: got ", threads, ", expected >= 1"));
-  torch::set_num_threads(static_cast<int>(threads));
-  return absl::OkStatus();
+  flags->Int("threads", threads, "CPU threads for the model (torch::set_num_threads)",
+             cli::Between(1, 1024));
 }
 
 int Init(const std::vector<std::string>& args) {
@@ -51,9 +45,9 @@ int Init(const std::vector<std::string>& args) {
   int64_t seed = 0;
   FlagSet flags("init", "Creates a run directory: the search space, run.json and a checkpoint of "
                         "a freshly initialised supernet (step 0).");
-  flags.String("space", &space_path, "search space text-format file", true);
-  flags.String("out", &out, "run directory to create", true);
-  flags.Int("seed", &seed, "seed of the initial weights");
+  flags.String("space", &space_path, "search space text-format file", cli::InputFile(), true);
+  flags.String("out", &out, "run directory to create", cli::OutputDir(), true);
+  flags.Int("seed", &seed, "seed of the initial weights", cli::AtLeast(0));
   int code;
   if (!cli::ParseFlags(&flags, "init", args, &code)) return code;
   auto run = supernet::RunDir::Create(out, space_path, static_cast<uint64_t>(seed));
@@ -76,8 +70,8 @@ int Export(const std::vector<std::string>& args) {
                "PyTorch file with the reference Video Swin's parameter names: "
                "torch.save(model.state_dict(), FILE), or a checkpoint holding it under "
                "'state_dict'/'model'/'model_state_dict' ('module.' prefixes are removed)");
-  flags.String("arch", &arch_arg, kArchHelp, true);
-  flags.String("out", &out, "output TorchScript file, e.g. model.pt", true);
+  flags.String("arch", &arch_arg, kArchHelp, cli::InputFileIfPathLike(), true);
+  flags.String("out", &out, "output TorchScript file, e.g. model.pt", cli::OutputFile(), true);
   int code;
   if (!cli::ParseFlags(&flags, "export", args, &code)) return code;
   if (run_dir.empty() == state_dict.empty()) {
@@ -123,19 +117,19 @@ int Eval(const std::vector<std::string>& args) {
   FlagSet flags("eval", "Evaluates a subnet with weights inherited from a run's supernet: MSE on "
                         "normalised targets (speed/900, power/215) and RMSE in mm/s and W.");
   flags.String("run", &run_dir, "run directory", true);
-  flags.String("arch", &arch_arg, kArchHelp, true);
-  flags.String("data", &data, "HDF5 data file(s), comma-separated", true);
+  flags.String("arch", &arch_arg, kArchHelp, cli::InputFileIfPathLike(), true);
+  flags.String("data", &data, "HDF5 data file(s) or directories of them, comma-separated",
+               cli::InputPath().List(), true);
   flags.String("split", &split, "split spec (see `edgeloop data --help`)");
-  flags.Int("samples", &samples, "evaluate the first N samples of the split, -1 = all");
-  flags.Int("batch-size", &batch_size, "samples per forward pass");
-  flags.Int("workers", &workers, "data loading threads");
+  flags.Int("samples", &samples, "evaluate the first N samples of the split, -1 = all",
+            cli::AtLeast(1).Or(-1));
+  flags.Int("batch-size", &batch_size, "samples per forward pass", cli::Between(1, cli::kIntMax));
+  flags.Int("workers", &workers, "data loading threads", cli::Between(0, 1024));
   flags.Bool("json", &json, "print one JSON object");
   AddThreads(&flags, &threads);
   int code;
   if (!cli::ParseFlags(&flags, "eval", args, &code)) return code;
-  if (auto s = ApplyThreads(threads); !s.ok()) return cli::ReportError("eval", s);
-  if (batch_size < 1)
-    return cli::ReportError("eval", absl::InvalidArgumentError("flag --batch-size: expected >= 1"));
+  torch::set_num_threads(static_cast<int>(threads));
   auto run = supernet::RunDir::Open(run_dir);
   if (!run.ok()) return cli::ReportError("eval", run.status());
   auto arch = ResolveArch(arch_arg, &run->space());
@@ -175,20 +169,19 @@ int Bench(const std::vector<std::string>& args) {
   int64_t batch = 1, runs = 10, warmup = 2, threads = 2;
   FlagSet flags("supernet bench", "Times the forward pass of a static Video Swin (random weights "
                                   "unless --model) on random input of the architecture's shape.");
-  flags.String("arch", &arch_arg, kArchHelp);
-  flags.String("space", &space_path, "search space, to resolve names such as min/max");
-  flags.String("model", &model_path, "time this TorchScript archive (from `export`) instead");
-  flags.Int("batch", &batch, "batch size");
-  flags.Int("runs", &runs, "timed runs");
-  flags.Int("warmup", &warmup, "untimed runs first");
+  flags.String("arch", &arch_arg, kArchHelp, cli::InputFileIfPathLike());
+  flags.String("space", &space_path, "search space, to resolve names such as min/max",
+               cli::InputFile());
+  flags.String("model", &model_path, "time this TorchScript archive (from `export`) instead",
+               cli::InputFile());
+  flags.Int("batch", &batch, "batch size", cli::Between(1, cli::kIntMax));
+  flags.Int("runs", &runs, "timed runs", cli::Between(1, cli::kIntMax));
+  flags.Int("warmup", &warmup, "untimed runs first", cli::Between(0, cli::kIntMax));
   AddThreads(&flags, &threads);
   int code;
   if (!cli::ParseFlags(&flags, "supernet bench", args, &code)) return code;
-  if (auto s = ApplyThreads(threads); !s.ok()) return cli::ReportError("supernet bench", s);
+  torch::set_num_threads(static_cast<int>(threads));
   UseTimingHeap();  // base/timing_heap.h: no page faults in the timed forwards
-  if (batch < 1 || runs < 1 || warmup < 0)
-    return cli::ReportError("supernet bench", absl::InvalidArgumentError(
-                                                  "--batch and --runs must be >= 1, --warmup >= 0"));
   std::optional<Space> space;
   if (!space_path.empty()) {
     auto loaded = Space::FromFile(space_path);

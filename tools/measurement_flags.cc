@@ -4,12 +4,18 @@ namespace edgeloop::cli {
 
 void MeasurementFlags::Register(FlagSet* flags) {
   flags->Double("target-ci", &target_ci_, "stop a measurement when the 95% CI of its median is "
-                                          "within this fraction of it (server default 0.01)");
-  flags->Int("min-runs", &min_runs_, "timed runs before the stop rule (server default)");
-  flags->Int("max-runs", &max_runs_, "cap on timed runs per batch size (server default)");
-  flags->Double("max-time-ms", &max_time_ms_, "cap on timed-run time per batch size (server default)");
-  flags->Int("warmup-runs", &warmup_runs_, "warm-up runs (server default)");
-  flags->Double("warmup-ms", &warmup_ms_, "minimum warm-up time (server default)");
+                                          "within this fraction of it (0: server default 0.01)",
+                Fraction());
+  flags->Int("min-runs", &min_runs_, "timed runs before the stop rule (0: server default)",
+             Between(0, kIntMax));
+  flags->Int("max-runs", &max_runs_, "cap on timed runs per batch size (0: server default)",
+             Between(0, kIntMax));
+  flags->Double("max-time-ms", &max_time_ms_,
+                "cap on timed-run time per batch size (0: server default)",
+                Between(0, kMaxSeconds * 1000));
+  flags->Int("warmup-runs", &warmup_runs_, "warm-up runs (0: server default)", Between(0, kIntMax));
+  flags->Double("warmup-ms", &warmup_ms_, "minimum warm-up time (0: server default)",
+                Between(0, kMaxSeconds * 1000));
   flags->Bool("paired-reference", &paired_reference_,
               "time every run next to the server's reference subnet and use speed-normalised "
               "latencies (for devices whose speed wanders: shared or virtual CPUs, throttling)");

@@ -15,9 +15,9 @@ namespace edgeloop::cli {
 class MeasurementFlags {
  public:
   // Adds --target-ci, --min-runs, --max-runs, --max-time-ms, --warmup-runs, --warmup-ms,
-  // --paired-reference.
+  // --paired-reference, with their ranges (so the parser refuses negative or non-finite values).
   void Register(FlagSet* flags);
-  // InvalidArgument when a value is negative.
+  // InvalidArgument when a value is negative (already refused by the parser).
   absl::StatusOr<edge_bench::MeasurementSettings> Settings() const;
 
  private:

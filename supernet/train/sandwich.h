@@ -67,16 +67,30 @@ double DistillWeightAt(double weight, double warmup, int64_t step, int64_t total
 std::vector<Member> SandwichMembers(const Space& space, uint64_t seed, int random_subnets,
                                     int64_t step, int resolution, int phase);
 
-// The schedule knobs of a supernet run (see TrainConfig in trainer.h).
+// The schedule knobs of a supernet run (TrainConfig::sandwich in trainer.h).
 struct SandwichOptions {
-  uint64_t seed = 0;
+  uint64_t seed = 0;  // the run's seed (the trainer sets it from TrainConfig::seed)
   int random_subnets = 2;
   double distill_weight = 1.0;
+  // In-place distillation starts after this fraction of the steps (a teacher that still
+  // predicts the target mean only pulls the students there) and ramps linearly to
+  // distill_weight over the same number of steps again.
   double distill_warmup = 0.25;
+  // Each sandwich member runs at its own input resolution (BigNAS): the largest subnet at the
+  // space's largest, the smallest at its smallest, random members at their sampled one; the
+  // batch comes at every resolution of the space. Off: all members run at one resolution
+  // drawn per step. Supernet training only.
   bool member_resolutions = false;
+  // > 0: the space's input resolutions open from the smallest up over this fraction of the
+  // steps (progressive resizing, as EfficientNetV2): with R resolutions the k-th smallest
+  // joins the draw at k/(R-1) of it, so the first steps train at the smallest only. With
+  // member_resolutions a member whose resolution is not open yet runs at the largest open
+  // one. A supernet mixing resolutions from the first step learns the motion cue 3-4x later
+  // than one trained at one resolution (supernet/README.md, "Ranking quality"). 0: all
+  // resolutions from the first step. No effect with a single resolution.
   double progressive_resolution = 0.6;
   bool progressive_shrinking = false;
-  std::vector<double> shrink_phases = {0.2, 0.4};
+  std::vector<double> shrink_phases = {0.2, 0.4};  // step fractions where phases 2 and 3 begin
 };
 
 // The functions above bound to one run: its space, options and step count. Step s of the

@@ -26,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "dist/launch_env.h"
+#include "supernet/train/sandwich.h"
 
 namespace edgeloop::supernet::train {
 
@@ -48,27 +49,7 @@ struct TrainConfig {
   int64_t warmup_steps = -1;  // -1: 5% of the steps
   double final_lr_fraction = 0.01;
   double clip_norm = 1.0;
-  int random_subnets = 2;
-  double distill_weight = 1.0;
-  // In-place distillation starts after this fraction of the steps (a teacher that still
-  // predicts the target mean only pulls the students there) and ramps linearly to
-  // distill_weight over the same number of steps again.
-  double distill_warmup = 0.25;
-  // Each sandwich member runs at its own input resolution (BigNAS): the largest subnet at the
-  // space's largest, the smallest at its smallest, random members at their sampled one; the
-  // batch comes at every resolution of the space. Off: all members run at one resolution
-  // drawn per step. Supernet training only.
-  bool member_resolutions = false;
-  // > 0: the space's input resolutions open from the smallest up over this fraction of the
-  // steps (progressive resizing, as EfficientNetV2): with R resolutions the k-th smallest
-  // joins the draw at k/(R-1) of it, so the first steps train at the smallest only. With
-  // member_resolutions a member whose resolution is not open yet runs at the largest open
-  // one. A supernet mixing resolutions from the first step learns the motion cue 3-4x later
-  // than one trained at one resolution (supernet/README.md, "Ranking quality"). 0: all
-  // resolutions from the first step. No effect with a single resolution.
-  double progressive_resolution = 0.6;
-  bool progressive_shrinking = false;
-  std::vector<double> shrink_phases = {0.2, 0.4};  // step fractions where phases 2 and 3 begin
+  SandwichOptions sandwich;  // the schedule (sandwich.h); its seed is set from `seed`
   // A fresh model's output bias starts at the training split's mean target (not with
   // --init-from / --init-supernet-from / --resume, which bring their own weights).
   bool output_bias_to_mean = true;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <utility>
 
@@ -70,15 +71,8 @@ class BatchInputs {
 };
 
 SandwichOptions SandwichOptionsOf(const TrainConfig& c) {
-  SandwichOptions o;
+  SandwichOptions o = c.sandwich;
   o.seed = c.seed;
-  o.random_subnets = c.random_subnets;
-  o.distill_weight = c.distill_weight;
-  o.distill_warmup = c.distill_warmup;
-  o.member_resolutions = c.member_resolutions;
-  o.progressive_resolution = c.progressive_resolution;
-  o.progressive_shrinking = c.progressive_shrinking;
-  o.shrink_phases = c.shrink_phases;
   return o;
 }
 
@@ -184,7 +178,7 @@ absl::Status Trainer::OpenData() {
   o.split = config_.train_split;
   o.batch_size = config_.batch_size / dist_->world_size();
   o.frames = frames_;
-  if (config_.member_resolutions && resolutions_.size() > 1) {
+  if (config_.sandwich.member_resolutions && resolutions_.size() > 1) {
     o.resolution = *std::max_element(resolutions_.begin(), resolutions_.end());
     for (int r : resolutions_)
       if (r != o.resolution) o.also_resolutions.push_back(r);
@@ -448,7 +442,18 @@ absl::Status Trainer::ApplyGradients() {
   for (auto& p : params_)
     if (p.grad().defined()) grads.push_back(p.grad());
   if (auto s = dist_->AllReduceMean(grads); !s.ok()) return s;
-  if (config_.clip_norm > 0) torch::nn::utils::clip_grad_norm_(params_, config_.clip_norm);
+  // The norm is computed on every rank from the averaged gradients, so all ranks agree to
+  // stop when any rank's loss was not finite; the weights are then left as they were.
+  const double max_norm =
+      config_.clip_norm > 0 ? config_.clip_norm : std::numeric_limits<double>::infinity();
+  const double norm = torch::nn::utils::clip_grad_norm_(params_, max_norm);
+  if (!std::isfinite(norm)) {
+    return absl::AbortedError(absl::StrCat(
+        "training diverged at step ", position_.step + 1,
+        ": the gradients are not finite (loss not a number); the weights of this step were not "
+        "kept and no checkpoint holds them: resume from the last checkpoint with a lower --lr "
+        "or a --clip-norm"));
+  }
   optimizer_->step();
   return absl::OkStatus();
 }

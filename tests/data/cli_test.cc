@@ -1,6 +1,7 @@
 // `edgeloop data synth|inspect` as a user runs them, and the files read by HDF5's own tools.
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "gtest/gtest.h"
@@ -103,6 +104,13 @@ TEST(DataCliTest, BadInputExitsTwo) {
   r = RunEdgeloop("data inspect " + dir.File("bad.hdf5"));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_PRED2(Contains, r.out, "/C027/layer0001/scan_line_index: has 2 entries but frame has 6 frames");
+  // A file this user may not read is said to be so, not "not an HDF5 file".
+  std::filesystem::permissions(dir.File("bad.hdf5"), std::filesystem::perms::owner_read |
+                                                          std::filesystem::perms::owner_write);
+  if (testing::RunEdgeloopAsNobody(dir.path(), "data inspect " + dir.File("bad.hdf5"), &r)) {
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_PRED2(Contains, r.out, "bad.hdf5: not readable (Permission denied)");
+  }
 }
 
 }  // namespace

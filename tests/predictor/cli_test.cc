@@ -141,6 +141,20 @@ TEST(PredictorCliTest, StoreImportExportFitPredictAndBadInput) {
   EXPECT_EQ(*ReadFile(dir.File("junk.db")), "definitely not sqlite");
   auto after = RunEdgeloop("store info --db " + db + " --json --check");
   EXPECT_NE(after.out.find("\"measurements\":120"), std::string::npos) << after.out;
+  // A user who may read the store but not write it: info works, an import is refused.
+  testing::CommandResult ro;
+  if (testing::RunEdgeloopAsNobody(dir.path(), "store info --db " + db, &ro)) {
+    EXPECT_EQ(ro.exit_code, 0) << ro.out;
+    EXPECT_NE(ro.out.find("measurements 120"), std::string::npos) << ro.out;
+    ASSERT_TRUE(testing::RunEdgeloopAsNobody(
+        dir.path(), "store import --db " + db + " --csv " + dir.File("in.csv"), &ro));
+    EXPECT_EQ(ro.exit_code, 2) << ro.out;
+    EXPECT_NE(ro.out.find("attempt to write a readonly database (the store and its directory "
+                          "must be writable by this user)"),
+              std::string::npos)
+        << ro.out;
+    EXPECT_EQ(std::count(ro.out.begin(), ro.out.end(), '\n'), 1) << ro.out;
+  }
 }
 
 TEST(PredictorCliTest, SimulatedBootstrapThenRecalibrateFromCsv) {

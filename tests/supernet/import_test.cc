@@ -156,6 +156,13 @@ TEST(TorchSaveImportTest, DamagedArchivesExitWithTwo) {
   EXPECT_EQ(r.exit_code, 2) << r.out;
   EXPECT_NE(r.out.find("corrupt"), std::string::npos) << r.out;
   EXPECT_FALSE(std::filesystem::exists(dir.File("m.pt")));
+  // Found by state_dict_fuzz: a zip directory whose offsets point outside the file made
+  // caffe2's in-memory reader copy from outside the buffer.
+  r = RunEdgeloop("export --from-state-dict " +
+                  SourcePath("tests/fuzz/corpus/state_dict_fuzz/regression-central-dir-offset") +
+                  arch);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("truncated or corrupt PyTorch archive"), std::string::npos) << r.out;
 }
 
 TEST(TorchSaveImportTest, UnknownGlobalsAreNamed) {

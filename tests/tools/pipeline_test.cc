@@ -3,6 +3,7 @@
 // must skip every finished stage.
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -135,12 +136,14 @@ TEST(EndToEndPipelineTest, BadInputIsRefused) {
   auto r = RunEdgeloop(absl::StrCat("pipeline --profile huge --out ", dir.File("p")));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(absl::StrContains(r.out, "unknown profile")) << r.out;
+  std::ofstream(dir.File("x.h5")) << "not checked before the splits";
   r = RunEdgeloop(absl::StrCat("pipeline --profile micro --data ", dir.File("x.h5"), " --out ", dir.File("p")));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(absl::StrContains(r.out, "--test-split")) << r.out;
   r = RunEdgeloop(absl::StrCat("pipeline --profile micro --data ", dir.File("missing.h5"),
                                " --train-split C027 --val-split C028 --test-split C029 --out ", dir.File("p")));
   EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "flag --data: no such file: " + dir.File("missing.h5"))) << r.out;
 }
 
 }  // namespace

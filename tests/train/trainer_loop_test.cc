@@ -131,6 +131,34 @@ TEST_F(TrainerTest, TheSameSeedGivesTheSameLossesAndWeights) {
   EXPECT_FALSE(SameWeights(a->net(), c->net()));
 }
 
+TEST_F(TrainerTest, ANonFiniteLossStopsWithoutTouchingTheWeights) {
+  auto t = Make(Config("diverged", 10));
+  ASSERT_NE(t, nullptr);
+  ASSERT_EQ(Steps(*t, 1).size(), 1u);
+  // A NaN in one weight makes every member's loss NaN, as a diverged run does.
+  StateDict weights = StateDictOf(t->net());
+  torch::Tensor poisoned;
+  for (auto& [name, w] : weights)
+    if (w.dim() == 2 && w.is_floating_point()) {
+      poisoned = w;
+      break;
+    }
+  ASSERT_TRUE(poisoned.defined());
+  {
+    torch::NoGradGuard no_grad;
+    poisoned.view(-1)[0] = std::nanf("");
+  }
+  StateDict before;
+  for (const auto& [name, w] : StateDictOf(t->net())) before[name] = w.clone();
+  auto r = t->Step();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("training diverged at step 2"), std::string::npos)
+      << r.status();
+  EXPECT_EQ(t->step(), 1);
+  for (const auto& [name, w] : StateDictOf(t->net()))
+    EXPECT_TRUE(torch::equal(w.nan_to_num(0), before.at(name).nan_to_num(0))) << name;
+}
+
 // From a zero output bias (targets near 1) the loss must fall fast; learning beyond the
 // target mean is TrainLearningTest's (the default output bias starts at the mean).
 TEST_F(TrainerTest, AFewStepsLowerTheValidationLossOfMinAndMax) {
@@ -180,8 +208,8 @@ TEST_F(TrainerTest, AResumedTrainerContinuesExactly) {
 
 TEST_F(TrainerTest, MemberResolutionsFeedEachMemberItsOwnInputs) {
   TrainConfig c = Config("members", 4);
-  c.member_resolutions = true;
-  c.progressive_resolution = 0;
+  c.sandwich.member_resolutions = true;
+  c.sandwich.progressive_resolution = 0;
   auto t = Make(c);
   ASSERT_NE(t, nullptr);
   std::set<int> random_resolutions;
@@ -217,7 +245,7 @@ TEST_F(TrainerTest, StandaloneTrainsItsOneArchitecture) {
 
 TEST_F(TrainerTest, ABadConfigIsRefusedBeforeTheRunDirectory) {
   TrainConfig c = Config("bad", 2);
-  c.progressive_resolution = 1.5;
+  c.sandwich.progressive_resolution = 1.5;
   auto t = Trainer::Create(c, dist::LaunchEnv{});
   EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_FALSE(std::filesystem::exists(c.out));

@@ -324,7 +324,8 @@ TEST_F(TrainTest, BadInput) {
   // Schedule flags out of range are refused before the run directory.
   r = RunEdgeloop(Flags(Out("bad5"), 2, 4) + " --progressive-resolution 1.5");
   EXPECT_EQ(r.exit_code, 2) << r.out;
-  EXPECT_NE(r.out.find("--progressive-resolution 1.5 is not in [0, 1]"), std::string::npos)
+  EXPECT_NE(r.out.find("flag --progressive-resolution: got 1.5, expected in [0, 1]"),
+            std::string::npos)
       << r.out;
   EXPECT_FALSE(std::filesystem::exists(Out("bad5") + "/run.json"));
   // Stand-alone training has one resolution: --member-resolutions is refused.

@@ -205,7 +205,7 @@ absl::StatusOr<TrainStage> Pipeline::TrainRun(const std::string& out, const std:
   c.epochs = epochs;
   c.batch_size = p_.batch_size;
   c.lr = lr;
-  c.distill_weight = p_.distill_weight;
+  c.sandwich.distill_weight = p_.distill_weight;
   c.head_dropout = p_.head_dropout;
   c.seed = config_.seed;
   c.threads = p_.threads;
@@ -222,7 +222,7 @@ absl::StatusOr<TrainStage> Pipeline::TrainRun(const std::string& out, const std:
         "train", "--space", space_path, "--data", absl::StrJoin(files_, ","),
         "--train-split", train_split_, "--val-split", val_split_, "--out", out,
         "--epochs", absl::StrCat(epochs), "--batch-size", absl::StrCat(c.batch_size),
-        "--lr", absl::StrCat(lr), "--distill-weight", absl::StrCat(c.distill_weight),
+        "--lr", absl::StrCat(lr), "--distill-weight", absl::StrCat(c.sandwich.distill_weight),
         absl::StrCat("--head-dropout=", c.head_dropout ? "true" : "false"),
         "--seed", absl::StrCat(c.seed), "--threads", absl::StrCat(c.threads),
         "--val-samples", absl::StrCat(c.val_samples), "--device", c.device, "--quiet"};
