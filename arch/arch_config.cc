@@ -52,8 +52,7 @@ absl::StatusOr<int32_t> ToInt(absl::string_view field, const Value& v) {
   return static_cast<int32_t>(v.number_value());
 }
 
-absl::StatusOr<std::vector<int32_t>> ToIntList(absl::string_view field, const Value& v,
-                                               size_t n) {
+absl::StatusOr<std::vector<int32_t>> ToIntList(absl::string_view field, const Value& v, size_t n) {
   if (v.kind_case() != Value::kListValue || v.list_value().values_size() != static_cast<int>(n)) {
     return FieldError(field, v, absl::StrCat("a list of ", n, " integers"));
   }
@@ -100,8 +99,8 @@ absl::StatusOr<ArchConfig> ArchFromJson(absl::string_view json) {
   if (root.kind_case() != Value::kStructValue) {
     return absl::InvalidArgumentError("arch JSON must be an object");
   }
-  static const std::set<std::string> kIgnored = {"name", "lr", "learning_rate", "step_size",
-                                                 "gamma", "batch_size", "epochs"};
+  static const std::set<std::string> kIgnored = {
+      "name", "lr", "learning_rate", "step_size", "gamma", "batch_size", "epochs"};
   ArchConfig arch;
   std::set<std::string> seen;
   for (const auto& [key, v] : root.struct_value().fields()) {
@@ -167,7 +166,9 @@ std::string CanonicalKey(const ArchConfig& a) {
                       a.resolution(), "-f", a.frames());
 }
 
-bool ArchEqual(const ArchConfig& a, const ArchConfig& b) { return CanonicalKey(a) == CanonicalKey(b); }
+bool ArchEqual(const ArchConfig& a, const ArchConfig& b) {
+  return CanonicalKey(a) == CanonicalKey(b);
+}
 
 absl::Status ValidateStructure(const ArchConfig& a) {
   auto err = [](absl::string_view field, const std::string& value, absl::string_view allowed) {

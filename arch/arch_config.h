@@ -23,10 +23,10 @@
 namespace edgeloop {
 
 inline constexpr int kNumStages = 4;
-inline constexpr int kInChans = 1;          // grey melt-pool video
-inline constexpr int kHeadClasses = 400;    // head.fc_cls width of the reference
-inline constexpr int kHeadHidden = 200;     // linear_layers.0 width of the reference
-inline constexpr int kNumTargets = 2;       // (speed, power)
+inline constexpr int kInChans = 1;        // grey melt-pool video
+inline constexpr int kHeadClasses = 400;  // head.fc_cls width of the reference
+inline constexpr int kHeadHidden = 200;   // linear_layers.0 width of the reference
+inline constexpr int kNumTargets = 2;     // (speed, power)
 
 // Width (channels) of stage `stage` (0-based): embed_dim * 2^stage.
 inline int64_t StageWidth(const ArchConfig& arch, int stage) {

@@ -58,21 +58,21 @@ int64_t CountParams(const ArchConfig& arch) {
   for (int s = 0; s < kNumStages; ++s) {
     const int64_t c = StageWidth(arch, s);
     const int64_t hid = MlpHidden(arch, s);
-    int64_t block = 2 * c                      // norm1
+    int64_t block = 2 * c                             // norm1
                     + table_rows * arch.num_heads(s)  // relative_position_bias_table
-                    + 3 * c * c + 3 * c        // qkv
-                    + c * c + c                // proj
-                    + 2 * c                    // norm2
-                    + c * hid + hid            // fc1
-                    + hid * c + c;             // fc2
+                    + 3 * c * c + 3 * c               // qkv
+                    + c * c + c                       // proj
+                    + 2 * c                           // norm2
+                    + c * hid + hid                   // fc1
+                    + hid * c + c;                    // fc2
     params += block * arch.depths(s);
     if (s < kNumStages - 1) params += 2 * (4 * c) + 4 * c * 2 * c;  // merge norm + reduction
   }
   const int64_t c_last = StageWidth(arch, kNumStages - 1);
-  params += 2 * c_last;                                   // norm
-  params += c_last * kHeadClasses + kHeadClasses;         // head.fc_cls
-  params += kHeadClasses * kHeadHidden + kHeadHidden;     // linear_layers.0
-  params += kHeadHidden * kNumTargets + kNumTargets;      // linear_layers.2
+  params += 2 * c_last;                                // norm
+  params += c_last * kHeadClasses + kHeadClasses;      // head.fc_cls
+  params += kHeadClasses * kHeadHidden + kHeadHidden;  // linear_layers.0
+  params += kHeadHidden * kNumTargets + kNumTargets;   // linear_layers.2
   return params;
 }
 
@@ -80,8 +80,8 @@ Cost ComputeCost(const ArchConfig& arch) {
   Cost cost;
   cost.params = CountParams(arch);
   const auto geo = ComputeGeometry(arch);
-  const int64_t kernel = static_cast<int64_t>(arch.patch_size(0)) * arch.patch_size(1) *
-                         arch.patch_size(2) * kInChans;
+  const int64_t kernel =
+      static_cast<int64_t>(arch.patch_size(0)) * arch.patch_size(1) * arch.patch_size(2) * kInChans;
   FlopsByOp& f = cost.by_op;
   f.patch_embed = geo[0].tokens * geo[0].width * kernel;
   int64_t peak = static_cast<int64_t>(arch.frames()) * arch.resolution() * arch.resolution();

@@ -19,15 +19,15 @@
 namespace edgeloop {
 
 struct StageGeometry {
-  int64_t d = 0, h = 0, w = 0;            // token grid of the stage (before merging)
-  std::array<int64_t, 3> window{};        // effective (clipped) window
-  bool shifted = false;                   // whether odd blocks shift (any dim unclipped)
-  int64_t dp = 0, hp = 0, wp = 0;         // grid padded to a multiple of the window
-  int64_t windows = 0;                    // windows per sample
-  int64_t window_tokens = 0;              // tokens per window (N)
-  int64_t tokens = 0;                     // real tokens d*h*w
-  int64_t padded_tokens = 0;              // dp*hp*wp
-  int64_t width = 0;                      // channels C
+  int64_t d = 0, h = 0, w = 0;      // token grid of the stage (before merging)
+  std::array<int64_t, 3> window{};  // effective (clipped) window
+  bool shifted = false;             // whether odd blocks shift (any dim unclipped)
+  int64_t dp = 0, hp = 0, wp = 0;   // grid padded to a multiple of the window
+  int64_t windows = 0;              // windows per sample
+  int64_t window_tokens = 0;        // tokens per window (N)
+  int64_t tokens = 0;               // real tokens d*h*w
+  int64_t padded_tokens = 0;        // dp*hp*wp
+  int64_t width = 0;                // channels C
   int64_t heads = 0;
   int64_t depth = 0;
   int64_t mlp_hidden = 0;

@@ -55,14 +55,13 @@ bool Normalise(google::protobuf::RepeatedField<T>* v) {
   return true;
 }
 
-absl::Status CheckList(absl::string_view origin, absl::string_view field, bool nonempty,
-                       bool ok) {
+absl::Status CheckList(absl::string_view origin, absl::string_view field, bool nonempty, bool ok) {
   if (!nonempty)
     return absl::InvalidArgumentError(
         absl::StrCat(origin, ": space field '", field, "' needs at least one choice"));
   if (!ok)
-    return absl::InvalidArgumentError(absl::StrCat(
-        origin, ": space field '", field, "' must list distinct positive values"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(origin, ": space field '", field, "' must list distinct positive values"));
   return absl::OkStatus();
 }
 
@@ -106,20 +105,19 @@ absl::StatusOr<Space> Space::FromText(absl::string_view text, absl::string_view 
   }
   const std::string o(origin);
   auto* p = spec.mutable_patch_size();
-  for (auto [name, list] : {std::pair{"patch_size.t", p->mutable_t()},
-                            std::pair{"patch_size.h", p->mutable_h()},
-                            std::pair{"patch_size.w", p->mutable_w()}}) {
+  for (auto [name, list] :
+       {std::pair{"patch_size.t", p->mutable_t()}, std::pair{"patch_size.h", p->mutable_h()},
+        std::pair{"patch_size.w", p->mutable_w()}}) {
     bool nonempty = !list->empty();
     if (auto s = CheckList(o, name, nonempty, Normalise(list)); !s.ok()) return s;
   }
-  if (auto s = CheckList(o, "embed_dim", !spec.embed_dim().empty(),
-                         Normalise(spec.mutable_embed_dim()));
+  if (auto s =
+          CheckList(o, "embed_dim", !spec.embed_dim().empty(), Normalise(spec.mutable_embed_dim()));
       !s.ok())
     return s;
   if (spec.stage_size() != kNumStages) {
-    return absl::InvalidArgumentError(absl::StrCat(o, ": space field 'stage': got ",
-                                                   spec.stage_size(),
-                                                   " stages, expected exactly 4"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        o, ": space field 'stage': got ", spec.stage_size(), " stages, expected exactly 4"));
   }
   for (int s = 0; s < kNumStages; ++s) {
     auto* st = spec.mutable_stage(s);
@@ -132,15 +130,15 @@ absl::StatusOr<Space> Space::FromText(absl::string_view text, absl::string_view 
         !e.ok())
       return e;
   }
-  if (auto s = CheckList(o, "mlp_ratio", !spec.mlp_ratio().empty(),
-                         Normalise(spec.mutable_mlp_ratio()));
+  if (auto s =
+          CheckList(o, "mlp_ratio", !spec.mlp_ratio().empty(), Normalise(spec.mutable_mlp_ratio()));
       !s.ok())
     return s;
-  if (spec.window_size_size() != 3 || std::any_of(spec.window_size().begin(),
-                                                  spec.window_size().end(),
-                                                  [](int w) { return w < 1; })) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        o, ": space field 'window_size' must be exactly 3 positive values (T, H, W)"));
+  if (spec.window_size_size() != 3 ||
+      std::any_of(spec.window_size().begin(), spec.window_size().end(),
+                  [](int w) { return w < 1; })) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(o, ": space field 'window_size' must be exactly 3 positive values (T, H, W)"));
   }
   if (auto s = CheckList(o, "resolution", !spec.resolution().empty(),
                          Normalise(spec.mutable_resolution()));
@@ -151,10 +149,11 @@ absl::StatusOr<Space> Space::FromText(absl::string_view text, absl::string_view 
     return s;
   std::set<std::string> names;
   for (const NamedArch& n : spec.named()) {
-    if (n.name().empty() || n.name() == "min" || n.name() == "max" || !names.insert(n.name()).second) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          o, ": named architecture '", n.name(),
-          "': names must be non-empty, unique, and not 'min' or 'max'"));
+    if (n.name().empty() || n.name() == "min" || n.name() == "max" ||
+        !names.insert(n.name()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(o, ": named architecture '", n.name(),
+                       "': names must be non-empty, unique, and not 'min' or 'max'"));
     }
     if (auto s = ValidateStructure(n.arch()); !s.ok()) {
       return absl::InvalidArgumentError(
@@ -167,9 +166,10 @@ absl::StatusOr<Space> Space::FromText(absl::string_view text, absl::string_view 
   for (int32_t e : space.spec_.embed_dim()) {
     for (int s = 0; s < kNumStages; ++s) {
       if (space.ValidHeads(e, s).empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            o, ": no num_heads choice of stage ", s, " (", JoinChoices(space.spec_.stage(s).num_heads()),
-            ") divides its width ", static_cast<int64_t>(e) << s, " for embed_dim ", e));
+        return absl::InvalidArgumentError(
+            absl::StrCat(o, ": no num_heads choice of stage ", s, " (",
+                         JoinChoices(space.spec_.stage(s).num_heads()), ") divides its width ",
+                         static_cast<int64_t>(e) << s, " for embed_dim ", e));
       }
     }
   }
@@ -184,7 +184,8 @@ absl::StatusOr<Space> Space::FromText(absl::string_view text, absl::string_view 
 absl::StatusOr<Space> Space::FromFile(const std::string& path) {
   auto text = ReadFile(path);
   if (!text.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot read space file: ", text.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read space file: ", text.status().message()));
   }
   return FromText(*text, path);
 }
@@ -228,7 +229,8 @@ absl::Status Space::Contains(const ArchConfig& a) const {
                      JoinChoices(spec_.stage(s).num_heads()));
   }
   if (!Has(spec_.mlp_ratio(), a.mlp_ratio()))
-    return outside("mlp_ratio", absl::StrFormat("%g", a.mlp_ratio()), JoinChoices(spec_.mlp_ratio()));
+    return outside("mlp_ratio", absl::StrFormat("%g", a.mlp_ratio()),
+                   JoinChoices(spec_.mlp_ratio()));
   for (int i = 0; i < 3; ++i) {
     if (a.window_size(i) != spec_.window_size(i)) {
       return outside("window_size", absl::StrCat("[", absl::StrJoin(a.window_size(), ","), "]"),
@@ -348,13 +350,20 @@ void Space::MutateGene(int gene, ArchConfig* a, Rng* rng) const {
 }
 
 void Space::CopyGene(int gene, const ArchConfig& from, ArchConfig* to) const {
-  if (gene < 3) to->set_patch_size(gene, from.patch_size(gene));
-  else if (gene == 3) to->set_embed_dim(from.embed_dim());
-  else if (gene < 8) to->set_depths(gene - 4, from.depths(gene - 4));
-  else if (gene < 12) to->set_num_heads(gene - 8, from.num_heads(gene - 8));
-  else if (gene == 12) to->set_mlp_ratio(from.mlp_ratio());
-  else if (gene == 13) to->set_resolution(from.resolution());
-  else to->set_frames(from.frames());
+  if (gene < 3)
+    to->set_patch_size(gene, from.patch_size(gene));
+  else if (gene == 3)
+    to->set_embed_dim(from.embed_dim());
+  else if (gene < 8)
+    to->set_depths(gene - 4, from.depths(gene - 4));
+  else if (gene < 12)
+    to->set_num_heads(gene - 8, from.num_heads(gene - 8));
+  else if (gene == 12)
+    to->set_mlp_ratio(from.mlp_ratio());
+  else if (gene == 13)
+    to->set_resolution(from.resolution());
+  else
+    to->set_frames(from.frames());
 }
 
 void Space::RepairHeads(ArchConfig* a, Rng* rng) const {
@@ -390,9 +399,9 @@ uint64_t Space::NumArchitectures() const {
     per_embed_sum += w;
   }
   unsigned __int128 n = per_embed_sum;
-  for (int k : {spec_.patch_size().t_size(), spec_.patch_size().h_size(),
-                spec_.patch_size().w_size(), spec_.mlp_ratio_size(), spec_.resolution_size(),
-                spec_.frames_size()}) {
+  for (int k :
+       {spec_.patch_size().t_size(), spec_.patch_size().h_size(), spec_.patch_size().w_size(),
+        spec_.mlp_ratio_size(), spec_.resolution_size(), spec_.frames_size()}) {
     n *= static_cast<unsigned __int128>(k);
     if (n > UINT64_MAX) return UINT64_MAX;
   }
@@ -428,9 +437,11 @@ absl::StatusOr<ArchConfig> ResolveArch(absl::string_view arg, const Space* space
   if (trimmed.front() == '{') return ArchFromJson(trimmed);
   if (trimmed.find('/') != absl::string_view::npos || absl::EndsWith(trimmed, ".json")) {
     auto text = ReadFile(std::string(trimmed));
-    if (!text.ok()) return absl::InvalidArgumentError(absl::StrCat("--arch: ", text.status().message()));
+    if (!text.ok())
+      return absl::InvalidArgumentError(absl::StrCat("--arch: ", text.status().message()));
     auto arch = ArchFromJson(*text);
-    if (!arch.ok()) return absl::InvalidArgumentError(absl::StrCat(trimmed, ": ", arch.status().message()));
+    if (!arch.ok())
+      return absl::InvalidArgumentError(absl::StrCat(trimmed, ": ", arch.status().message()));
     return arch;
   }
   if (space != nullptr) return space->Named(trimmed);

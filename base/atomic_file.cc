@@ -83,8 +83,8 @@ absl::Status MakeDirectories(const std::string& path) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
   if (ec || !std::filesystem::is_directory(path)) {
-    return absl::UnavailableError(absl::StrCat("cannot create directory ", path,
-                                               ec ? absl::StrCat(": ", ec.message()) : ""));
+    return absl::UnavailableError(
+        absl::StrCat("cannot create directory ", path, ec ? absl::StrCat(": ", ec.message()) : ""));
   }
   return absl::OkStatus();
 }

@@ -46,7 +46,8 @@ absl::StatusOr<const Value*> TypedJsonField(const Struct& object, absl::string_v
                                             absl::string_view origin, Value::KindCase kind,
                                             absl::string_view what) {
   const Value* v = JsonField(object, key);
-  if (v == nullptr) return absl::InvalidArgumentError(absl::StrCat(origin, ": missing \"", key, "\""));
+  if (v == nullptr)
+    return absl::InvalidArgumentError(absl::StrCat(origin, ": missing \"", key, "\""));
   if (v->kind_case() != kind)
     return absl::InvalidArgumentError(absl::StrCat(origin, ": \"", key, "\" must be ", what));
   return v;
@@ -72,11 +73,21 @@ std::string JsonQuote(absl::string_view s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += absl::StrFormat("\\u%04x", c);
@@ -95,7 +106,8 @@ std::string JsonNumberText(double v) {
 
 std::string JsonStringArray(const std::vector<std::string>& values) {
   std::string out = "[";
-  for (size_t i = 0; i < values.size(); ++i) absl::StrAppend(&out, i ? "," : "", JsonQuote(values[i]));
+  for (size_t i = 0; i < values.size(); ++i)
+    absl::StrAppend(&out, i ? "," : "", JsonQuote(values[i]));
   return out + "]";
 }
 
@@ -108,9 +120,12 @@ std::string JsonNumberArray(const std::vector<double>& values) {
 
 std::string JsonText(const Value& value) {
   switch (value.kind_case()) {
-    case Value::kNumberValue: return JsonNumberText(value.number_value());
-    case Value::kStringValue: return JsonQuote(value.string_value());
-    case Value::kBoolValue: return value.bool_value() ? "true" : "false";
+    case Value::kNumberValue:
+      return JsonNumberText(value.number_value());
+    case Value::kStringValue:
+      return JsonQuote(value.string_value());
+    case Value::kBoolValue:
+      return value.bool_value() ? "true" : "false";
     case Value::kStructValue: {
       std::string out = "{";
       bool first = true;
@@ -131,7 +146,8 @@ std::string JsonText(const Value& value) {
         absl::StrAppend(&out, i ? "," : "", JsonText(value.list_value().values(i)));
       return out + "]";
     }
-    default: return "null";
+    default:
+      return "null";
   }
 }
 

@@ -17,8 +17,7 @@
 namespace edgeloop {
 
 // Parses a JSON document; `origin` names it in errors (e.g. a file path).
-absl::StatusOr<google::protobuf::Value> ParseJson(absl::string_view text,
-                                                  absl::string_view origin);
+absl::StatusOr<google::protobuf::Value> ParseJson(absl::string_view text, absl::string_view origin);
 // Parses a document that must be an object.
 absl::StatusOr<google::protobuf::Struct> ParseJsonObject(absl::string_view text,
                                                          absl::string_view origin);

@@ -28,8 +28,8 @@ absl::Status CheckJsonLimits(absl::string_view text, absl::string_view origin, i
       in_string = true;
     } else if (c == '[' || c == '{') {
       if (++depth > max_depth) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            origin, ": JSON nested deeper than ", max_depth, " levels (at byte ", i, ")"));
+        return absl::InvalidArgumentError(absl::StrCat(origin, ": JSON nested deeper than ",
+                                                       max_depth, " levels (at byte ", i, ")"));
       }
     } else if ((c == ']' || c == '}') && depth > 0) {
       --depth;

@@ -8,8 +8,7 @@
 
 namespace edgeloop {
 
-Progress::Progress(std::string label, int64_t total, std::string unit, double interval_s,
-                   FILE* out)
+Progress::Progress(std::string label, int64_t total, std::string unit, double interval_s, FILE* out)
     : label_(std::move(label)),
       total_(total),
       unit_(std::move(unit)),

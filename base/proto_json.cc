@@ -36,7 +36,7 @@ absl::StatusOr<std::string> ProtoToJson(const google::protobuf::Message& record)
 }
 
 absl::Status ProtoFromJson(absl::string_view text, absl::string_view origin,
-                            google::protobuf::Message* record) {
+                           google::protobuf::Message* record) {
   record->Clear();
   if (absl::Status s = CheckJsonLimits(text, origin); !s.ok()) return s;
   google::protobuf::util::JsonParseOptions options;

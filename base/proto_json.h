@@ -28,7 +28,7 @@ absl::StatusOr<std::string> ProtoToJson(const google::protobuf::Message& record)
 
 // Parses `text` into `record` (cleared first); `origin` names the text in errors.
 absl::Status ProtoFromJson(absl::string_view text, absl::string_view origin,
-                            google::protobuf::Message* record);
+                           google::protobuf::Message* record);
 
 // null when `v` is not finite, else the number.
 google::protobuf::Value NumberOrNull(double v);

@@ -16,13 +16,13 @@ std::string EdgeloopVersion() { return EDGELOOP_VERSION; }
 std::vector<LibraryVersion> BaseLibraryVersions() {
   std::vector<LibraryVersion> out;
 #ifdef ABSL_LTS_RELEASE_VERSION
-  out.push_back({"Abseil", absl::StrCat(ABSL_LTS_RELEASE_VERSION, ".",
-                                        ABSL_LTS_RELEASE_PATCH_LEVEL), ""});
+  out.push_back(
+      {"Abseil", absl::StrCat(ABSL_LTS_RELEASE_VERSION, ".", ABSL_LTS_RELEASE_PATCH_LEVEL), ""});
 #else
   out.push_back({"Abseil", "head", ""});
 #endif
-  out.push_back({"Protobuf",
-                 google::protobuf::internal::VersionString(GOOGLE_PROTOBUF_VERSION), ""});
+  out.push_back(
+      {"Protobuf", google::protobuf::internal::VersionString(GOOGLE_PROTOBUF_VERSION), ""});
   return out;
 }
 

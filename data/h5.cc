@@ -90,8 +90,7 @@ absl::StatusOr<Handle> OpenFile(const std::string& path) {
   }
   hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (id < 0)
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": cannot open HDF5 file: ", LastError()));
+    return absl::InvalidArgumentError(absl::StrCat(path, ": cannot open HDF5 file: ", LastError()));
   return Handle(id, H5Fclose);
 }
 
@@ -160,8 +159,7 @@ namespace {
 // A corrupt or hostile header can claim any shape: the byte count must not overflow, and
 // the data cannot be much more than the file stores for it (deflate, the best filter the
 // files use, compresses at most ~1,030:1).
-absl::Status CheckPlausibleSize(hid_t dataset, const std::vector<hsize_t>& dims,
-                                size_t type_size) {
+absl::Status CheckPlausibleSize(hid_t dataset, const std::vector<hsize_t>& dims, size_t type_size) {
   constexpr uint64_t kMaxBytes = uint64_t{1} << 50;
   uint64_t bytes = type_size;
   bool overflow = type_size == 0 || type_size > (1u << 16);
@@ -172,8 +170,9 @@ absl::Status CheckPlausibleSize(hid_t dataset, const std::vector<hsize_t>& dims,
   if (overflow) return absl::InvalidArgumentError("dataset shape too large (corrupt header)");
   const uint64_t stored = H5Dget_storage_size(dataset);
   if (bytes > 2048 * stored + (uint64_t{1} << 20)) {
-    return absl::InvalidArgumentError(absl::StrCat("dataset claims ", bytes, " bytes but the file holds ",
-                                                   stored, " for it (corrupt header)"));
+    return absl::InvalidArgumentError(absl::StrCat("dataset claims ", bytes,
+                                                   " bytes but the file holds ", stored,
+                                                   " for it (corrupt header)"));
   }
   return absl::OkStatus();
 }
@@ -209,9 +208,9 @@ absl::Status WriteDataset(hid_t loc, const std::string& name, hid_t file_type, h
     H5Pset_chunk(plist.id(), static_cast<int>(chunks.size()), chunks.data());
     if (gzip_level > 0) H5Pset_deflate(plist.id(), static_cast<unsigned>(gzip_level));
   }
-  Handle dset(H5Dcreate2(loc, name.c_str(), file_type, space.id(), H5P_DEFAULT, plist.id(),
-                         H5P_DEFAULT),
-              H5Dclose);
+  Handle dset(
+      H5Dcreate2(loc, name.c_str(), file_type, space.id(), H5P_DEFAULT, plist.id(), H5P_DEFAULT),
+      H5Dclose);
   if (!dset.valid())
     return absl::InternalError(absl::StrCat("cannot create dataset ", name, ": ", LastError()));
   if (H5Dwrite(dset.id(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)

@@ -14,8 +14,7 @@ std::vector<LibraryVersion> LibraryVersions() {
   if (H5get_libversion(&major, &minor, &release) >= 0) {
     runtime = absl::StrCat(major, ".", minor, ".", release);
   }
-  return {{"HDF5", absl::StrCat(H5_VERS_MAJOR, ".", H5_VERS_MINOR, ".", H5_VERS_RELEASE),
-           runtime}};
+  return {{"HDF5", absl::StrCat(H5_VERS_MAJOR, ".", H5_VERS_MINOR, ".", H5_VERS_RELEASE), runtime}};
 }
 
 }  // namespace edgeloop::data

@@ -17,8 +17,10 @@ constexpr uint64_t kWindowSalt = 0x77696e646f777321ull;
 absl::Status CheckOptions(const PipelineOptions& o) {
   auto bad = [](const std::string& what) { return absl::InvalidArgumentError(what); };
   if (o.files.empty()) return bad("pipeline: no data files given");
-  if (o.batch_size < 1) return bad(absl::StrCat("batch size: got ", o.batch_size, ", expected >= 1"));
-  if (o.resolution < 1) return bad(absl::StrCat("resolution: got ", o.resolution, ", expected >= 1"));
+  if (o.batch_size < 1)
+    return bad(absl::StrCat("batch size: got ", o.batch_size, ", expected >= 1"));
+  if (o.resolution < 1)
+    return bad(absl::StrCat("resolution: got ", o.resolution, ", expected >= 1"));
   for (int r : o.also_resolutions)
     if (r < 1) return bad(absl::StrCat("also_resolutions: got ", r, ", expected >= 1"));
   if (o.workers < 0) return bad(absl::StrCat("workers: got ", o.workers, ", expected >= 0"));
@@ -46,7 +48,8 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Open(const PipelineOptions& 
   if (!lines.ok()) return lines.status();
   p->split_lines_ = std::move(*lines);
   if (p->split_lines_.empty())
-    return absl::InvalidArgumentError(absl::StrCat("split '", options.split, "' selects no scan lines"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("split '", options.split, "' selects no scan lines"));
   if (options.max_samples >= 0 && options.max_samples < p->split_size()) {
     std::vector<int64_t> capped = p->split_lines_;
     Rng rng = Rng::Derive(options.seed, kCapSalt);
@@ -55,23 +58,25 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Open(const PipelineOptions& 
     std::sort(capped.begin(), capped.end());
     p->split_lines_ = std::move(capped);
   }
-  p->labelled_ = std::all_of(p->split_lines_.begin(), p->split_lines_.end(),
-                             [&](int64_t i) { return p->reader_->lines()[static_cast<size_t>(i)].labelled; });
+  p->labelled_ = std::all_of(p->split_lines_.begin(), p->split_lines_.end(), [&](int64_t i) {
+    return p->reader_->lines()[static_cast<size_t>(i)].labelled;
+  });
   p->shard_size_ = p->split_size() / options.world_size;
   if (options.world_size == 1) p->shard_size_ = p->split_size();
   p->batches_ = options.drop_last ? p->shard_size_ / options.batch_size
                                   : (p->shard_size_ + options.batch_size - 1) / options.batch_size;
   if (p->batches_ == 0)
-    return absl::InvalidArgumentError(absl::StrCat(
-        "split '", options.split, "' gives ", p->shard_size_, " samples per rank, fewer than one batch of ",
-        options.batch_size));
+    return absl::InvalidArgumentError(
+        absl::StrCat("split '", options.split, "' gives ", p->shard_size_,
+                     " samples per rank, fewer than one batch of ", options.batch_size));
   return p;
 }
 
 Pipeline::~Pipeline() { StopWorkers(); }
 
 absl::Status Pipeline::StartEpoch(int64_t epoch) {
-  if (epoch < 0) return absl::InvalidArgumentError(absl::StrCat("epoch: got ", epoch, ", expected >= 0"));
+  if (epoch < 0)
+    return absl::InvalidArgumentError(absl::StrCat("epoch: got ", epoch, ", expected >= 0"));
   StopWorkers();
   std::vector<int64_t> all(static_cast<size_t>(split_size()));
   for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int64_t>(i);
@@ -143,7 +148,8 @@ void Pipeline::WorkerLoop() {
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] {
-        return stop_ || (next_assign_ < batches_ && next_assign_ < next_deliver_ + options_.prefetch_batches);
+        return stop_ || (next_assign_ < batches_ &&
+                         next_assign_ < next_deliver_ + options_.prefetch_batches);
       });
       if (stop_) return;
       index = next_assign_++;
@@ -163,14 +169,17 @@ void Pipeline::WorkerLoop() {
   }
 }
 
-absl::Status Pipeline::BuildBatch(int64_t index, Batch* batch, std::vector<uint8_t>* scratch) const {
+absl::Status Pipeline::BuildBatch(int64_t index, Batch* batch,
+                                  std::vector<uint8_t>* scratch) const {
   const int64_t begin = index * options_.batch_size;
   const int64_t end = std::min<int64_t>(begin + options_.batch_size, shard_size_);
-  const int resolution = options_.resolution_for_batch ? options_.resolution_for_batch(epoch_, index)
-                                                       : options_.resolution;
+  const int resolution = options_.resolution_for_batch
+                             ? options_.resolution_for_batch(epoch_, index)
+                             : options_.resolution;
   if (resolution < 1)
-    return absl::InvalidArgumentError(absl::StrCat("resolution for batch ", index, " of epoch ", epoch_,
-                                                   ": got ", resolution, ", expected >= 1"));
+    return absl::InvalidArgumentError(absl::StrCat("resolution for batch ", index, " of epoch ",
+                                                   epoch_, ": got ", resolution,
+                                                   ", expected >= 1"));
   const int64_t frames = transform_.frames;
   const int64_t sample_floats = frames * resolution * resolution;
   batch->batch_size = end - begin;
@@ -197,8 +206,8 @@ absl::Status Pipeline::BuildBatch(int64_t index, Batch* batch, std::vector<uint8
     TransformFrames(scratch->data(), line.num_frames, layer.height, layer.width, offset, resolution,
                     transform_, batch->inputs.data() + slot * sample_floats);
     for (auto& [r, inputs] : batch->inputs_at) {
-      TransformFrames(scratch->data(), line.num_frames, layer.height, layer.width, offset, r, transform_,
-                      inputs.data() + slot * frames * r * r);
+      TransformFrames(scratch->data(), line.num_frames, layer.height, layer.width, offset, r,
+                      transform_, inputs.data() + slot * frames * r * r);
     }
     if (line.labelled) {
       Targets(line.speed, line.power, transform_, batch->targets.data() + slot * 2);

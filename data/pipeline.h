@@ -38,7 +38,7 @@ namespace edgeloop::data {
 
 struct Batch {
   int64_t batch_size = 0, frames = 0, resolution = 0;
-  std::vector<float> inputs;        // [B, 1, T, R, R] row-major, normalised (mean 0.45, std 0.225)
+  std::vector<float> inputs;  // [B, 1, T, R, R] row-major, normalised (mean 0.45, std 0.225)
   // The same samples and temporal windows at PipelineOptions::also_resolutions: r -> [B,1,T,r,r].
   std::map<int, std::vector<float>> inputs_at;
   std::vector<float> targets;       // [B, 2] = (speed/900, power/215); zeros if unlabelled
@@ -51,21 +51,21 @@ struct PipelineOptions {
   std::string split = "all";       // split spec, see data/split.h
   int batch_size = 8;
   int frames = 16;
-  int resolution = 64;             // default resolution of every batch
-  int crop = 41;                   // square crop around the brightest pixel
+  int resolution = 64;  // default resolution of every batch
+  int crop = 41;        // square crop around the brightest pixel
   // Optional: resolution of batch `index` of `epoch`; must be deterministic, because workers
   // call it ahead of time.
   std::function<int(int64_t epoch, int64_t index)> resolution_for_batch;
   // Every batch is also transformed at these resolutions (Batch::inputs_at), for training that
   // runs subnets of several input resolutions on one batch.
   std::vector<int> also_resolutions;
-  bool train = true;               // random window + shuffling; false: centred window, fixed order
+  bool train = true;  // random window + shuffling; false: centred window, fixed order
   uint64_t seed = 0;
-  int workers = 2;                 // 0: batches are built in Next() on the caller's thread
-  int prefetch_batches = 4;        // bounded queue
-  int rank = 0, world_size = 1;    // disjoint shards with equal batch counts
-  int64_t max_samples = -1;        // cap on the split (first N in a seeded fixed order), -1 = all
-  bool drop_last = true;           // drop the incomplete final batch
+  int workers = 2;               // 0: batches are built in Next() on the caller's thread
+  int prefetch_batches = 4;      // bounded queue
+  int rank = 0, world_size = 1;  // disjoint shards with equal batch counts
+  int64_t max_samples = -1;      // cap on the split (first N in a seeded fixed order), -1 = all
+  bool drop_last = true;         // drop the incomplete final batch
 };
 
 class Pipeline {
@@ -83,7 +83,9 @@ class Pipeline {
   // How samples are transformed; data::Targets(..., transform(), ...) gives a line's targets.
   const TransformOptions& transform() const { return transform_; }
   // Index into reader().lines() of a sample id.
-  int64_t line_of_sample(int64_t sample_id) const { return split_lines_[static_cast<size_t>(sample_id)]; }
+  int64_t line_of_sample(int64_t sample_id) const {
+    return split_lines_[static_cast<size_t>(sample_id)];
+  }
 
   // Starts (or restarts) `epoch` at its first batch.
   absl::Status StartEpoch(int64_t epoch);

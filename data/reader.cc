@@ -32,13 +32,20 @@ constexpr int kMaxSkipExamples = 8;
 
 const char* ClassName(H5T_class_t c) {
   switch (c) {
-    case H5T_INTEGER: return "integer";
-    case H5T_FLOAT: return "float";
-    case H5T_STRING: return "string";
-    case H5T_COMPOUND: return "compound";
-    case H5T_ENUM: return "enum";
-    case H5T_ARRAY: return "array";
-    default: return "non-numeric";
+    case H5T_INTEGER:
+      return "integer";
+    case H5T_FLOAT:
+      return "float";
+    case H5T_STRING:
+      return "string";
+    case H5T_COMPOUND:
+      return "compound";
+    case H5T_ENUM:
+      return "enum";
+    case H5T_ARRAY:
+      return "array";
+    default:
+      return "non-numeric";
   }
 }
 
@@ -91,25 +98,30 @@ absl::StatusOr<h5::DatasetInfo> OpenLayerDatasets(
   }
   *frame = h5::OpenDataset(group, "frame");
   *index = h5::OpenDataset(group, "scan_line_index");
-  if (!frame->valid()) return absl::InvalidArgumentError(absl::StrCat(where("frame"), "not a dataset"));
+  if (!frame->valid())
+    return absl::InvalidArgumentError(absl::StrCat(where("frame"), "not a dataset"));
   if (!index->valid())
     return absl::InvalidArgumentError(absl::StrCat(where("scan_line_index"), "not a dataset"));
   auto frame_info = h5::Describe(frame->id());
-  if (!frame_info.ok()) return absl::InvalidArgumentError(absl::StrCat(where("frame"), frame_info.status().message()));
-  if (frame_info->type_class != H5T_INTEGER || frame_info->type_size != 1 || frame_info->dims.size() != 3)
-    return absl::InvalidArgumentError(absl::StrCat(
-        where("frame"), "expected uint8 [n_frames, height, width], found ", ShapeText(*frame_info)));
+  if (!frame_info.ok())
+    return absl::InvalidArgumentError(absl::StrCat(where("frame"), frame_info.status().message()));
+  if (frame_info->type_class != H5T_INTEGER || frame_info->type_size != 1 ||
+      frame_info->dims.size() != 3)
+    return absl::InvalidArgumentError(
+        absl::StrCat(where("frame"), "expected uint8 [n_frames, height, width], found ",
+                     ShapeText(*frame_info)));
   auto index_info = h5::Describe(index->id());
   if (!index_info.ok())
-    return absl::InvalidArgumentError(absl::StrCat(where("scan_line_index"), index_info.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(where("scan_line_index"), index_info.status().message()));
   if (index_info->type_class != H5T_INTEGER || index_info->dims.size() != 1)
     return absl::InvalidArgumentError(absl::StrCat(
         where("scan_line_index"), "expected integer [n_frames], found ", ShapeText(*index_info)));
   const int64_t n_frames = frame_info->dims[0];
   if (index_info->dims[0] != n_frames)
-    return absl::InvalidArgumentError(absl::StrCat(
-        where("scan_line_index"), "has ", index_info->dims[0], " entries but frame has ", n_frames,
-        " frames"));
+    return absl::InvalidArgumentError(absl::StrCat(where("scan_line_index"), "has ",
+                                                   index_info->dims[0], " entries but frame has ",
+                                                   n_frames, " frames"));
   return frame_info;
 }
 
@@ -131,7 +143,8 @@ absl::StatusOr<std::vector<std::string>> ExpandPaths(const std::vector<std::stri
     std::vector<std::string> found;
     for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
       std::string ext = entry.path().extension().string();
-      if (entry.is_regular_file() && (ext == ".hdf5" || ext == ".h5")) found.push_back(entry.path());
+      if (entry.is_regular_file() && (ext == ".hdf5" || ext == ".h5"))
+        found.push_back(entry.path());
     }
     if (found.empty())
       return absl::NotFoundError(absl::StrCat(path, ": directory holds no *.hdf5 or *.h5 file"));
@@ -170,16 +183,18 @@ absl::Status Reader::IndexFile(int file) {
   const std::string& path = files_[file];
   hid_t root = handles_->files[file].id();
   auto children = h5::ListChildren(root);
-  if (!children.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", children.status().message()));
+  if (!children.ok())
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", children.status().message()));
   std::vector<std::string> layer_groups, object_groups;
   for (const std::string& name : *children) {
     if (!h5::IsGroup(root, name)) continue;
     (absl::StartsWith(name, "layer") ? layer_groups : object_groups).push_back(name);
   }
   if (layer_groups.empty() && object_groups.empty())
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": no object or layer groups (expected /<object>/<layer>/frame for v1.0 or "
-              "/layerNNNN/frame for v1.1)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path,
+                     ": no object or layer groups (expected /<object>/<layer>/frame for v1.0 or "
+                     "/layerNNNN/frame for v1.1)"));
   if (!layer_groups.empty() && !object_groups.empty())
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": mixes top-level layer groups (v1.1) with object groups (v1.0), e.g. /",
@@ -202,25 +217,29 @@ absl::Status Reader::IndexFile(int file) {
     h5::Handle group = h5::OpenGroup(root, object);
     auto layers = h5::ListChildren(group.id());
     if (!layers.ok())
-      return absl::InvalidArgumentError(absl::StrCat(path, ": /", object, ": ", layers.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": /", object, ": ", layers.status().message()));
     std::vector<std::string> names;
     for (const std::string& l : *layers)
       if (h5::IsGroup(group.id(), l)) names.push_back(l);
     by_number(&names);
     for (const std::string& layer : names)
-      if (auto s = IndexLayer(file, object, absl::StrCat("/", object, "/", layer)); !s.ok()) return s;
+      if (auto s = IndexLayer(file, object, absl::StrCat("/", object, "/", layer)); !s.ok())
+        return s;
   }
   return absl::OkStatus();
 }
 
-absl::Status Reader::IndexLayer(int file, const std::string& object, const std::string& group_path) {
+absl::Status Reader::IndexLayer(int file, const std::string& object,
+                                const std::string& group_path) {
   const std::string& path = files_[file];
   auto where = [&](const std::string& dataset) {
     return absl::StrCat(path, ": ", group_path, "/", dataset, ": ");
   };
   h5::Handle group = h5::OpenGroup(handles_->files[file].id(), group_path);
   if (!group.valid())
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", group_path, ": cannot open group: ", h5::LastError()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": ", group_path, ": cannot open group: ", h5::LastError()));
   h5::Handle frame, index;
   absl::StatusOr<h5::DatasetInfo> frame_info = OpenLayerDatasets(group.id(), where, &frame, &index);
   if (!frame_info.ok()) return frame_info.status();
@@ -240,7 +259,8 @@ absl::Status Reader::IndexLayer(int file, const std::string& object, const std::
   std::vector<int64_t> line_of_frame(static_cast<size_t>(n_frames));
   if (n_frames > 0 && H5Dread(index.id(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
                               line_of_frame.data()) < 0)
-    return absl::InvalidArgumentError(absl::StrCat(where("scan_line_index"), "read failed: ", h5::LastError()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(where("scan_line_index"), "read failed: ", h5::LastError()));
 
   absl::StatusOr<LaserParams> labels = ReadLaserParams(group.id(), where("laser_params"));
   if (!labels.ok()) return labels.status();
@@ -261,9 +281,10 @@ absl::Status Reader::IndexLayer(int file, const std::string& object, const std::
     if (id < 0) {
       negative_frames += count;
     } else if (auto [it, inserted] = seen.emplace(id, start); !inserted) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where("scan_line_index"), "scan line ", id, " has frames in two separate runs (from frame ",
-          it->second, " and from frame ", start, "); a line's frames must be contiguous"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where("scan_line_index"), "scan line ", id,
+                       " has frames in two separate runs (from frame ", it->second,
+                       " and from frame ", start, "); a line's frames must be contiguous"));
     } else {
       ScanLine line;
       line.layer = static_cast<int>(layers_.size());
@@ -330,18 +351,21 @@ bool Reader::labelled() const {
 
 absl::Status Reader::ReadFrames(int64_t index, std::vector<uint8_t>* frames) const {
   if (index < 0 || index >= static_cast<int64_t>(lines_.size()))
-    return absl::OutOfRangeError(absl::StrCat("scan line ", index, " out of range [0, ", lines_.size(), ")"));
+    return absl::OutOfRangeError(
+        absl::StrCat("scan line ", index, " out of range [0, ", lines_.size(), ")"));
   const ScanLine& line = lines_[index];
   const LayerInfo& layer = layers_[line.layer];
   frames->resize(static_cast<size_t>(line.num_frames * layer.height * layer.width));
   std::lock_guard<std::mutex> lock(read_mutex_);
   h5::QuietErrors();
   auto& open = handles_->frames;
-  auto it = std::find_if(open.begin(), open.end(), [&](const auto& e) { return e.first == line.layer; });
+  auto it =
+      std::find_if(open.begin(), open.end(), [&](const auto& e) { return e.first == line.layer; });
   if (it != open.end()) {
     std::rotate(it, it + 1, open.end());
   } else {
-    h5::Handle opened = h5::OpenDataset(handles_->files[layer.file].id(), layer.group_path + "/frame");
+    h5::Handle opened =
+        h5::OpenDataset(handles_->files[layer.file].id(), layer.group_path + "/frame");
     if (!opened.valid())
       return absl::DataLossError(absl::StrCat(files_[layer.file], ": ", layer.group_path,
                                               "/frame: cannot open: ", h5::LastError()));
@@ -357,9 +381,9 @@ absl::Status Reader::ReadFrames(int64_t index, std::vector<uint8_t>* frames) con
   if (H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start, nullptr, count, nullptr) < 0 ||
       H5Dread(dataset.id(), H5T_NATIVE_UINT8, mem_space.id(), file_space.id(), H5P_DEFAULT,
               frames->data()) < 0)
-    return absl::DataLossError(absl::StrCat(files_[layer.file], ": ", layer.group_path, "/frame: reading frames ",
-                                            line.first_frame, "..", line.first_frame + line.num_frames - 1,
-                                            " failed: ", h5::LastError()));
+    return absl::DataLossError(absl::StrCat(
+        files_[layer.file], ": ", layer.group_path, "/frame: reading frames ", line.first_frame,
+        "..", line.first_frame + line.num_frames - 1, " failed: ", h5::LastError()));
   return absl::OkStatus();
 }
 

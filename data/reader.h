@@ -38,15 +38,15 @@ enum class Layout { kV10, kV11 };
 const char* LayoutName(Layout layout);  // "v1.0" / "v1.1"
 
 struct LayerInfo {
-  int file = 0;             // index into Reader::files()
-  std::string object;       // e.g. "C027"
-  std::string name;         // e.g. "layer0202"
-  int64_t number = -1;      // 202; -1 when the name carries no number
-  std::string group_path;   // HDF5 path of the layer group, e.g. "/C027/layer0202"
+  int file = 0;            // index into Reader::files()
+  std::string object;      // e.g. "C027"
+  std::string name;        // e.g. "layer0202"
+  int64_t number = -1;     // 202; -1 when the name carries no number
+  std::string group_path;  // HDF5 path of the layer group, e.g. "/C027/layer0202"
   int64_t num_frames = 0;
   int height = 0, width = 0;
-  bool labelled = false;    // the layer has laser_params
-  int64_t first_line = 0;   // its scan lines are lines()[first_line, first_line + num_lines)
+  bool labelled = false;   // the layer has laser_params
+  int64_t first_line = 0;  // its scan lines are lines()[first_line, first_line + num_lines)
   int64_t num_lines = 0;
 };
 

@@ -39,13 +39,12 @@ absl::StatusOr<SplitBound> ParseBound(const std::string& spec, std::string text)
 
 int64_t Position(const SplitBound& bound, int64_t n, int64_t unset) {
   if (!bound.set) return unset;
-  const double p = bound.percent ? std::round(bound.value * static_cast<double>(n) / 100.0) : bound.value;
+  const double p =
+      bound.percent ? std::round(bound.value * static_cast<double>(n) / 100.0) : bound.value;
   return std::clamp<int64_t>(static_cast<int64_t>(p), 0, n);
 }
 
-uint64_t NameSeed(const std::string& name) {
-  return Fnv1a64(name);
-}
+uint64_t NameSeed(const std::string& name) { return Fnv1a64(name); }
 
 }  // namespace
 
@@ -61,7 +60,8 @@ absl::StatusOr<Split> ParseSplit(const std::string& spec_in) {
     SplitTerm term;
     const size_t colon = text.find(':');
     term.object = text.substr(0, colon);
-    if (term.object.empty()) return BadSpec(spec, absl::StrCat("term '", text, "' names no object"));
+    if (term.object.empty())
+      return BadSpec(spec, absl::StrCat("term '", text, "' names no object"));
     if (term.object == "all") term.object = "*";
     if (colon != std::string::npos) {
       std::string range = text.substr(colon + 1);
@@ -74,7 +74,8 @@ absl::StatusOr<Split> ParseSplit(const std::string& spec_in) {
       const std::string inner = range.substr(7, range.size() - 8);
       const size_t sep = inner.find(':');
       if (sep == std::string::npos || inner.find(':', sep + 1) != std::string::npos)
-        return BadSpec(spec, absl::StrCat("term '", text, "': expected one ':' inside layers[...]"));
+        return BadSpec(spec,
+                       absl::StrCat("term '", text, "': expected one ':' inside layers[...]"));
       auto lo = ParseBound(spec, inner.substr(0, sep));
       if (!lo.ok()) return lo.status();
       auto hi = ParseBound(spec, inner.substr(sep + 1));
@@ -92,10 +93,11 @@ absl::StatusOr<std::vector<int64_t>> SelectLines(const Reader& reader, const Spl
   std::vector<bool> layer_selected(layers.size(), split.terms.empty());
   const std::vector<std::string> objects = reader.Objects();
   for (const SplitTerm& term : split.terms) {
-    if (term.object != "*" && std::find(objects.begin(), objects.end(), term.object) == objects.end())
-      return absl::NotFoundError(absl::StrCat("split '", split.spec, "': object ", term.object,
-                                              " is not in the data (objects: ",
-                                              absl::StrJoin(objects, ", "), ")"));
+    if (term.object != "*" &&
+        std::find(objects.begin(), objects.end(), term.object) == objects.end())
+      return absl::NotFoundError(
+          absl::StrCat("split '", split.spec, "': object ", term.object,
+                       " is not in the data (objects: ", absl::StrJoin(objects, ", "), ")"));
     for (const std::string& object : objects) {
       if (term.object != "*" && term.object != object) continue;
       std::vector<size_t> own;  // the object's layers in reader order (sorted by number)

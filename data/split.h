@@ -35,7 +35,7 @@ struct SplitBound {
 struct SplitTerm {
   std::string object;  // "*" = every object
   bool random_order = false;
-  SplitBound lo, hi;   // both unset = every layer
+  SplitBound lo, hi;  // both unset = every layer
 };
 
 struct Split {

@@ -24,18 +24,17 @@ namespace {
 // Physical constants of the model. The field of view is fixed (1.28 mm), so a larger frame
 // size only means finer pixels: every length in pixels scales with frame_size / 64.
 constexpr double kPi = 3.14159265358979323846;
-constexpr double kFrameRateHz = 20000;      // the RAISE camera
-constexpr double kFieldOfViewMm = 1.28;     // 20 um pixels at 64 x 64
+constexpr double kFrameRateHz = 20000;               // the RAISE camera
+constexpr double kFieldOfViewMm = 1.28;              // 20 um pixels at 64 x 64
 constexpr double kSpeedMin = 200, kSpeedMax = 1600;  // mm/s
 constexpr double kPowerMin = 75, kPowerMax = 355;    // W
 constexpr double kLineLengthMinMm = 0.4, kLineLengthMaxMm = 2.0;
-constexpr double kHatchRotationDeg = 67;    // scan direction turns by 67 degrees per layer
-constexpr int kTextureSize = 128;           // periodic powder texture tile (power of two)
+constexpr double kHatchRotationDeg = 67;  // scan direction turns by 67 degrees per layer
+constexpr int kTextureSize = 128;         // periodic powder texture tile (power of two)
 
 uint64_t LineStream(const std::string& object, int layer, int64_t line) {
   // FNV-1a over the object name, then layer and line.
-  return FnvMix(FnvMix(Fnv1a64(object), static_cast<uint64_t>(layer)),
-                static_cast<uint64_t>(line));
+  return FnvMix(FnvMix(Fnv1a64(object), static_cast<uint64_t>(layer)), static_cast<uint64_t>(line));
 }
 
 double Uniform(Rng* rng, double lo, double hi) { return lo + (hi - lo) * rng->UniformDouble(); }
@@ -44,8 +43,8 @@ double Uniform(Rng* rng, double lo, double hi) { return lo + (hi - lo) * rng->Un
 // is drawn per pixel, where Box-Muller would dominate the generation time.
 double FastNormal(Rng* rng) {
   uint64_t r = rng->Next();
-  double sum = static_cast<double>((r & 0xffff) + ((r >> 16) & 0xffff) + ((r >> 32) & 0xffff) +
-                                   (r >> 48));
+  double sum =
+      static_cast<double>((r & 0xffff) + ((r >> 16) & 0xffff) + ((r >> 32) & 0xffff) + (r >> 48));
   return (sum / 65535.0 - 2.0) * 1.7320508075688772;  // variance of 4 U(0,1) is 1/3
 }
 
@@ -72,10 +71,12 @@ std::vector<float> PowderTexture(Rng* rng) {
         const double fy = static_cast<double>(y) / step, fx = static_cast<double>(x) / step;
         const int y0 = static_cast<int>(fy), x0 = static_cast<int>(fx);
         const double ty = fy - y0, tx = fx - x0;
-        auto at = [&](int yy, int xx) { return grid[static_cast<size_t>((yy % n) * n + (xx % n))]; };
-        out[static_cast<size_t>(y * kTextureSize + x)] = static_cast<float>(
-            (1 - ty) * ((1 - tx) * at(y0, x0) + tx * at(y0, x0 + 1)) +
-            ty * ((1 - tx) * at(y0 + 1, x0) + tx * at(y0 + 1, x0 + 1)));
+        auto at = [&](int yy, int xx) {
+          return grid[static_cast<size_t>((yy % n) * n + (xx % n))];
+        };
+        out[static_cast<size_t>(y * kTextureSize + x)] =
+            static_cast<float>((1 - ty) * ((1 - tx) * at(y0, x0) + tx * at(y0, x0 + 1)) +
+                               ty * ((1 - tx) * at(y0 + 1, x0) + tx * at(y0 + 1, x0 + 1)));
       }
     }
     return out;
@@ -88,7 +89,8 @@ std::vector<float> PowderTexture(Rng* rng) {
 float SampleTexture(const std::vector<float>& tex, double y, double x) {
   const double fy = std::floor(y), fx = std::floor(x);
   const double ty = y - fy, tx = x - fx;
-  const int y0 = static_cast<int>(fy) & (kTextureSize - 1), x0 = static_cast<int>(fx) & (kTextureSize - 1);
+  const int y0 = static_cast<int>(fy) & (kTextureSize - 1),
+            x0 = static_cast<int>(fx) & (kTextureSize - 1);
   const int y1 = (y0 + 1) & (kTextureSize - 1), x1 = (x0 + 1) & (kTextureSize - 1);
   auto at = [&](int yy, int xx) { return tex[static_cast<size_t>(yy * kTextureSize + xx)]; };
   return static_cast<float>((1 - ty) * ((1 - tx) * at(y0, x0) + tx * at(y0, x1)) +
@@ -113,23 +115,27 @@ absl::Status ValidateSynthOptions(const SynthOptions& o) {
   for (const std::string& object : o.objects) {
     if (object.empty() || object.find_first_of("/. ") != std::string::npos ||
         absl::StartsWith(object, "layer"))
-      return absl::InvalidArgumentError(absl::StrCat(
-          "object name '", object, "' is not usable as a group name (non-empty, no '/', '.', ' ', "
-          "not starting with 'layer')"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("object name '", object,
+                       "' is not usable as a group name (non-empty, no '/', '.', ' ', "
+                       "not starting with 'layer')"));
   }
   if (o.layers < 1 || o.layers > 100000)
-    return absl::InvalidArgumentError(absl::StrCat("layers: got ", o.layers, ", expected 1..100000"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("layers: got ", o.layers, ", expected 1..100000"));
   if (o.first_layer < 0) return absl::InvalidArgumentError("first layer must be >= 0");
   if (o.lines_per_layer < 1 || o.lines_per_layer > 1000000)
     return absl::InvalidArgumentError(
         absl::StrCat("lines per layer: got ", o.lines_per_layer, ", expected 1..1000000"));
   if (o.frame_size < 8 || o.frame_size > 1024)
-    return absl::InvalidArgumentError(absl::StrCat("frame size: got ", o.frame_size, ", expected 8..1024"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("frame size: got ", o.frame_size, ", expected 8..1024"));
   if (o.min_frames < 1 || o.max_frames < o.min_frames)
     return absl::InvalidArgumentError(absl::StrCat("frame count range [", o.min_frames, ", ",
                                                    o.max_frames, "] is empty or below 1"));
   if (o.gzip_level < 0 || o.gzip_level > 9)
-    return absl::InvalidArgumentError(absl::StrCat("gzip level: got ", o.gzip_level, ", expected 0..9"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("gzip level: got ", o.gzip_level, ", expected 0..9"));
   if (o.layout == Layout::kV11 && o.objects.size() > 1 && EndsWithHdf5(o.out))
     return absl::InvalidArgumentError(absl::StrCat(
         "layout v1.1 writes one file per object: give a directory as the output, not ", o.out));
@@ -157,8 +163,8 @@ void RenderLine(const SynthOptions& options, const std::string& object, int laye
   meta->num_frames = n;
 
   // Scan direction: rotated per layer, alternating per line (bidirectional hatching).
-  const double angle = (kHatchRotationDeg * layer + (line % 2 ? 180.0 : 0.0)) * kPi / 180.0 +
-                       0.05 * rng.Normal();
+  const double angle =
+      (kHatchRotationDeg * layer + (line % 2 ? 180.0 : 0.0)) * kPi / 180.0 + 0.05 * rng.Normal();
   const double dir_x = std::cos(angle), dir_y = std::sin(angle);
 
   // Melt pool: length ~ P/sqrt(v), width ~ sqrt(P/v), brightness saturating in P/v.
@@ -201,7 +207,8 @@ void RenderLine(const SynthOptions& options, const std::string& object, int laye
         const double ua = u >= 0 ? u / front : u / back_t;
         const double pool = std::exp(-(ua * ua + (w / side) * (w / side)));
         const double glow =
-            u < 0 ? 0.25 * brightness * std::exp(u / glow_decay - (w / (0.6 * side + 1)) * (w / (0.6 * side + 1)))
+            u < 0 ? 0.25 * brightness *
+                        std::exp(u / glow_decay - (w / (0.6 * side + 1)) * (w / (0.6 * side + 1)))
                   : 0.0;
         const double r2 = (dy * dy + dx * dx) / (illumination_radius * illumination_radius);
         const double lit = 0.3 + 0.7 * power_rel * std::exp(-0.5 * r2);
@@ -228,10 +235,12 @@ void RenderLine(const SynthOptions& options, const std::string& object, int laye
       for (int y = std::max(0, iy - reach); y <= std::min(size - 1, iy + reach); ++y)
         for (int x = std::max(0, ix - reach); x <= std::min(size - 1, ix + reach); ++x) {
           const double d2 = ((y - s.y) * (y - s.y) + (x - s.x) * (x - s.x)) / (sigma * sigma);
-          field[static_cast<size_t>(y * size + x)] += static_cast<float>(s.brightness * std::exp(-0.5 * d2));
+          field[static_cast<size_t>(y * size + x)] +=
+              static_cast<float>(s.brightness * std::exp(-0.5 * d2));
         }
     }
-    spatter.erase(std::remove_if(spatter.begin(), spatter.end(), [](const Spatter& s) { return s.life <= 0; }),
+    spatter.erase(std::remove_if(spatter.begin(), spatter.end(),
+                                 [](const Spatter& s) { return s.life <= 0; }),
                   spatter.end());
     // Sensor: saturating response, gain, read and shot noise, 8-bit quantisation.
     uint8_t* out = frames->data() + static_cast<size_t>(t * size * size);
@@ -257,7 +266,8 @@ namespace {
 // Writes the layers of one object under `parent` (the object group for v1.0, the root for v1.1).
 absl::Status WriteObject(const SynthOptions& options, const std::string& object, hid_t parent,
                          std::vector<SynthLine>* truth,
-                         const std::function<void(int64_t, int64_t)>& progress, int64_t* frames_done) {
+                         const std::function<void(int64_t, int64_t)>& progress,
+                         int64_t* frames_done) {
   const int size = options.frame_size;
   std::vector<uint8_t> layer_frames, line_frames;
   std::vector<int32_t> line_index;
@@ -272,22 +282,24 @@ absl::Status WriteObject(const SynthOptions& options, const std::string& object,
       SynthLine meta;
       RenderLine(options, object, layer, line, &meta, &line_frames);
       layer_frames.insert(layer_frames.end(), line_frames.begin(), line_frames.end());
-      line_index.insert(line_index.end(), static_cast<size_t>(meta.num_frames), static_cast<int32_t>(line));
+      line_index.insert(line_index.end(), static_cast<size_t>(meta.num_frames),
+                        static_cast<int32_t>(line));
       params.push_back(meta.speed);
       params.push_back(meta.power);
       truth->push_back(meta);
     }
     const std::string name = absl::StrFormat("layer%04d", layer);
     h5::Handle group = h5::CreateGroup(parent, name);
-    if (!group.valid()) return absl::InternalError(absl::StrCat("cannot create group ", name, ": ", h5::LastError()));
+    if (!group.valid())
+      return absl::InternalError(absl::StrCat("cannot create group ", name, ": ", h5::LastError()));
     const int64_t n = static_cast<int64_t>(line_index.size());
-    if (auto s = h5::WriteDataset(group.id(), "frame", H5T_STD_U8LE, H5T_NATIVE_UINT8, {n, size, size},
-                                  layer_frames.data(), {std::min<int64_t>(n, 32), size, size},
-                                  options.gzip_level);
+    if (auto s = h5::WriteDataset(group.id(), "frame", H5T_STD_U8LE, H5T_NATIVE_UINT8,
+                                  {n, size, size}, layer_frames.data(),
+                                  {std::min<int64_t>(n, 32), size, size}, options.gzip_level);
         !s.ok())
       return s;
-    if (auto s = h5::WriteDataset(group.id(), "scan_line_index", H5T_STD_I32LE, H5T_NATIVE_INT32, {n},
-                                  line_index.data());
+    if (auto s = h5::WriteDataset(group.id(), "scan_line_index", H5T_STD_I32LE, H5T_NATIVE_INT32,
+                                  {n}, line_index.data());
         !s.ok())
       return s;
     if (options.labelled) {
@@ -313,7 +325,8 @@ absl::Status WriteTemp(const SynthOptions& options, const std::string& temp,
   if (!file.ok()) return file.status();
   const std::string stamp = absl::StrCat("edgeloop data synth, seed ", options.seed);
   if (auto s = h5::WriteStringAttribute(file->id(), "generator", stamp); !s.ok()) return s;
-  if (auto s = h5::WriteStringAttribute(file->id(), "layout", LayoutName(options.layout)); !s.ok()) return s;
+  if (auto s = h5::WriteStringAttribute(file->id(), "layout", LayoutName(options.layout)); !s.ok())
+    return s;
   for (const std::string& object : objects) {
     h5::Handle object_group;
     hid_t parent = file->id();
@@ -321,7 +334,8 @@ absl::Status WriteTemp(const SynthOptions& options, const std::string& temp,
       object_group = h5::CreateGroup(file->id(), object);
       parent = object_group.id();
     }
-    if (auto s = WriteObject(options, object, parent, truth, progress, frames_done); !s.ok()) return s;
+    if (auto s = WriteObject(options, object, parent, truth, progress, frames_done); !s.ok())
+      return s;
     if (!object_group.Close())
       return absl::InternalError(absl::StrCat("closing group ", object, ": ", h5::LastError()));
   }
@@ -335,7 +349,8 @@ absl::Status WriteTemp(const SynthOptions& options, const std::string& temp,
 // removes the temporary file and names `path`.
 absl::Status WriteFile(const SynthOptions& options, const std::string& path,
                        const std::vector<std::string>& objects, std::vector<SynthLine>* truth,
-                       const std::function<void(int64_t, int64_t)>& progress, int64_t* frames_done) {
+                       const std::function<void(int64_t, int64_t)>& progress,
+                       int64_t* frames_done) {
   const std::string temp = absl::StrCat(path, ".tmp-", getpid());
   const std::filesystem::path target(path);
   const std::string dir = target.parent_path().string();
@@ -349,7 +364,8 @@ absl::Status WriteFile(const SynthOptions& options, const std::string& path,
   std::filesystem::rename(temp, path, ec);
   if (ec) {
     std::remove(temp.c_str());
-    return absl::InternalError(absl::StrCat("cannot rename ", temp, " to ", path, ": ", ec.message()));
+    return absl::InternalError(
+        absl::StrCat("cannot rename ", temp, " to ", path, ": ", ec.message()));
   }
   return absl::OkStatus();
 }
@@ -365,15 +381,21 @@ absl::StatusOr<std::vector<SynthLine>> WriteSynthetic(
     std::error_code ec;
     const std::filesystem::path dir = std::filesystem::path(file).parent_path();
     if (!dir.empty()) std::filesystem::create_directories(dir, ec);
-    if (ec) return absl::InvalidArgumentError(absl::StrCat("cannot create ", dir.string(), ": ", ec.message()));
+    if (ec)
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot create ", dir.string(), ": ", ec.message()));
   }
   std::vector<SynthLine> truth;
   int64_t frames_done = 0;
   if (options.layout == Layout::kV10) {
-    if (auto s = WriteFile(options, files[0], options.objects, &truth, progress, &frames_done); !s.ok()) return s;
+    if (auto s = WriteFile(options, files[0], options.objects, &truth, progress, &frames_done);
+        !s.ok())
+      return s;
   } else {
     for (size_t i = 0; i < files.size(); ++i)
-      if (auto s = WriteFile(options, files[i], {options.objects[i]}, &truth, progress, &frames_done); !s.ok())
+      if (auto s =
+              WriteFile(options, files[i], {options.objects[i]}, &truth, progress, &frames_done);
+          !s.ok())
         return s;
   }
   return truth;

@@ -32,14 +32,14 @@ struct SynthOptions {
   Layout layout = Layout::kV10;
   std::vector<std::string> objects = {"C027"};
   int layers = 4;
-  int first_layer = 1;        // layer groups are named layer%04d from here
+  int first_layer = 1;  // layer groups are named layer%04d from here
   int lines_per_layer = 8;
-  int frame_size = 64;        // frames are frame_size x frame_size
-  int min_frames = 6;         // clamp of the per-line frame count
+  int frame_size = 64;  // frames are frame_size x frame_size
+  int min_frames = 6;   // clamp of the per-line frame count
   int max_frames = 96;
   uint64_t seed = 0;
-  bool labelled = true;       // false: no laser_params (like the public test file)
-  int gzip_level = 0;         // 0: uncompressed chunks
+  bool labelled = true;  // false: no laser_params (like the public test file)
+  int gzip_level = 0;    // 0: uncompressed chunks
 };
 
 absl::Status ValidateSynthOptions(const SynthOptions& options);

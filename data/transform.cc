@@ -9,7 +9,8 @@
 namespace edgeloop::data {
 
 absl::Status ValidateTransformOptions(const TransformOptions& o) {
-  if (o.crop < 1) return absl::InvalidArgumentError(absl::StrCat("crop: got ", o.crop, ", expected >= 1"));
+  if (o.crop < 1)
+    return absl::InvalidArgumentError(absl::StrCat("crop: got ", o.crop, ", expected >= 1"));
   if (o.frames < 1)
     return absl::InvalidArgumentError(absl::StrCat("frames: got ", o.frames, ", expected >= 1"));
   if (!(o.std > 0)) return absl::InvalidArgumentError("normalisation std must be > 0");
@@ -84,7 +85,8 @@ void TransformFrames(const uint8_t* frames, int64_t num_frames, int height, int 
       for (int x = 0; x < c; ++x) {
         const int sx = left + x;
         const bool inside = sy >= 0 && sy < height && sx >= 0 && sx < width;
-        crop[static_cast<size_t>(y * c + x)] = inside ? frame[static_cast<size_t>(sy) * width + sx] : 0.0f;
+        crop[static_cast<size_t>(y * c + x)] =
+            inside ? frame[static_cast<size_t>(sy) * width + sx] : 0.0f;
       }
     }
     // Separable bilinear resize (rows first), then normalisation, which commutes with it.

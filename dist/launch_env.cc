@@ -12,9 +12,8 @@ absl::StatusOr<int> IntVar(const GetEnvFn& env, const char* name, int min_value)
   const char* v = env(name);
   int out;
   if (v == nullptr || !absl::SimpleAtoi(v, &out) || out < min_value) {
-    return absl::InvalidArgumentError(absl::StrCat("environment variable ", name, "='",
-                                                   v ? v : "", "' is not an integer >= ",
-                                                   min_value));
+    return absl::InvalidArgumentError(absl::StrCat("environment variable ", name, "='", v ? v : "",
+                                                   "' is not an integer >= ", min_value));
   }
   return out;
 }
@@ -110,9 +109,8 @@ absl::StatusOr<LaunchEnv> LaunchEnvFromEnvironment(const GetEnvFn& env) {
     out.master_port = p;
   }
   if (out.rank >= out.world_size) {
-    return absl::InvalidArgumentError(absl::StrCat("rank ", out.rank,
-                                                   " is not below the world size ",
-                                                   out.world_size));
+    return absl::InvalidArgumentError(
+        absl::StrCat("rank ", out.rank, " is not below the world size ", out.world_size));
   }
   return out;
 }

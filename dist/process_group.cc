@@ -45,10 +45,10 @@ absl::StatusOr<std::unique_ptr<Distributed>> Distributed::Init(const LaunchEnv& 
   } catch (const std::exception& e) {
     std::string msg = e.what();
     msg = msg.substr(0, msg.find('\n'));
-    return absl::UnavailableError(absl::StrCat(
-        "rank ", env.rank, "/", env.world_size, ": cannot reach the rendezvous at ",
-        env.master_addr, ":", env.master_port, " (MASTER_ADDR/MASTER_PORT) within ",
-        options.timeout.count() / 1000.0, " s: ", msg));
+    return absl::UnavailableError(
+        absl::StrCat("rank ", env.rank, "/", env.world_size, ": cannot reach the rendezvous at ",
+                     env.master_addr, ":", env.master_port, " (MASTER_ADDR/MASTER_PORT) within ",
+                     options.timeout.count() / 1000.0, " s: ", msg));
   }
   try {
 #ifdef USE_C10D_NCCL
@@ -90,10 +90,9 @@ absl::Status Distributed::Collective(const char* what, const std::function<void(
   } catch (const std::exception& e) {
     std::string msg = e.what();
     msg = msg.substr(0, msg.find('\n'));
-    return absl::AbortedError(absl::StrCat(
-        "rank ", env_.rank, "/", env_.world_size, ": ", what,
-        " failed (another rank died or timed out after ", options_.timeout.count() / 1000.0,
-        " s): ", msg));
+    return absl::AbortedError(absl::StrCat("rank ", env_.rank, "/", env_.world_size, ": ", what,
+                                           " failed (another rank died or timed out after ",
+                                           options_.timeout.count() / 1000.0, " s): ", msg));
   }
   return absl::OkStatus();
 }

@@ -7,8 +7,8 @@
 #ifndef EDGELOOP_DIST_TORCH_COMPAT_H_
 #define EDGELOOP_DIST_TORCH_COMPAT_H_
 
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/version.h>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 
 namespace edgeloop::dist::compat {
 

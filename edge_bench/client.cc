@@ -211,29 +211,29 @@ void EdgeClient::Impl::Connect(int idx) {
         if (ec) return ConnectFailed(idx, gen, "resolve: " + ec.message(), false);
         auto& lowest = beast::get_lowest_layer(ch->ws());
         lowest.expires_after(Seconds(opts_.connect_timeout_s));
-        lowest.async_connect(results, [this, idx, gen, ch](beast::error_code ec2,
-                                                           const tcp::endpoint&) {
-          if (ec2) return ConnectFailed(idx, gen, "connect: " + ec2.message(), false);
-          beast::error_code ignored;
-          beast::get_lowest_layer(ch->ws()).socket().set_option(tcp::no_delay(true), ignored);
-          if constexpr (kIsTls<Ws>) {
-            const std::string& host = servers_[idx]->endpoint.host;
-            SSL_set_tlsext_host_name(ch->ws().next_layer().native_handle(), host.c_str());
-            ch->ws().next_layer().set_verify_callback(ssl::host_name_verification(host));
-            ch->ws().next_layer().async_handshake(
-                ssl::stream_base::client, [this, idx, gen, ch](beast::error_code ec3) {
-                  // A certificate that does not verify, or a peer that does not speak
-                  // TLS, will not change by retrying: final, like a 401.
-                  if (ec3) {
-                    const bool final = ec3.category() == asio::error::get_ssl_category();
-                    return ConnectFailed(idx, gen, "TLS: " + TlsErrorText(ec3), final);
-                  }
-                  Upgrade(idx, gen, ch);
-                });
-          } else {
-            Upgrade(idx, gen, ch);
-          }
-        });
+        lowest.async_connect(
+            results, [this, idx, gen, ch](beast::error_code ec2, const tcp::endpoint&) {
+              if (ec2) return ConnectFailed(idx, gen, "connect: " + ec2.message(), false);
+              beast::error_code ignored;
+              beast::get_lowest_layer(ch->ws()).socket().set_option(tcp::no_delay(true), ignored);
+              if constexpr (kIsTls<Ws>) {
+                const std::string& host = servers_[idx]->endpoint.host;
+                SSL_set_tlsext_host_name(ch->ws().next_layer().native_handle(), host.c_str());
+                ch->ws().next_layer().set_verify_callback(ssl::host_name_verification(host));
+                ch->ws().next_layer().async_handshake(
+                    ssl::stream_base::client, [this, idx, gen, ch](beast::error_code ec3) {
+                      // A certificate that does not verify, or a peer that does not speak
+                      // TLS, will not change by retrying: final, like a 401.
+                      if (ec3) {
+                        const bool final = ec3.category() == asio::error::get_ssl_category();
+                        return ConnectFailed(idx, gen, "TLS: " + TlsErrorText(ec3), final);
+                      }
+                      Upgrade(idx, gen, ch);
+                    });
+              } else {
+                Upgrade(idx, gen, ch);
+              }
+            });
       });
 }
 
@@ -253,15 +253,15 @@ void EdgeClient::Impl::Upgrade(int idx, uint64_t gen, std::shared_ptr<WsChannel<
           const bool refused = res->result() == http::status::unauthorized ||
                                res->result() == http::status::forbidden;
           // An answer that is not HTTP (e.g. TLS spoken back to ws://) is final too.
-          const bool not_http = ec.category() == HttpErrorCategory() &&
-                                ec != http::error::end_of_stream;
-          return ConnectFailed(idx, gen,
-                               refused ? absl::StrCat("server refused the connection: HTTP ",
-                                                      res->result_int(), " ", res->body())
-                               : not_http ? "not an edgeloop server (the reply is not HTTP: " +
-                                                ec.message() + ")"
-                                          : "WebSocket upgrade: " + ec.message(),
-                               refused || not_http);
+          const bool not_http =
+              ec.category() == HttpErrorCategory() && ec != http::error::end_of_stream;
+          return ConnectFailed(
+              idx, gen,
+              refused ? absl::StrCat("server refused the connection: HTTP ", res->result_int(), " ",
+                                     res->body())
+              : not_http ? "not an edgeloop server (the reply is not HTTP: " + ec.message() + ")"
+                         : "WebSocket upgrade: " + ec.message(),
+              refused || not_http);
         }
         Connected(idx, gen, ch);
       });
@@ -310,8 +310,7 @@ void EdgeClient::Impl::SetConnectedState(int idx, bool connected, const DeviceIn
   cv_.notify_all();
 }
 
-void EdgeClient::Impl::ConnectFailed(int idx, uint64_t gen, const std::string& why,
-                                     bool refused) {
+void EdgeClient::Impl::ConnectFailed(int idx, uint64_t gen, const std::string& why, bool refused) {
   ServerConn& c = *servers_[idx];
   if (gen != c.generation) return;
   c.last_error = absl::StrCat(c.url, ": ", why);
@@ -501,8 +500,8 @@ absl::Status EdgeClient::Impl::WaitConnected(double timeout_s, int min_servers) 
   if (static_cast<int>(devices_.size()) >= min_servers) return absl::OkStatus();
   if (total - refused_ < min_servers) return absl::PermissionDeniedError(last_error_);
   (void)ok;
-  return absl::DeadlineExceededError(absl::StrCat(
-      "no connection within ", timeout_s, " s", last_error_.empty() ? "" : ": ", last_error_));
+  return absl::DeadlineExceededError(absl::StrCat("no connection within ", timeout_s, " s",
+                                                  last_error_.empty() ? "" : ": ", last_error_));
 }
 
 uint64_t EdgeClient::Impl::Submit(MeasureRequest request, ResultCallback done,
@@ -630,8 +629,8 @@ absl::Status EdgeClient::WaitConnected(double timeout_s, int min_servers) {
   return impl_->WaitConnected(timeout_s, min_servers);
 }
 std::vector<DeviceInfo> EdgeClient::Devices() const { return impl_->Devices(); }
-uint64_t EdgeClient::Submit(MeasureRequest request, ResultCallback done,
-                            ProgressCallback progress, double timeout_s) {
+uint64_t EdgeClient::Submit(MeasureRequest request, ResultCallback done, ProgressCallback progress,
+                            double timeout_s) {
   return impl_->Submit(std::move(request), std::move(done), std::move(progress), timeout_s);
 }
 void EdgeClient::Cancel(uint64_t request_id) { impl_->Cancel(request_id); }

@@ -39,7 +39,7 @@ struct ClientOptions {
   double connect_timeout_s = 5;
   double backoff_initial_s = 0.05;
   double backoff_max_s = 5;
-  double keepalive_idle_s = 60;      // drop a server silent this long (pings at half)
+  double keepalive_idle_s = 60;  // drop a server silent this long (pings at half)
   int64_t max_frame_bytes = 64 << 20;
 };
 
@@ -68,8 +68,8 @@ class EdgeClient {
 
   // Queues a request (its request_id is assigned here and returned); `done` is called
   // exactly once. timeout_s <= 0: no timeout.
-  uint64_t Submit(MeasureRequest request, ResultCallback done,
-                  ProgressCallback progress = nullptr, double timeout_s = 0);
+  uint64_t Submit(MeasureRequest request, ResultCallback done, ProgressCallback progress = nullptr,
+                  double timeout_s = 0);
   // Stops a request: `done` gets Cancelled now, the server is told to stop.
   void Cancel(uint64_t request_id);
   // Blocking convenience over Submit; must not be called from a callback.

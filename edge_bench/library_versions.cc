@@ -19,7 +19,8 @@ std::vector<LibraryVersion> LibraryVersions() {
     return text.substr(0, text.find(' '));
   };
   return {{"Boost", boost, ""},
-          {"OpenSSL", second_word(OPENSSL_VERSION_TEXT), second_word(OpenSSL_version(OPENSSL_VERSION))}};
+          {"OpenSSL", second_word(OPENSSL_VERSION_TEXT),
+           second_word(OpenSSL_version(OPENSSL_VERSION))}};
 }
 
 }  // namespace edgeloop::edge_bench

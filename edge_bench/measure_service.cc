@@ -144,8 +144,8 @@ std::pair<ErrorCode, std::string> MeasureService::Validate(const MeasureRequest&
                          ceil_div(a.resolution(), a.patch_size(2));
   if (tokens > (int64_t{1} << 24) || a.embed_dim() > 1024)
     return {ERROR_LIMIT_EXCEEDED,
-            absl::StrCat("architecture too large: ", tokens, " tokens, embed_dim ",
-                         a.embed_dim(), "; allowed <= 16777216 tokens, embed_dim <= 1024")};
+            absl::StrCat("architecture too large: ", tokens, " tokens, embed_dim ", a.embed_dim(),
+                         "; allowed <= 16777216 tokens, embed_dim <= 1024")};
   const Cost cost = ComputeCost(a);
   if (cost.flops > max_flops / largest)
     return {ERROR_LIMIT_EXCEEDED,
@@ -173,13 +173,12 @@ std::pair<ErrorCode, std::string> MeasureService::CheckMemory(const ArchConfig& 
     return {ERROR_LIMIT_EXCEEDED,
             absl::StrCat("input at batch ", largest, " is ", static_cast<int64_t>(input),
                          " bytes; this server allows ", l.max_input_bytes())};
-  const double memory =
-      4.0 * cost.params + input + 3 * 4.0 * largest * cost.peak_activation_floats;
+  const double memory = 4.0 * cost.params + input + 3 * 4.0 * largest * cost.peak_activation_floats;
   if (memory > static_cast<double>(l.max_memory_bytes()))
-    return {ERROR_LIMIT_EXCEEDED,
-            absl::StrCat("forward at batch ", largest, " needs about ",
-                         static_cast<int64_t>(memory), " bytes of memory; this server allows ",
-                         l.max_memory_bytes())};
+    return {
+        ERROR_LIMIT_EXCEEDED,
+        absl::StrCat("forward at batch ", largest, " needs about ", static_cast<int64_t>(memory),
+                     " bytes of memory; this server allows ", l.max_memory_bytes())};
   return {ERROR_UNSPECIFIED, ""};
 }
 
@@ -194,10 +193,9 @@ Envelope MeasureService::ErrorFor(const Call& call, const absl::Status& status) 
   if (absl::IsCancelled(status)) {
     code = shutting_down_ ? ERROR_SHUTTING_DOWN : ERROR_CANCELLED;
     if (!shutting_down_ && call.past_deadline() && !(call.cancelled && call.cancelled())) {
-      return MakeErrorEnvelope(
-          call.request.request_id(), ERROR_LIMIT_EXCEEDED,
-          absl::StrCat("measuring took longer than this server's limit of ",
-                       opts_.limits.max_request_seconds(), " s per request"));
+      return MakeErrorEnvelope(call.request.request_id(), ERROR_LIMIT_EXCEEDED,
+                               absl::StrCat("measuring took longer than this server's limit of ",
+                                            opts_.limits.max_request_seconds(), " s per request"));
     }
   } else if (absl::IsInvalidArgument(status)) {
     code = ERROR_INVALID_ARCH;
@@ -280,8 +278,8 @@ Envelope MeasureService::Process(const MeasureRequest& request,
   Call call(request, cancelled, progress);
   call.settings = ResolveSettings(request.settings(), opts_.defaults);
   call.deadline =
-      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
-                         opts_.limits.max_request_seconds()));
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                         std::chrono::duration<double>(opts_.limits.max_request_seconds()));
   call.hooks.should_stop = [&call, this] {
     return (call.cancelled && call.cancelled()) || shutting_down_.load() || call.past_deadline();
   };

@@ -53,12 +53,12 @@ ArchConfig DefaultReferenceArch();
 // The options of the measurement side that the server (server.h ServerOptions) passes on
 // unchanged.
 struct MeasurementOptions {
-  MeasurementSettings defaults;    // empty fields: measurer.h DefaultSettings()
+  MeasurementSettings defaults;  // empty fields: measurer.h DefaultSettings()
   ArchConfig sentinel = DefaultSentinelArch();
   MeasurementSettings sentinel_settings;  // empty fields: quick settings (<= ~1 s)
   double sentinel_interval_s = 600;       // < 0 disables the sentinel (drift_factor 0)
   ArchConfig reference = DefaultReferenceArch();
-  double reference_calibration_ms = 3000; // CalibrateReference's duration
+  double reference_calibration_ms = 3000;  // CalibrateReference's duration
 
   std::function<void(const std::string&)> log;  // one line per event; null: silent
 };
@@ -67,8 +67,8 @@ struct MeasureServiceOptions : MeasurementOptions {
   // Copied into DeviceInfo.limits, after the memory bounds left at 0 are derived from the
   // host's memory (half of it per request); every field but the queue sizes bounds requests.
   ServerLimits limits;
-  int max_batch_sizes = 16;        // entries of MeasureRequest.batch_sizes
-  std::string cache_file;          // empty: in-memory cache only
+  int max_batch_sizes = 16;  // entries of MeasureRequest.batch_sizes
+  std::string cache_file;    // empty: in-memory cache only
 };
 
 class MeasureService {
@@ -97,7 +97,7 @@ class MeasureService {
   bool shutting_down() const { return shutting_down_; }
 
   struct Counters {
-    int64_t measured = 0;       // batch sizes actually measured (not cached)
+    int64_t measured = 0;  // batch sizes actually measured (not cached)
     int64_t cache_hits = 0;
     int64_t sentinel_runs = 0;
   };

@@ -17,7 +17,6 @@ double MsSince(Clock::time_point t0) {
 
 absl::Status Stopped() { return absl::CancelledError("measurement cancelled"); }
 
-
 }  // namespace
 
 MeasurementSettings DefaultSettings() {
@@ -47,8 +46,7 @@ MeasurementSettings ResolveSettings(const MeasurementSettings& requested,
 
 absl::Status CheckSettings(const MeasurementSettings& s) {
   auto bad = [](const char* field, double v, const char* allowed) {
-    return absl::OutOfRangeError(
-        absl::StrCat("settings.", field, " = ", v, ": allowed ", allowed));
+    return absl::OutOfRangeError(absl::StrCat("settings.", field, " = ", v, ": allowed ", allowed));
   };
   if (s.warmup_runs() < 0 || s.warmup_runs() > 10000)
     return bad("warmup_runs", s.warmup_runs(), "0..10000");

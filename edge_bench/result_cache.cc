@@ -13,14 +13,14 @@ absl::StatusOr<std::unique_ptr<ResultCache>> ResultCache::Open(const std::string
   if (!bytes.ok()) return bytes.status();
   CacheFile file;
   if (!file.ParseFromString(*bytes))
-    return absl::DataLossError(absl::StrCat("cache file ", path,
-                                            ": not an edgeloop results cache (CacheFile)"));
+    return absl::DataLossError(
+        absl::StrCat("cache file ", path, ": not an edgeloop results cache (CacheFile)"));
   for (const CacheEntry& e : file.entries()) cache->entries_[e.key()] = e.result();
   return cache;
 }
 
-std::string ResultCache::Key(const std::string& arch_key, int batch,
-                             const std::string& fingerprint, int threads) {
+std::string ResultCache::Key(const std::string& arch_key, int batch, const std::string& fingerprint,
+                             int threads) {
   return absl::StrCat(arch_key, "|b", batch, "|", fingerprint, "|t", threads);
 }
 

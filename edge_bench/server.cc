@@ -22,8 +22,9 @@ namespace {
 // Compares in time independent of where the strings differ.
 bool SameSecret(absl::string_view got, absl::string_view want) {
   unsigned diff = got.size() == want.size() ? 0u : 1u;
-  for (size_t i = 0; i < want.size(); ++i) diff |= static_cast<unsigned>(
-      static_cast<unsigned char>(i < got.size() ? got[i] : 0) ^ static_cast<unsigned char>(want[i]));
+  for (size_t i = 0; i < want.size(); ++i)
+    diff |= static_cast<unsigned>(static_cast<unsigned char>(i < got.size() ? got[i] : 0) ^
+                                  static_cast<unsigned char>(want[i]));
   return diff == 0;
 }
 
@@ -178,8 +179,7 @@ absl::Status EdgeServer::Impl::Start() {
     if (!opts_.tls_cert_file.empty()) {
       tls_ = std::make_unique<ssl::context>(ssl::context::tls_server);
       tls_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                        ssl::context::no_tlsv1_1);
+                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
       tls_->use_certificate_chain_file(opts_.tls_cert_file);
       tls_->use_private_key_file(opts_.tls_key_file, ssl::context::pem);
     }
@@ -205,8 +205,8 @@ absl::Status EdgeServer::Impl::Start() {
   io_thread_ = std::thread([this] { ioc_.run(); });
   worker_thread_ = std::thread([this] { WorkerLoop(); });
   const DeviceInfo& device = service_->device();
-  Log(absl::StrCat("listening on ", tls_ ? "wss://" : "ws://", opts_.host, ":", port_,
-                   " device ", device.device(), " threads ", device.threads(), " fingerprint ",
+  Log(absl::StrCat("listening on ", tls_ ? "wss://" : "ws://", opts_.host, ":", port_, " device ",
+                   device.device(), " threads ", device.threads(), " fingerprint ",
                    device.fingerprint()));
   return absl::OkStatus();
 }
@@ -276,15 +276,14 @@ template <class Ws>
 void EdgeServer::Impl::Handshake(std::shared_ptr<WsChannel<Ws>> ch) {
   beast::get_lowest_layer(ch->ws()).expires_after(Seconds(opts_.handshake_timeout_s));
   if constexpr (kIsTls<Ws>) {
-    ch->ws().next_layer().async_handshake(ssl::stream_base::server,
-                                          [this, ch](beast::error_code ec) {
-                                            if (ec) {
-                                              Log(absl::StrCat("TLS handshake failed: ",
-                                                               ec.message()));
-                                              return;
-                                            }
-                                            ReadUpgrade(ch);
-                                          });
+    ch->ws().next_layer().async_handshake(
+        ssl::stream_base::server, [this, ch](beast::error_code ec) {
+          if (ec) {
+            Log(absl::StrCat("TLS handshake failed: ", ec.message()));
+            return;
+          }
+          ReadUpgrade(ch);
+        });
   } else {
     ReadUpgrade(ch);
   }
@@ -299,8 +298,7 @@ void EdgeServer::Impl::ReadUpgrade(std::shared_ptr<WsChannel<Ws>> ch) {
   auto up = std::make_shared<Upgrade>();
   up->parser.header_limit(16 * 1024);
   http::async_read(
-      ch->ws().next_layer(), up->buffer, up->parser,
-      [this, ch, up](beast::error_code ec, size_t) {
+      ch->ws().next_layer(), up->buffer, up->parser, [this, ch, up](beast::error_code ec, size_t) {
         if (ec) return;  // not HTTP, or gone: drop the connection
         http::request<http::empty_body> req = up->parser.release();
         if (!websocket::is_upgrade(req)) {
@@ -336,9 +334,8 @@ void EdgeServer::Impl::Reject(std::shared_ptr<WsChannel<Ws>> ch, unsigned versio
   res->body() = why + "\n";
   res->keep_alive(false);
   res->prepare_payload();
-  http::async_write(ch->ws().next_layer(), *res, [ch, res](beast::error_code, size_t) {
-    ch->Abort();
-  });
+  http::async_write(ch->ws().next_layer(), *res,
+                    [ch, res](beast::error_code, size_t) { ch->Abort(); });
 }
 
 void EdgeServer::Impl::Open(std::shared_ptr<Channel> ch) {
@@ -353,11 +350,11 @@ void EdgeServer::Impl::Open(std::shared_ptr<Channel> ch) {
   ++connections_;
   std::weak_ptr<Session> weak = s;
   const uint64_t id = s->id;
-  ch->Start(Channel::Handlers{
-      [this, weak](std::string data, bool binary) {
-        if (auto locked = weak.lock()) OnMessage(locked, std::move(data), binary);
-      },
-      [this, id](beast::error_code ec) { OnClosed(id, ec); }});
+  ch->Start(Channel::Handlers{[this, weak](std::string data, bool binary) {
+                                if (auto locked = weak.lock())
+                                  OnMessage(locked, std::move(data), binary);
+                              },
+                              [this, id](beast::error_code ec) { OnClosed(id, ec); }});
   if (stopping_io_) ch->Close(websocket::close_code::going_away, "server shutting down");
 }
 
@@ -372,8 +369,7 @@ void EdgeServer::Impl::OnClosed(uint64_t session_id, beast::error_code ec) {
   if (stopping_io_ && sessions_.empty()) ioc_.stop();
 }
 
-void EdgeServer::Impl::OnMessage(const std::shared_ptr<Session>& s, std::string data,
-                                 bool binary) {
+void EdgeServer::Impl::OnMessage(const std::shared_ptr<Session>& s, std::string data, bool binary) {
   if (!binary) {
     s->channel->Close(websocket::close_code::unknown_data,
                       "text frames are not accepted; send binary Envelope frames");
@@ -497,9 +493,9 @@ std::string EdgeServer::Impl::OverQueueCaps(const Session& s) {
   for (const auto& q : queue_) count(*q);
   const int cap = opts_.max_queued_per_client;
   if (total < opts_.max_queued_total && client < cap && connection < cap) return "";
-  return absl::StrCat("queue full (", client, " of ", cap, " for this client, ", connection,
-                      " of ", cap, " for this connection, ", total, " of ",
-                      opts_.max_queued_total, " in total); retry later");
+  return absl::StrCat("queue full (", client, " of ", cap, " for this client, ", connection, " of ",
+                      cap, " for this connection, ", total, " of ", opts_.max_queued_total,
+                      " in total); retry later");
 }
 
 std::shared_ptr<Job> EdgeServer::Impl::TakeNextJob() {
@@ -600,9 +596,8 @@ void EdgeServer::Impl::WorkerLoop() {
 void EdgeServer::Impl::PostProgress(const std::string& client_key, MeasureProgress progress) {
   Envelope e;
   *e.mutable_measure_progress() = std::move(progress);
-  asio::post(ioc_, [this, client_key, bytes = EncodeEnvelope(std::move(e))] {
-    Route(client_key, bytes);
-  });
+  asio::post(
+      ioc_, [this, client_key, bytes = EncodeEnvelope(std::move(e))] { Route(client_key, bytes); });
 }
 
 absl::StatusOr<std::unique_ptr<EdgeServer>> EdgeServer::Start(

@@ -39,17 +39,17 @@ namespace edgeloop::edge_bench {
 // Also the measurement side's options (MeasurementOptions: defaults, sentinel, reference, log).
 struct ServerOptions : MeasurementOptions {
   std::string host = "127.0.0.1";
-  int port = 8765;                 // 0: any free port, see EdgeServer::port()
-  std::string token;               // empty: no authentication
-  std::string tls_cert_file;       // PEM chain; with tls_key_file enables wss://
+  int port = 8765;            // 0: any free port, see EdgeServer::port()
+  std::string token;          // empty: no authentication
+  std::string tls_cert_file;  // PEM chain; with tls_key_file enables wss://
   std::string tls_key_file;
-  std::string cache_file;          // empty: in-memory cache only
+  std::string cache_file;  // empty: in-memory cache only
 
   int64_t max_frame_bytes = 1 << 20;
   int max_queued_per_client = 32;  // waiting or running
   int max_queued_total = 256;
   int max_batch = 64;
-  int max_batch_sizes = 16;        // entries of MeasureRequest.batch_sizes
+  int max_batch_sizes = 16;               // entries of MeasureRequest.batch_sizes
   int64_t max_flops = 2'000'000'000'000;  // MACs of one forward at the largest batch
   // Request bounds (protocol.proto ServerLimits); 0 derives them from the host's memory.
   int64_t max_params = 0;
@@ -78,9 +78,9 @@ class EdgeServer {
   void Shutdown();
 
   struct Counters {
-    int64_t connections = 0;      // accepted WebSocket sessions
+    int64_t connections = 0;        // accepted WebSocket sessions
     int64_t rejected_upgrades = 0;  // 401 / 400 at the HTTP upgrade
-    int64_t measured = 0;         // batch sizes actually measured (not cached)
+    int64_t measured = 0;           // batch sizes actually measured (not cached)
     int64_t cache_hits = 0;
     int64_t sentinel_runs = 0;
   };

@@ -10,17 +10,14 @@ namespace {
 
 // Standard normal quantile (Acklam's rational approximation, |error| < 1.2e-9).
 double NormalQuantile(double p) {
-  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,
-                             -2.759285104469687e+02, 1.383577518672690e+02,
-                             -3.066479806614716e+01, 2.506628277459239e+00};
-  static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02,
-                             -1.556989798598866e+02, 6.680131188771972e+01,
-                             -1.328068155288572e+01};
-  static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
-                             -2.400758277161838e+00, -2.549732539343734e+00,
-                             4.374664141464968e+00,  2.938163982698783e+00};
-  static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
-                             2.445134137142996e+00, 3.754408661907416e+00};
+  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
+                             1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
+  static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+                             6.680131188771972e+01, -1.328068155288572e+01};
+  static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                             -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
+  static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                             3.754408661907416e+00};
   const double plow = 0.02425;
   if (p < plow) {
     double q = std::sqrt(-2 * std::log(p));
@@ -53,11 +50,14 @@ bool MedianCiRanks(size_t n, double confidence, size_t* lo, size_t* hi) {
     const double log_half_n = static_cast<double>(n) * std::log(0.5);
     double cdf = 0;
     for (size_t k = 0; k < n / 2 + 1; ++k) {
-      double log_pmf = std::lgamma(n + 1.0) - std::lgamma(k + 1.0) - std::lgamma(n - k + 1.0) +
-                       log_half_n;
+      double log_pmf =
+          std::lgamma(n + 1.0) - std::lgamma(k + 1.0) - std::lgamma(n - k + 1.0) + log_half_n;
       cdf += std::exp(log_pmf);
       // Rank j = k + 1 is usable when P(B <= j - 1) = P(B <= k) <= alpha/2.
-      if (cdf <= alpha_half) j = k + 1; else break;
+      if (cdf <= alpha_half)
+        j = k + 1;
+      else
+        break;
     }
   } else {
     double z = NormalQuantile(1.0 - alpha_half);
@@ -91,10 +91,9 @@ LatencySummary Summarize(std::vector<double> samples, double confidence) {
   s.ci_valid = MedianCiRanks(s.n, confidence, &lo, &hi);
   s.ci_low = s.ci_valid ? samples[lo] : s.min;
   s.ci_high = s.ci_valid ? samples[hi] : s.max;
-  s.rel_ci_half_width =
-      s.ci_valid && s.median > 0
-          ? std::max(s.median - s.ci_low, s.ci_high - s.median) / s.median
-          : std::numeric_limits<double>::infinity();
+  s.rel_ci_half_width = s.ci_valid && s.median > 0
+                            ? std::max(s.median - s.ci_low, s.ci_high - s.median) / s.median
+                            : std::numeric_limits<double>::infinity();
   return s;
 }
 

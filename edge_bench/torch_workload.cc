@@ -24,7 +24,10 @@ class TorchWorkload : public Workload {
  public:
   TorchWorkload(supernet::VideoSwin model, const ArchConfig& arch, torch::Device device,
                 uint64_t seed, int64_t baseline_rss)
-      : model_(std::move(model)), arch_(arch), device_(device), seed_(seed),
+      : model_(std::move(model)),
+        arch_(arch),
+        device_(device),
+        seed_(seed),
         baseline_rss_(baseline_rss) {}
 
   absl::Status PrepareBatch(int batch) override {
@@ -77,8 +80,7 @@ class TorchWorkloadFactory : public WorkloadFactory {
  public:
   TorchWorkloadFactory(torch::Device device, int threads) : device_(device), threads_(threads) {}
 
-  absl::StatusOr<std::unique_ptr<Workload>> Create(const ArchConfig& arch,
-                                                   uint64_t seed) override {
+  absl::StatusOr<std::unique_ptr<Workload>> Create(const ArchConfig& arch, uint64_t seed) override {
     ReleaseFreedMemory();  // what earlier models left must not hide this one's footprint
     const int64_t baseline_rss = ProcessRssBytes();
     try {
@@ -106,8 +108,8 @@ class TorchWorkloadFactory : public WorkloadFactory {
     info.set_hostname(HostName());
     info.set_fingerprint(DeviceFingerprint(info));
     info.set_edgeloop_version(EdgeloopVersion());
-    for (const auto& list : {supernet::LibraryVersions(), BaseLibraryVersions(),
-                             LibraryVersions()}) {
+    for (const auto& list :
+         {supernet::LibraryVersions(), BaseLibraryVersions(), LibraryVersions()}) {
       for (const auto& v : list) info.add_library_versions(FormatLibraryVersion(v));
     }
     return info;
@@ -120,14 +122,13 @@ class TorchWorkloadFactory : public WorkloadFactory {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<WorkloadFactory>> MakeTorchWorkloadFactory(
-    const std::string& device, int threads) {
+absl::StatusOr<std::unique_ptr<WorkloadFactory>> MakeTorchWorkloadFactory(const std::string& device,
+                                                                          int threads) {
   if (threads < 1 || threads > 1024)
     return absl::InvalidArgumentError(
         absl::StrCat("threads ", threads, ": expected an integer in 1..1024"));
   if (device != "cpu" && device != "cuda")
-    return absl::InvalidArgumentError(
-        absl::StrCat("device '", device, "': expected cpu or cuda"));
+    return absl::InvalidArgumentError(absl::StrCat("device '", device, "': expected cpu or cuda"));
   if (device == "cuda" && !torch::cuda::is_available())
     return absl::FailedPreconditionError(
         "device cuda: this LibTorch has no CUDA support or no GPU is visible");

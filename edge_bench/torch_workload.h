@@ -19,8 +19,8 @@
 
 namespace edgeloop::edge_bench {
 
-absl::StatusOr<std::unique_ptr<WorkloadFactory>> MakeTorchWorkloadFactory(
-    const std::string& device, int threads);
+absl::StatusOr<std::unique_ptr<WorkloadFactory>> MakeTorchWorkloadFactory(const std::string& device,
+                                                                          int threads);
 
 }  // namespace edgeloop::edge_bench
 

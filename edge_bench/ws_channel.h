@@ -175,10 +175,9 @@ class WsChannel : public Channel, public std::enable_shared_from_this<WsChannel<
         if (!ec && self->writing_) self->Abort();  // the peer stopped reading
       });
     }
-    ws_.async_write(asio::buffer(outbox_.front()),
-                    [self = this->shared_from_this()](beast::error_code ec, size_t) {
-                      self->OnWrite(ec);
-                    });
+    ws_.async_write(
+        asio::buffer(outbox_.front()),
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnWrite(ec); });
   }
 
   void OnWrite(beast::error_code ec) {

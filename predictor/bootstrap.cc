@@ -46,8 +46,8 @@ class DesignSet {
 // Round-robin picks from `bins` equal-width bins of log FLOPs over a uniform pool: up to
 // `n` architectures not in `design`, in the order they should be taken (the first `bins`
 // span the whole range; later ones are spares for collisions and small spaces).
-std::vector<ArchConfig> FlopsStratifiedPicks(const Space& space, int bins, int n, const DesignSet& design,
-                                             Rng* rng) {
+std::vector<ArchConfig> FlopsStratifiedPicks(const Space& space, int bins, int n,
+                                             const DesignSet& design, Rng* rng) {
   bins = std::max(1, bins);
   const int pool_size = std::max(1000, 20 * std::max(bins, n));
   std::vector<std::pair<double, ArchConfig>> pool;
@@ -88,8 +88,8 @@ std::vector<ArchConfig> FlopsStratifiedPicks(const Space& space, int bins, int n
 // t, h, w, embed_dim, depth of stages 0-3, heads of stages 0-3, mlp_ratio, resolution,
 // frames (window_size is fixed by the space).
 std::vector<int> DimensionSizes(const SearchSpace& s) {
-  std::vector<int> sizes = {s.patch_size().t_size(), s.patch_size().h_size(), s.patch_size().w_size(),
-                            s.embed_dim_size()};
+  std::vector<int> sizes = {s.patch_size().t_size(), s.patch_size().h_size(),
+                            s.patch_size().w_size(), s.embed_dim_size()};
   for (int st = 0; st < kNumStages; ++st) sizes.push_back(s.stage(st).depth_size());
   for (int st = 0; st < kNumStages; ++st) sizes.push_back(s.stage(st).num_heads_size());
   sizes.push_back(s.mlp_ratio_size());
@@ -156,7 +156,8 @@ absl::StatusOr<DesignKind> ParseDesignKind(absl::string_view name) {
   if (name == "flops") return DesignKind::kFlops;
   if (name == "lhs") return DesignKind::kLhs;
   if (name == "mixed") return DesignKind::kMixed;
-  return absl::InvalidArgumentError(absl::StrCat("design \"", name, "\": expected flops, lhs or mixed"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("design \"", name, "\": expected flops, lhs or mixed"));
 }
 
 const char* DesignKindName(DesignKind kind) {
@@ -171,7 +172,8 @@ const char* DesignKindName(DesignKind kind) {
   return "?";
 }
 
-std::vector<ArchConfig> DesignArchitectures(const Space& space, int n, uint64_t seed, DesignKind kind) {
+std::vector<ArchConfig> DesignArchitectures(const Space& space, int n, uint64_t seed,
+                                            DesignKind kind) {
   DesignSet design(std::max(0, n));
   if (n <= 0) return design.Release();
   design.Take(space.Min());
@@ -181,11 +183,13 @@ std::vector<ArchConfig> DesignArchitectures(const Space& space, int n, uint64_t 
   if (kind == DesignKind::kFlops) {
     for (const ArchConfig& a : FlopsStratifiedPicks(space, n, n, design, &rng)) design.Take(a);
   } else if (kind == DesignKind::kLhs) {
-    for (const ArchConfig& a : LatinHypercube(space, rest, &rng)) design.TakeOrRedraw(space, a, &rng);
+    for (const ArchConfig& a : LatinHypercube(space, rest, &rng))
+      design.TakeOrRedraw(space, a, &rng);
   } else {
     const int lhs_points = (rest + 1) / 2;
     const std::vector<ArchConfig> lhs = LatinHypercube(space, lhs_points, &rng);
-    const std::vector<ArchConfig> flops = FlopsStratifiedPicks(space, rest - lhs_points, n, design, &rng);
+    const std::vector<ArchConfig> flops =
+        FlopsStratifiedPicks(space, rest - lhs_points, n, design, &rng);
     size_t next_flops = 0;
     for (const ArchConfig& a : lhs) {
       design.TakeOrRedraw(space, a, &rng);
@@ -195,13 +199,15 @@ std::vector<ArchConfig> DesignArchitectures(const Space& space, int n, uint64_t 
     while (next_flops < flops.size() && !design.full()) design.Take(flops[next_flops++]);
   }
   // Small spaces: top up with uniform samples (a space may hold fewer than n).
-  for (int attempt = 0; attempt < 20 * n && !design.full(); ++attempt) design.Take(space.Sample(&rng));
+  for (int attempt = 0; attempt < 20 * n && !design.full(); ++attempt)
+    design.Take(space.Sample(&rng));
   return design.Release();
 }
 
 absl::StatusOr<BootstrapResult> RunBootstrap(const Space& space, const BootstrapOptions& options,
                                              const Measurer& measurer, MeasurementStore* store) {
-  if (options.device.empty()) return absl::InvalidArgumentError("bootstrap needs a device fingerprint");
+  if (options.device.empty())
+    return absl::InvalidArgumentError("bootstrap needs a device fingerprint");
   if (options.samples < 2) return absl::InvalidArgumentError("bootstrap needs at least 2 samples");
   if (options.batches.empty()) return absl::InvalidArgumentError("bootstrap needs a batch size");
   for (int b : options.batches) {
@@ -210,31 +216,35 @@ absl::StatusOr<BootstrapResult> RunBootstrap(const Space& space, const Bootstrap
   auto existing = store->Measurements(options.device);
   if (!existing.ok()) return existing.status();
   std::set<std::string> measured;
-  for (const auto& s : *existing) measured.insert(absl::StrCat(CanonicalKey(s.m.arch), "|", s.m.batch_size));
+  for (const auto& s : *existing)
+    measured.insert(absl::StrCat(CanonicalKey(s.m.arch), "|", s.m.batch_size));
 
   int64_t new_measurements = 0, reused = 0;
   const std::vector<ArchConfig> design =
       DesignArchitectures(space, options.samples, options.seed, options.design);
-  Progress progress("bootstrap", static_cast<int64_t>(design.size() * options.batches.size()), "meas");
+  Progress progress("bootstrap", static_cast<int64_t>(design.size() * options.batches.size()),
+                    "meas");
   int64_t done = 0;
   for (const ArchConfig& arch : design) {
     for (int batch : options.batches) {
       if (Interrupted()) {
-        return absl::CancelledError(absl::StrCat("bootstrap interrupted after ", done,
-                                                 " design points; rerun to resume"));
+        return absl::CancelledError(
+            absl::StrCat("bootstrap interrupted after ", done, " design points; rerun to resume"));
       }
       if (measured.count(absl::StrCat(CanonicalKey(arch), "|", batch))) {
         ++reused;
       } else {
         auto m = measurer(arch, batch);
         if (!m.ok()) {
-          return absl::Status(m.status().code(), absl::StrCat("measuring ", CanonicalKey(arch), " at batch ",
-                                                              batch, ": ", m.status().message()));
+          return absl::Status(m.status().code(),
+                              absl::StrCat("measuring ", CanonicalKey(arch), " at batch ", batch,
+                                           ": ", m.status().message()));
         }
         if (m->device.empty()) m->device = options.device;
         if (m->device != options.device) {
-          return absl::FailedPreconditionError(absl::StrCat("the measurer reported device \"", m->device,
-                                                            "\", expected \"", options.device, "\""));
+          return absl::FailedPreconditionError(absl::StrCat("the measurer reported device \"",
+                                                            m->device, "\", expected \"",
+                                                            options.device, "\""));
         }
         m->arch = arch;
         m->batch_size = batch;
@@ -261,7 +271,8 @@ absl::StatusOr<BootstrapResult> RunBootstrap(const Space& space, const Bootstrap
   }
   auto model = LatencyModel::Fit(data, meta, options.params);
   if (!model.ok()) return model.status();
-  if (auto version = SaveModelVersion(store, &*model, "bootstrap"); !version.ok()) return version.status();
+  if (auto version = SaveModelVersion(store, &*model, "bootstrap"); !version.ok())
+    return version.status();
   return BootstrapResult{new_measurements, reused, meta.cv, std::move(*model)};
 }
 

@@ -31,8 +31,7 @@ absl::StatusOr<std::vector<double>> CsvTable::NumericColumn(absl::string_view na
   for (size_t r = 0; r < rows.size(); ++r) {
     if (!ParseNumber(rows[r][c], &out[r])) {
       return absl::InvalidArgumentError(absl::StrCat(origin, ": line ", r + 2, ", column \"", name,
-                                                     "\": \"", rows[r][c],
-                                                     "\" is not a number"));
+                                                     "\": \"", rows[r][c], "\" is not a number"));
     }
   }
   return out;
@@ -106,7 +105,8 @@ absl::StatusOr<CsvTable> ParseCsv(absl::string_view text, absl::string_view orig
     end_record();
     if (records.size() > before) record_lines.push_back(record_line);
   }
-  if (records.empty()) return absl::InvalidArgumentError(absl::StrCat(origin, ": empty CSV (no header)"));
+  if (records.empty())
+    return absl::InvalidArgumentError(absl::StrCat(origin, ": empty CSV (no header)"));
   table.header = std::move(records[0]);
   for (auto& h : table.header) h = std::string(absl::StripAsciiWhitespace(h));
   for (size_t r = 1; r < records.size(); ++r) {
@@ -138,7 +138,8 @@ std::string CsvField(absl::string_view value) {
 
 std::string CsvLine(const std::vector<std::string>& fields) {
   std::string out;
-  for (size_t i = 0; i < fields.size(); ++i) absl::StrAppend(&out, i ? "," : "", CsvField(fields[i]));
+  for (size_t i = 0; i < fields.size(); ++i)
+    absl::StrAppend(&out, i ? "," : "", CsvField(fields[i]));
   return out + "\n";
 }
 

@@ -43,7 +43,8 @@ absl::StatusOr<std::vector<float>> TabularFeatures(const CsvTable& table,
   for (size_t c = 0; c < names.size(); ++c) {
     auto column = table.NumericColumn(names[c]);
     if (!column.ok()) return column.status();
-    for (size_t r = 0; r < column->size(); ++r) x[r * names.size() + c] = static_cast<float>((*column)[r]);
+    for (size_t r = 0; r < column->size(); ++r)
+      x[r * names.size() + c] = static_cast<float>((*column)[r]);
   }
   return x;
 }
@@ -51,7 +52,8 @@ absl::StatusOr<std::vector<float>> TabularFeatures(const CsvTable& table,
 absl::StatusOr<Dataset> TabularDataset(const CsvTable& table, const std::string& target,
                                        const std::vector<std::string>& features) {
   if (table.rows.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(table.origin, ": no data rows (empty training set)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(table.origin, ": no data rows (empty training set)"));
   }
   auto y = table.NumericColumn(target);
   if (!y.ok()) return y.status();
@@ -73,9 +75,10 @@ absl::StatusOr<Dataset> TabularDataset(const CsvTable& table, const std::string&
       }
     }
     if (d.feature_names.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(table.origin, ": no numeric feature column besides \"",
-                                                     target, "\"", skipped.empty() ? "" : " (not numeric: ",
-                                                     absl::StrJoin(skipped, ", "), skipped.empty() ? "" : ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(table.origin, ": no numeric feature column besides \"", target, "\"",
+                       skipped.empty() ? "" : " (not numeric: ", absl::StrJoin(skipped, ", "),
+                       skipped.empty() ? "" : ")"));
     }
   } else {
     for (const auto& f : features) {

@@ -22,8 +22,8 @@ struct StoredMeasurement;
 
 struct Dataset {
   std::vector<std::string> feature_names;
-  std::vector<float> x;       // rows * cols, row-major
-  std::vector<double> y;      // latency (ms), > 0
+  std::vector<float> x;        // rows * cols, row-major
+  std::vector<double> y;       // latency (ms), > 0
   std::vector<double> weight;  // empty = all 1
 
   int cols() const { return static_cast<int>(feature_names.size()); }

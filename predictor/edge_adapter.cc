@@ -19,12 +19,14 @@ namespace {
 
 // One request; polls for SIGINT while waiting so an interrupt does not wait out a long
 // measurement.
-absl::StatusOr<edge_bench::MeasureResult> MeasureOnce(edge_bench::EdgeClient* client, const edge_bench::MeasureRequest& request,
-                                                double timeout_s) {
+absl::StatusOr<edge_bench::MeasureResult> MeasureOnce(edge_bench::EdgeClient* client,
+                                                      const edge_bench::MeasureRequest& request,
+                                                      double timeout_s) {
   auto done = std::make_shared<std::promise<edge_bench::RequestOutcome>>();
   std::future<edge_bench::RequestOutcome> outcome = done->get_future();
   const uint64_t id = client->Submit(
-      request, [done](const edge_bench::RequestOutcome& o) { done->set_value(o); }, nullptr, timeout_s);
+      request, [done](const edge_bench::RequestOutcome& o) { done->set_value(o); }, nullptr,
+      timeout_s);
   while (outcome.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
     if (Interrupted()) {
       client->Cancel(id);
@@ -42,7 +44,8 @@ bool Retryable(const absl::Status& s) {
 
 }  // namespace
 
-Measurement FromEdgeResult(const edge_bench::MeasureResult& result, const edge_bench::BatchResult& batch) {
+Measurement FromEdgeResult(const edge_bench::MeasureResult& result,
+                           const edge_bench::BatchResult& batch) {
   // A paired-reference result is stored at the device's nominal speed: every time scaled by
   // the speed factor of its measurement, which then needs no drift correction.
   const bool normalized = batch.normalized_median_ms() > 0 && batch.speed_factor() > 0;
@@ -72,7 +75,8 @@ Measurement FromEdgeResult(const edge_bench::MeasureResult& result, const edge_b
   return m;
 }
 
-absl::StatusOr<std::unique_ptr<edge_bench::EdgeClient>> ConnectEdge(const EdgeConnectOptions& options) {
+absl::StatusOr<std::unique_ptr<edge_bench::EdgeClient>> ConnectEdge(
+    const EdgeConnectOptions& options) {
   edge_bench::ClientOptions copts;
   copts.servers = absl::StrSplit(options.servers, ',', absl::SkipWhitespace());
   if (copts.servers.empty()) return absl::InvalidArgumentError("no edge server URL given");
@@ -82,7 +86,8 @@ absl::StatusOr<std::unique_ptr<edge_bench::EdgeClient>> ConnectEdge(const EdgeCo
     if (!token.ok()) return absl::InvalidArgumentError(token.status().message());
     copts.token = std::string(absl::StripAsciiWhitespace(*token));
     if (copts.token.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("token file ", options.token_file, " is empty"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("token file ", options.token_file, " is empty"));
     }
   }
   auto client = edge_bench::EdgeClient::Create(copts);
@@ -106,10 +111,10 @@ Measurer MakeEdgeMeasurer(edge_bench::EdgeClient* client, EdgeMeasurerOptions op
       result = MeasureOnce(client, request, options.timeout_s);
       if (result.ok() || !Retryable(result.status()) || attempt >= options.retries) break;
       std::fprintf(stderr, "edge: %s; retrying in %.0f s (%d/%d)\n",
-                   std::string(result.status().message()).c_str(), options.retry_wait_s, attempt + 1,
-                   options.retries);
-      const auto until = std::chrono::steady_clock::now() +
-                         std::chrono::duration<double>(options.retry_wait_s);
+                   std::string(result.status().message()).c_str(), options.retry_wait_s,
+                   attempt + 1, options.retries);
+      const auto until =
+          std::chrono::steady_clock::now() + std::chrono::duration<double>(options.retry_wait_s);
       while (std::chrono::steady_clock::now() < until && !Interrupted()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
@@ -123,8 +128,8 @@ Measurer MakeEdgeMeasurer(edge_bench::EdgeClient* client, EdgeMeasurerOptions op
       m.arch = arch;
       return m;
     }
-    return absl::InternalError(absl::StrCat("the server returned no result for batch ", batch, " of ",
-                                            CanonicalKey(arch)));
+    return absl::InternalError(absl::StrCat("the server returned no result for batch ", batch,
+                                            " of ", CanonicalKey(arch)));
   };
 }
 

@@ -27,27 +27,29 @@ namespace edgeloop::predictor {
 // batch's, else the result's, else 1 (no sentinel). A paired-reference result
 // (normalized_median_ms set) becomes source "edge-normalized": median = the normalised
 // median, every other time divided by the speed factor, drift_factor 1.
-Measurement FromEdgeResult(const edge_bench::MeasureResult& result, const edge_bench::BatchResult& batch);
+Measurement FromEdgeResult(const edge_bench::MeasureResult& result,
+                           const edge_bench::BatchResult& batch);
 
 struct EdgeConnectOptions {
-  std::string servers;       // comma-separated ws:// or wss:// URLs
-  std::string token_file;    // file holding the bearer token; empty: none
+  std::string servers;     // comma-separated ws:// or wss:// URLs
+  std::string token_file;  // file holding the bearer token; empty: none
   std::string client_name = "edgeloop predictor";
-  double timeout_s = 60;     // to wait for the first connection
+  double timeout_s = 60;  // to wait for the first connection
 };
 
 // Creates the client and waits for a server. Bad options are InvalidArgument; no server
 // reachable within the timeout is Unavailable naming the last connection error.
-absl::StatusOr<std::unique_ptr<edge_bench::EdgeClient>> ConnectEdge(const EdgeConnectOptions& options);
+absl::StatusOr<std::unique_ptr<edge_bench::EdgeClient>> ConnectEdge(
+    const EdgeConnectOptions& options);
 
 struct EdgeMeasurerOptions {
   edge_bench::MeasurementSettings settings;  // zero fields: the server's defaults
-  double timeout_s = 600;              // per attempt; <= 0: none
-  std::string device;                  // overrides the server's fingerprint when not empty
-  uint64_t seed = 0;                   // of the random weights and input
-  bool force = true;                   // measure even when the server has it cached: a
-                                       // cached result would hide drift
-  int retries = 5;                     // further attempts after unavailable / busy
+  double timeout_s = 600;                    // per attempt; <= 0: none
+  std::string device;                        // overrides the server's fingerprint when not empty
+  uint64_t seed = 0;                         // of the random weights and input
+  bool force = true;                         // measure even when the server has it cached: a
+                                             // cached result would hide drift
+  int retries = 5;                           // further attempts after unavailable / busy
   double retry_wait_s = 2;
 };
 

@@ -7,18 +7,32 @@
 namespace edgeloop::predictor {
 namespace {
 
-constexpr const char* kStageFields[] = {"depth",  "width",         "heads",   "head_dim",
-                                        "mlp_hidden", "tokens",    "padded_tokens",
-                                        "windows", "window_tokens", "attn_elems"};
+constexpr const char* kStageFields[] = {"depth",         "width",     "heads",         "head_dim",
+                                        "mlp_hidden",    "tokens",    "padded_tokens", "windows",
+                                        "window_tokens", "attn_elems"};
 
 std::vector<std::string> BuildNames() {
-  std::vector<std::string> names = {"batch",      "resolution",      "frames",
-                                    "patch_t",    "patch_h",         "patch_w",
-                                    "embed_dim",  "mlp_ratio",       "params",
-                                    "flops",      "flops_patch_embed", "flops_qkv",
-                                    "flops_attention", "flops_proj", "flops_mlp",
-                                    "flops_merge", "flops_head",     "peak_activation",
-                                    "activation_total", "tokens_total", "windows_total"};
+  std::vector<std::string> names = {"batch",
+                                    "resolution",
+                                    "frames",
+                                    "patch_t",
+                                    "patch_h",
+                                    "patch_w",
+                                    "embed_dim",
+                                    "mlp_ratio",
+                                    "params",
+                                    "flops",
+                                    "flops_patch_embed",
+                                    "flops_qkv",
+                                    "flops_attention",
+                                    "flops_proj",
+                                    "flops_mlp",
+                                    "flops_merge",
+                                    "flops_head",
+                                    "peak_activation",
+                                    "activation_total",
+                                    "tokens_total",
+                                    "windows_total"};
   for (int s = 0; s < kNumStages; ++s)
     for (const char* f : kStageFields) names.push_back(absl::StrCat("s", s, "_", f));
   for (const char* f : {"batch_flops", "batch_flops_patch_embed", "batch_flops_qkv",
@@ -51,7 +65,8 @@ void ComputeFeatures(const ArchConfig& arch, int batch, float* out) {
   const FlopsByOp& f = cost.by_op;
   double activation_total = 0, tokens_total = 0, windows_total = 0;
   for (const StageGeometry& g : geo) {
-    const double attn = static_cast<double>(g.windows) * g.heads * g.window_tokens * g.window_tokens;
+    const double attn =
+        static_cast<double>(g.windows) * g.heads * g.window_tokens * g.window_tokens;
     activation_total += g.depth * (3.0 * g.padded_tokens * g.width + attn +
                                    static_cast<double>(g.tokens) * g.mlp_hidden +
                                    static_cast<double>(g.tokens) * g.width);
@@ -71,8 +86,8 @@ void ComputeFeatures(const ArchConfig& arch, int batch, float* out) {
   put(arch.mlp_ratio());
   put(cost.params);
   put(cost.flops);
-  const double by_op[] = {double(f.patch_embed), double(f.qkv),   double(f.attention),
-                          double(f.proj),        double(f.mlp),   double(f.merge),
+  const double by_op[] = {double(f.patch_embed), double(f.qkv), double(f.attention),
+                          double(f.proj),        double(f.mlp), double(f.merge),
                           double(f.head)};
   for (double v : by_op) put(v);
   put(cost.peak_activation_floats);

@@ -16,9 +16,9 @@ absl::Status XgbError(const std::string& what) {
   return absl::InternalError(absl::StrCat("xgboost: ", what, ": ", XGBGetLastError()));
 }
 
-#define EDGELOOP_XGB(call, what)                  \
-  do {                                            \
-    if ((call) != 0) return XgbError(what);       \
+#define EDGELOOP_XGB(call, what)            \
+  do {                                      \
+    if ((call) != 0) return XgbError(what); \
   } while (0)
 
 // A DMatrix that frees itself.
@@ -29,8 +29,10 @@ class DMatrix {
   }
   absl::Status Init(const float* x, int64_t rows, int cols, const std::vector<float>& label,
                     const std::vector<double>& weight) {
-    EDGELOOP_XGB(XGDMatrixCreateFromMat(x, rows, cols, std::nanf(""), &handle_), "creating a DMatrix");
-    EDGELOOP_XGB(XGDMatrixSetFloatInfo(handle_, "label", label.data(), label.size()), "setting labels");
+    EDGELOOP_XGB(XGDMatrixCreateFromMat(x, rows, cols, std::nanf(""), &handle_),
+                 "creating a DMatrix");
+    EDGELOOP_XGB(XGDMatrixSetFloatInfo(handle_, "label", label.data(), label.size()),
+                 "setting labels");
     if (!weight.empty()) {
       std::vector<float> w(weight.begin(), weight.end());
       EDGELOOP_XGB(XGDMatrixSetFloatInfo(handle_, "weight", w.data(), w.size()), "setting weights");
@@ -83,7 +85,8 @@ std::vector<double> FitPrior(const Dataset& data, const std::vector<int>& column
   std::vector<double> ata(p * p, 0.0), atb(p, 0.0), row(p);
   for (int r = 0; r < data.rows(); ++r) {
     row[0] = 1;
-    for (size_t j = 0; j < columns.size(); ++j) row[j + 1] = std::log1p(std::max(0.0f, data.row(r)[columns[j]]));
+    for (size_t j = 0; j < columns.size(); ++j)
+      row[j + 1] = std::log1p(std::max(0.0f, data.row(r)[columns[j]]));
     const double w = data.weight.empty() ? 1.0 : data.weight[r];
     const double t = std::log(data.y[r]);
     for (size_t i = 0; i < p; ++i) {
@@ -132,7 +135,8 @@ absl::Status LatencyModel::ApplyParams(int member) const {
       {"verbosity", "0"},
   };
   for (const auto& [name, value] : params)
-    EDGELOOP_XGB(XGBoosterSetParam(boosters_[member], name, value.c_str()), absl::StrCat("setting ", name));
+    EDGELOOP_XGB(XGBoosterSetParam(boosters_[member], name, value.c_str()),
+                 absl::StrCat("setting ", name));
   return absl::OkStatus();
 }
 
@@ -157,10 +161,12 @@ absl::StatusOr<LatencyModel> LatencyModel::Fit(const Dataset& data, ModelMeta me
     return absl::InvalidArgumentError("feature matrix and labels disagree in size");
   }
   for (double y : data.y) {
-    if (!(y > 0) || !std::isfinite(y)) return absl::InvalidArgumentError("latency labels must be positive");
+    if (!(y > 0) || !std::isfinite(y))
+      return absl::InvalidArgumentError("latency labels must be positive");
   }
   if (params.ensemble < 1 || params.rounds < 1 || params.max_depth < 1 || !(params.eta > 0)) {
-    return absl::InvalidArgumentError("model params: ensemble, rounds, max_depth and eta must be positive");
+    return absl::InvalidArgumentError(
+        "model params: ensemble, rounds, max_depth and eta must be positive");
   }
   meta.params = params;
   meta.feature_names = data.feature_names;
@@ -169,7 +175,8 @@ absl::StatusOr<LatencyModel> LatencyModel::Fit(const Dataset& data, ModelMeta me
   meta.residual_rounds = 0;
   if (meta.mode == kArchMode) {
     if (data.feature_names != FeatureNames()) {
-      return absl::InvalidArgumentError("arch-mode training data must use the features of features.h");
+      return absl::InvalidArgumentError(
+          "arch-mode training data must use the features of features.h");
     }
     meta.feature_version = kFeatureVersion;
     meta.prior_features = {"batch_flops", "batch_activation_total"};
@@ -183,9 +190,11 @@ absl::StatusOr<LatencyModel> LatencyModel::Fit(const Dataset& data, ModelMeta me
   model.meta_ = std::move(meta);
   const std::vector<double> prior = model.Prior(data.x.data(), data.rows());
   std::vector<float> label(data.rows());
-  for (int r = 0; r < data.rows(); ++r) label[r] = static_cast<float>(std::log(data.y[r]) - prior[r]);
+  for (int r = 0; r < data.rows(); ++r)
+    label[r] = static_cast<float>(std::log(data.y[r]) - prior[r]);
   DMatrix train;
-  if (auto s = train.Init(data.x.data(), data.rows(), data.cols(), label, data.weight); !s.ok()) return s;
+  if (auto s = train.Init(data.x.data(), data.rows(), data.cols(), label, data.weight); !s.ok())
+    return s;
   for (int k = 0; k < params.ensemble; ++k) {
     BoosterHandle h;
     DMatrixHandle cache[] = {train.handle()};
@@ -204,11 +213,12 @@ absl::StatusOr<std::vector<std::vector<float>>> LatencyModel::MemberMargins(
   const int cols = static_cast<int>(meta_.feature_names.size());
   std::vector<std::vector<float>> out(all_members ? boosters_.size() : 1);
   if (rows == 0) return out;
-  const std::string array = absl::StrCat("{\"data\":[", reinterpret_cast<uintptr_t>(x),
-                                         ",true],\"shape\":[", rows, ",", cols,
-                                         "],\"typestr\":\"<f4\",\"version\":3}");
-  const char* config = "{\"type\":0,\"training\":false,\"iteration_begin\":0,\"iteration_end\":0,"
-                       "\"strict_shape\":false,\"missing\":NaN,\"cache_id\":0}";
+  const std::string array =
+      absl::StrCat("{\"data\":[", reinterpret_cast<uintptr_t>(x), ",true],\"shape\":[", rows, ",",
+                   cols, "],\"typestr\":\"<f4\",\"version\":3}");
+  const char* config =
+      "{\"type\":0,\"training\":false,\"iteration_begin\":0,\"iteration_end\":0,"
+      "\"strict_shape\":false,\"missing\":NaN,\"cache_id\":0}";
   for (size_t k = 0; k < out.size(); ++k) {
     const bst_ulong* shape;
     bst_ulong dim;
@@ -251,7 +261,8 @@ absl::StatusOr<std::vector<double>> LatencyModel::PredictMs(const float* x, int6
 absl::StatusOr<std::vector<Prediction>> LatencyModel::PredictArchitectures(
     const std::vector<std::pair<ArchConfig, int>>& arch_batch, bool uncertainty) const {
   if (meta_.mode != kArchMode) {
-    return absl::FailedPreconditionError("a tabular model cannot predict architectures; use eval with a CSV");
+    return absl::FailedPreconditionError(
+        "a tabular model cannot predict architectures; use eval with a CSV");
   }
   if (auto s = CheckCompatible(""); !s.ok()) return s;
   const int cols = NumFeatures();
@@ -269,8 +280,8 @@ absl::Status LatencyModel::CheckCompatible(const std::string& device) const {
         ", this edgeloop computes feature version ", kFeatureVersion, "; refit the model"));
   }
   if (!device.empty() && !meta_.device.empty() && device != meta_.device) {
-    return absl::FailedPreconditionError(absl::StrCat("model trained for device \"", meta_.device,
-                                                      "\", not \"", device, "\""));
+    return absl::FailedPreconditionError(
+        absl::StrCat("model trained for device \"", meta_.device, "\", not \"", device, "\""));
   }
   return absl::OkStatus();
 }
@@ -286,11 +297,13 @@ absl::Status LatencyModel::AppendResidualRounds(const Dataset& data, int rounds,
   for (int r = 0; r < data.rows(); ++r)
     label[r] = static_cast<float>(std::log(data.y[r]) - prior[r] - meta_.offset);
   DMatrix train;
-  if (auto s = train.Init(data.x.data(), data.rows(), data.cols(), label, data.weight); !s.ok()) return s;
+  if (auto s = train.Init(data.x.data(), data.rows(), data.cols(), label, data.weight); !s.ok())
+    return s;
   for (size_t k = 0; k < boosters_.size(); ++k) {
     BoosterHandle h = boosters_[k];
     EDGELOOP_XGB(XGBoosterSetParam(h, "eta", absl::StrCat(eta).c_str()), "setting eta");
-    EDGELOOP_XGB(XGBoosterSetParam(h, "max_depth", absl::StrCat(max_depth).c_str()), "setting max_depth");
+    EDGELOOP_XGB(XGBoosterSetParam(h, "max_depth", absl::StrCat(max_depth).c_str()),
+                 "setting max_depth");
     EDGELOOP_XGB(XGBoosterSetParam(h, "subsample", "1"), "setting subsample");
     // Few recent rows: leaves of single samples would chase measurement noise.
     EDGELOOP_XGB(XGBoosterSetParam(h, "min_child_weight", "3"), "setting min_child_weight");
@@ -315,9 +328,8 @@ absl::StatusOr<LatencyModel> LatencyModel::FromMembers(ModelMeta meta,
     EDGELOOP_XGB(XGBoosterCreate(nullptr, 0, &h), "creating a booster");
     model.boosters_.push_back(h);
     if (XGBoosterLoadModelFromBuffer(h, members[k].data(), members[k].size()) != 0) {
-      return absl::InvalidArgumentError(absl::StrCat(origin, ": member ", k,
-                                                     " is not a valid XGBoost model (",
-                                                     XGBGetLastError(), ")"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          origin, ": member ", k, " is not a valid XGBoost model (", XGBGetLastError(), ")"));
     }
     bst_ulong features = 0;
     EDGELOOP_XGB(XGBoosterGetNumFeature(h, &features), "reading the feature count");
@@ -349,8 +361,9 @@ absl::StatusOr<AccuracyMetrics> CrossValidate(const Dataset& data, const ModelMe
                                               std::vector<double>* oof) {
   if (folds < 2) return absl::InvalidArgumentError("cross-validation needs at least 2 folds");
   if (data.rows() < 2 * folds) {
-    return absl::InvalidArgumentError(absl::StrCat("cross-validation with ", folds, " folds needs at least ",
-                                                   2 * folds, " samples, got ", data.rows()));
+    return absl::InvalidArgumentError(absl::StrCat("cross-validation with ", folds,
+                                                   " folds needs at least ", 2 * folds,
+                                                   " samples, got ", data.rows()));
   }
   std::vector<int> order(data.rows());
   std::iota(order.begin(), order.end(), 0);

@@ -28,9 +28,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "base/versions.h"
 #include "predictor/dataset.h"
-#include "absl/strings/string_view.h"
 #include "predictor/metrics.h"
 #include "proto/arch.pb.h"
 
@@ -65,8 +65,8 @@ struct ModelMeta {
   std::vector<std::string> prior_features;
   std::vector<double> prior_coef;  // intercept first, then one per prior feature
   double offset = 0;
-  int64_t residual_rounds = 0;     // trees appended by recalibration since the fit
-  int64_t version = 0;             // store version, 0 when not from a store
+  int64_t residual_rounds = 0;  // trees appended by recalibration since the fit
+  int64_t version = 0;          // store version, 0 when not from a store
   ModelParams params;
 };
 

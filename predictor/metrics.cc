@@ -124,7 +124,9 @@ AccuracyMetrics MetricsFromMessage(const AccuracyMetricsJson& j) {
   return m;
 }
 
-std::string MetricsToJson(const AccuracyMetrics& m) { return ProtoToJson(MetricsToMessage(m)).value_or(std::string()); }
+std::string MetricsToJson(const AccuracyMetrics& m) {
+  return ProtoToJson(MetricsToMessage(m)).value_or(std::string());
+}
 
 std::string MetricsToText(const AccuracyMetrics& m) {
   return absl::StrFormat(

@@ -4,8 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/atomic_file.h"
-#include "predictor/model_meta.pb.h"
 #include "base/proto_json.h"
+#include "predictor/model_meta.pb.h"
 
 namespace edgeloop::predictor {
 namespace {

@@ -7,8 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "base/json.h"
 #include "arch/arch_config.h"
+#include "base/json.h"
 #include "predictor/features.h"
 #include "predictor/model_io.h"
 
@@ -32,10 +32,11 @@ const char* RecalibrationActionName(RecalibrationAction action) {
 }
 
 std::string RecalibrationRowText(double measured_ms, const RecalibrationStatus& st) {
-  return absl::StrFormat("measured %.4f ms predicted %.4f ms error %+.1f%% hit-rate %.2f%s %s offset %.4f v%d",
-                         measured_ms, st.predicted_ms, st.relative_error * 100, st.hit_rate,
-                         st.degraded ? " DEGRADED" : "", RecalibrationActionName(st.action), st.offset,
-                         st.model_version);
+  return absl::StrFormat(
+      "measured %.4f ms predicted %.4f ms error %+.1f%% hit-rate %.2f%s %s offset %.4f v%d",
+      measured_ms, st.predicted_ms, st.relative_error * 100, st.hit_rate,
+      st.degraded ? " DEGRADED" : "", RecalibrationActionName(st.action), st.offset,
+      st.model_version);
 }
 
 absl::StatusOr<std::unique_ptr<Recalibrator>> Recalibrator::Create(MeasurementStore* store,
@@ -69,22 +70,24 @@ absl::StatusOr<std::string> Recalibrator::SaveState() const {
   if (!bundle.ok()) return bundle.status();
   auto observed = [](const std::deque<Observed>& list) {
     std::vector<std::string> items;
-    for (const Observed& o : list) items.push_back(absl::StrCat("[", o.id, ",", o.hit ? 1 : 0, "]"));
+    for (const Observed& o : list)
+      items.push_back(absl::StrCat("[", o.id, ",", o.hit ? 1 : 0, "]"));
     return absl::StrCat("[", absl::StrJoin(items, ","), "]");
   };
   std::vector<double> residuals(recent_residuals_.begin(), recent_residuals_.end());
   const RecalibrationStatus& st = status_;
-  return absl::StrCat(
-      "{\"format\":\"edgeloop-recalibrator-v1\",\"model\":", JsonQuote(*bundle),
-      ",\"window\":", observed(window_), ",\"regime\":", observed(regime_),
-      ",\"recent_residuals\":", JsonNumberArray(residuals),
-      ",\"regime_start_id\":", regime_start_id_, ",\"since_residual\":", since_residual_,
-      ",\"degraded_for\":", degraded_for_, ",\"since_refit\":", since_refit_,
-      ",\"last_drift_factor\":", JsonNumberText(last_drift_factor_),
-      ",\"saved_offset\":", JsonNumberText(saved_offset_),
-      ",\"status\":[", st.observations, ",", st.measurement_id, ",", JsonNumberText(st.predicted_ms), ",",
-      JsonNumberText(st.relative_error), ",", JsonNumberText(st.hit_rate), ",", st.degraded ? 1 : 0, ",",
-      static_cast<int>(st.action), ",", JsonNumberText(st.offset), ",", st.model_version, "]}");
+  return absl::StrCat("{\"format\":\"edgeloop-recalibrator-v1\",\"model\":", JsonQuote(*bundle),
+                      ",\"window\":", observed(window_), ",\"regime\":", observed(regime_),
+                      ",\"recent_residuals\":", JsonNumberArray(residuals),
+                      ",\"regime_start_id\":", regime_start_id_,
+                      ",\"since_residual\":", since_residual_, ",\"degraded_for\":", degraded_for_,
+                      ",\"since_refit\":", since_refit_,
+                      ",\"last_drift_factor\":", JsonNumberText(last_drift_factor_),
+                      ",\"saved_offset\":", JsonNumberText(saved_offset_), ",\"status\":[",
+                      st.observations, ",", st.measurement_id, ",", JsonNumberText(st.predicted_ms),
+                      ",", JsonNumberText(st.relative_error), ",", JsonNumberText(st.hit_rate), ",",
+                      st.degraded ? 1 : 0, ",", static_cast<int>(st.action), ",",
+                      JsonNumberText(st.offset), ",", st.model_version, "]}");
 }
 
 absl::StatusOr<std::unique_ptr<Recalibrator>> Recalibrator::Restore(MeasurementStore* store,
@@ -116,13 +119,14 @@ absl::StatusOr<std::unique_ptr<Recalibrator>> Recalibrator::Restore(MeasurementS
     }
     for (const auto& item : list->list_value().values()) {
       const auto& pair = item.list_value();
-      if (pair.values_size() != 2) return absl::InvalidArgumentError(absl::StrCat(kOrigin, ": bad \"", key, "\" entry"));
+      if (pair.values_size() != 2)
+        return absl::InvalidArgumentError(absl::StrCat(kOrigin, ": bad \"", key, "\" entry"));
       const int64_t id = static_cast<int64_t>(pair.values(0).number_value());
       auto it = std::lower_bound(stored->begin(), stored->end(), id,
                                  [](const StoredMeasurement& m, int64_t v) { return m.id < v; });
       if (it == stored->end() || it->id != id) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            kOrigin, ": measurement ", id, " is not in the store ", store->path()));
+        return absl::FailedPreconditionError(
+            absl::StrCat(kOrigin, ": measurement ", id, " is not in the store ", store->path()));
       }
       out->push_back({id, it->m, pair.values(1).number_value() != 0});
     }
@@ -131,7 +135,8 @@ absl::StatusOr<std::unique_ptr<Recalibrator>> Recalibrator::Restore(MeasurementS
   if (auto st = observed("window", &r->window_); !st.ok()) return st;
   if (auto st = observed("regime", &r->regime_); !st.ok()) return st;
   if (const auto* residuals = JsonField(*s, "recent_residuals"); residuals != nullptr) {
-    for (const auto& v : residuals->list_value().values()) r->recent_residuals_.push_back(v.number_value());
+    for (const auto& v : residuals->list_value().values())
+      r->recent_residuals_.push_back(v.number_value());
   }
   r->regime_start_id_ = static_cast<int64_t>(number("regime_start_id"));
   r->since_residual_ = static_cast<int64_t>(number("since_residual"));
@@ -266,11 +271,13 @@ absl::Status Recalibrator::Observe(const Measurement& m) {
     last_drift_factor_ = m.drift_factor;
   }
   recent_residuals_.push_back(residual);
-  while (recent_residuals_.size() > static_cast<size_t>(kResidualMemory)) recent_residuals_.pop_front();
+  while (recent_residuals_.size() > static_cast<size_t>(kResidualMemory))
+    recent_residuals_.pop_front();
   const double mean_recent =
-      std::accumulate(recent_residuals_.begin(), recent_residuals_.end(), 0.0) / recent_residuals_.size();
+      std::accumulate(recent_residuals_.begin(), recent_residuals_.end(), 0.0) /
+      recent_residuals_.size();
   const double alpha = std::fabs(mean_recent) > options_.tolerance / 2 ? options_.offset_alpha_fast
-                                                                      : options_.offset_alpha_slow;
+                                                                       : options_.offset_alpha_slow;
   meta->offset += alpha * residual;
   status_.offset = meta->offset;
 

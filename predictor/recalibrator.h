@@ -36,35 +36,35 @@
 namespace edgeloop::predictor {
 
 struct RecalibratorOptions {
-  double tolerance = 0.10;           // a prediction "hits" within +-tolerance
-  int error_window = 20;             // rolling window of hits for the drift detector
-  double hit_threshold = 0.90;       // below this hit rate the model is "degraded"
-  double offset_alpha_slow = 0.05;   // EWMA rate while residuals are small
-  double offset_alpha_fast = 0.5;    // ... while |mean recent log residual| > tolerance / 2
-  double sentinel_jump = 0.05;       // relative change of drift_factor that moves the offset
+  double tolerance = 0.10;          // a prediction "hits" within +-tolerance
+  int error_window = 20;            // rolling window of hits for the drift detector
+  double hit_threshold = 0.90;      // below this hit rate the model is "degraded"
+  double offset_alpha_slow = 0.05;  // EWMA rate while residuals are small
+  double offset_alpha_fast = 0.5;   // ... while |mean recent log residual| > tolerance / 2
+  double sentinel_jump = 0.05;      // relative change of drift_factor that moves the offset
   int residual_every = 5;
   int residual_min_samples = 8;
-  int recent_window = 80;            // at most this many regime measurements per residual fit
+  int recent_window = 80;  // at most this many regime measurements per residual fit
   int residual_rounds = 8;
   double residual_eta = 0.3;
   int residual_depth = 3;
   int max_residual_rounds = 120;
   int refit_after_degraded = 60;
   int refit_every = 500;
-  int refit_min_regime = 30;         // refit on the current regime alone from this many rows
-  double old_regime_weight = 0.01;   // else the weight of rows before the current regime
-  double recency_half_life = 200;    // observations, for rows of the current regime
-  double offset_snapshot = 0.05;     // save a version when the offset moved this much
+  int refit_min_regime = 30;        // refit on the current regime alone from this many rows
+  double old_regime_weight = 0.01;  // else the weight of rows before the current regime
+  double recency_half_life = 200;   // observations, for rows of the current regime
+  double offset_snapshot = 0.05;    // save a version when the offset moved this much
 };
 
 enum class RecalibrationAction { kOffset, kResidual, kRefit };
 
 struct RecalibrationStatus {
   int64_t observations = 0;
-  int64_t measurement_id = 0;        // id of the last committed measurement
-  double predicted_ms = 0;           // the last prediction, before the update
-  double relative_error = 0;         // (predicted - measured) / measured
-  double hit_rate = 1;               // over the rolling window
+  int64_t measurement_id = 0;  // id of the last committed measurement
+  double predicted_ms = 0;     // the last prediction, before the update
+  double relative_error = 0;   // (predicted - measured) / measured
+  double hit_rate = 1;         // over the rolling window
   bool degraded = false;
   RecalibrationAction action = RecalibrationAction::kOffset;
   double offset = 0;
@@ -121,12 +121,12 @@ class Recalibrator {
     Measurement m;
     bool hit;
   };
-  std::deque<Observed> window_;           // the last error_window observations, newest last
-  std::deque<double> recent_residuals_;   // last few log residuals
-  std::deque<Observed> regime_;           // observations since the current regime began
-  int64_t regime_start_id_ = 0;           // first measurement id of the current regime
+  std::deque<Observed> window_;          // the last error_window observations, newest last
+  std::deque<double> recent_residuals_;  // last few log residuals
+  std::deque<Observed> regime_;          // observations since the current regime began
+  int64_t regime_start_id_ = 0;          // first measurement id of the current regime
   int64_t since_residual_ = 0, degraded_for_ = 0, since_refit_ = 0;
-  double last_drift_factor_ = 0;          // 0: none seen
+  double last_drift_factor_ = 0;  // 0: none seen
   double saved_offset_ = 0;
 };
 

@@ -87,7 +87,8 @@ class Statement {
   int Step() { return rc_ = sqlite3_step(stmt_); }
   int64_t Int(int c) const { return sqlite3_column_int64(stmt_, c); }
   double Double(int c) const {
-    return sqlite3_column_type(stmt_, c) == SQLITE_NULL ? std::nan("") : sqlite3_column_double(stmt_, c);
+    return sqlite3_column_type(stmt_, c) == SQLITE_NULL ? std::nan("")
+                                                        : sqlite3_column_double(stmt_, c);
   }
   std::string Text(int c) const {
     const void* p = sqlite3_column_blob(stmt_, c);
@@ -142,8 +143,8 @@ absl::Status MeasurementStore::Error(const char* what) const {
   if (code == SQLITE_CONSTRAINT) return absl::InvalidArgumentError(msg);
   if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_PERM) {
     // WAL readers too need to write the -shm/-wal files next to the store.
-    return absl::InvalidArgumentError(absl::StrCat(
-        msg, " (the store and its directory must be writable by this user)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(msg, " (the store and its directory must be writable by this user)"));
   }
   return absl::InternalError(msg);
 }
@@ -180,8 +181,8 @@ absl::StatusOr<std::unique_ptr<MeasurementStore>> MeasurementStore::Open(const s
     return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
   }
   sqlite3* db = nullptr;
-  const int flags = mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY
-                                            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  const int flags =
+      mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
   if (sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
@@ -211,15 +212,17 @@ absl::Status MeasurementStore::Initialize(Mode mode) {
   if (auto s = Exec("PRAGMA foreign_keys=ON"); !s.ok()) return s;
   if (tables == 0) {
     if (mode == Mode::kReadOnly) {
-      return absl::InvalidArgumentError(absl::StrCat(path_, ": empty database, not an edgeloop store"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path_, ": empty database, not an edgeloop store"));
     }
     auto s = InTransaction([&]() -> absl::Status {
       Statement again(db_, "SELECT count(*) FROM sqlite_master");
       if (!again.ok() || again.Step() != SQLITE_ROW) return Error("reading the schema");
       if (again.Int(0) > 0) return absl::OkStatus();  // another process created it meanwhile
       if (auto st = Exec(kSchema); !st.ok()) return st;
-      Statement meta(db_, "INSERT INTO meta(key, value) VALUES ('schema_version', ?1), "
-                          "('created_by', 'edgeloop predictor')");
+      Statement meta(db_,
+                     "INSERT INTO meta(key, value) VALUES ('schema_version', ?1), "
+                     "('created_by', 'edgeloop predictor')");
       meta.Bind(1, absl::StrCat(kStoreSchemaVersion));
       if (meta.Step() != SQLITE_DONE) return Error("writing meta");
       return absl::OkStatus();
@@ -232,7 +235,8 @@ absl::Status MeasurementStore::Initialize(Mode mode) {
         absl::StrCat(path_, ": an SQLite database but not an edgeloop store (no meta table)"));
   }
   if (version.Step() != SQLITE_ROW) {
-    return absl::InvalidArgumentError(absl::StrCat(path_, ": edgeloop store without a schema_version"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path_, ": edgeloop store without a schema_version"));
   }
   const std::string v = version.Text(0);
   if (v != absl::StrCat(kStoreSchemaVersion)) {
@@ -268,8 +272,9 @@ absl::StatusOr<int64_t> MeasurementStore::ArchitectureId(const ArchConfig& arch)
     if (rc != SQLITE_DONE) return Error("looking up an architecture");
   }
   const Cost cost = ComputeCost(arch);
-  Statement ins(db_, "INSERT INTO network_architectures(canonical_key, arch_json, params, flops) "
-                     "VALUES (?1, ?2, ?3, ?4)");
+  Statement ins(db_,
+                "INSERT INTO network_architectures(canonical_key, arch_json, params, flops) "
+                "VALUES (?1, ?2, ?3, ?4)");
   ins.Bind(1, key);
   ins.Bind(2, ArchToJson(arch));
   ins.Bind(3, cost.params);
@@ -281,7 +286,8 @@ absl::StatusOr<int64_t> MeasurementStore::ArchitectureId(const ArchConfig& arch)
 absl::StatusOr<int64_t> MeasurementStore::InsertMeasurementLocked(const Measurement& m,
                                                                   double predicted_ms,
                                                                   int64_t model_version) {
-  if (m.device.empty()) return absl::InvalidArgumentError("measurement without a device fingerprint");
+  if (m.device.empty())
+    return absl::InvalidArgumentError("measurement without a device fingerprint");
   if (auto s = ValidateStructure(m.arch); !s.ok()) return s;
   if (m.batch_size < 1) {
     return absl::InvalidArgumentError(absl::StrCat("batch size ", m.batch_size, ", expected >= 1"));
@@ -368,15 +374,15 @@ absl::StatusOr<std::vector<StoredMeasurement>> MeasurementStore::Measurements(
     m.device = q.Text(3);
     auto arch = ArchFromJson(q.Text(4));
     if (!arch.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(path_, ": measurement ", s.id,
-                                                     ": bad architecture JSON: ",
-                                                     arch.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          path_, ": measurement ", s.id, ": bad architecture JSON: ", arch.status().message()));
     }
     m.arch = *arch;
     m.batch_size = static_cast<int>(q.Int(5));
     m.threads = static_cast<int>(q.Int(6));
     m.median_ms = q.Double(7);
-    double* stats[] = {&m.mean_ms, &m.std_ms, &m.min_ms, &m.p10_ms, &m.p90_ms, &m.p99_ms, &m.max_ms};
+    double* stats[] = {&m.mean_ms, &m.std_ms, &m.min_ms, &m.p10_ms,
+                       &m.p90_ms,  &m.p99_ms, &m.max_ms};
     for (int i = 0; i < 7; ++i) *stats[i] = q.Double(8 + i);
     m.runs = static_cast<int>(q.Int(15));
     m.peak_memory_bytes = q.Int(16);
@@ -404,13 +410,15 @@ absl::StatusOr<int64_t> MeasurementStore::SaveModel(ModelRecord* record) {
   auto s = InTransaction([&]() -> absl::Status {
     auto device = DeviceId(record->device, /*create=*/true);
     if (!device.ok()) return device.status();
-    Statement next(db_, "SELECT coalesce(max(version), 0) + 1 FROM predictor_models WHERE device_id = ?1");
+    Statement next(
+        db_, "SELECT coalesce(max(version), 0) + 1 FROM predictor_models WHERE device_id = ?1");
     next.Bind(1, *device);
     if (next.Step() != SQLITE_ROW) return Error("numbering a model version");
     record->version = next.Int(0);
-    Statement ins(db_, "INSERT INTO predictor_models(device_id, version, kind, training_size,"
-                       " feature_version, metrics_json, meta_json, model_json)"
-                       " VALUES (?1,?2,?3,?4,?5,?6,?7,?8)");
+    Statement ins(db_,
+                  "INSERT INTO predictor_models(device_id, version, kind, training_size,"
+                  " feature_version, metrics_json, meta_json, model_json)"
+                  " VALUES (?1,?2,?3,?4,?5,?6,?7,?8)");
     ins.Bind(1, *device);
     ins.Bind(2, record->version);
     ins.Bind(3, record->kind);
@@ -428,20 +436,20 @@ absl::StatusOr<int64_t> MeasurementStore::SaveModel(ModelRecord* record) {
 
 absl::StatusOr<ModelRecord> MeasurementStore::LoadModel(const std::string& device,
                                                         int64_t version) const {
-  Statement q(db_, version > 0
-                       ? "SELECT p.version, p.kind, p.training_size, p.feature_version,"
-                         " p.metrics_json, p.created, p.meta_json, p.model_json FROM"
-                         " predictor_models p JOIN edge_devices d ON d.id = p.device_id"
-                         " WHERE d.fingerprint = ?1 AND p.version = ?2"
-                       : "SELECT p.version, p.kind, p.training_size, p.feature_version,"
-                         " p.metrics_json, p.created, p.meta_json, p.model_json FROM"
-                         " predictor_models p JOIN edge_devices d ON d.id = p.device_id"
-                         " WHERE d.fingerprint = ?1 ORDER BY p.version DESC LIMIT 1");
+  Statement q(db_, version > 0 ? "SELECT p.version, p.kind, p.training_size, p.feature_version,"
+                                 " p.metrics_json, p.created, p.meta_json, p.model_json FROM"
+                                 " predictor_models p JOIN edge_devices d ON d.id = p.device_id"
+                                 " WHERE d.fingerprint = ?1 AND p.version = ?2"
+                               : "SELECT p.version, p.kind, p.training_size, p.feature_version,"
+                                 " p.metrics_json, p.created, p.meta_json, p.model_json FROM"
+                                 " predictor_models p JOIN edge_devices d ON d.id = p.device_id"
+                                 " WHERE d.fingerprint = ?1 ORDER BY p.version DESC LIMIT 1");
   q.Bind(1, device);
   if (version > 0) q.Bind(2, version);
   const int rc = q.Step();
   if (rc == SQLITE_DONE) {
-    return absl::NotFoundError(absl::StrCat(path_, ": no model", version > 0 ? absl::StrCat(" version ", version) : "",
+    return absl::NotFoundError(absl::StrCat(path_, ": no model",
+                                            version > 0 ? absl::StrCat(" version ", version) : "",
                                             " for device \"", device, "\""));
   }
   if (rc != SQLITE_ROW) return Error("loading a model");
@@ -453,9 +461,10 @@ absl::StatusOr<ModelRecord> MeasurementStore::LoadModel(const std::string& devic
 
 absl::StatusOr<std::vector<ModelRecord>> MeasurementStore::ModelVersions(
     const std::string& device) const {
-  Statement q(db_, "SELECT p.version, p.kind, p.training_size, p.feature_version, p.metrics_json,"
-                   " p.created FROM predictor_models p JOIN edge_devices d ON d.id = p.device_id"
-                   " WHERE d.fingerprint = ?1 ORDER BY p.version");
+  Statement q(db_,
+              "SELECT p.version, p.kind, p.training_size, p.feature_version, p.metrics_json,"
+              " p.created FROM predictor_models p JOIN edge_devices d ON d.id = p.device_id"
+              " WHERE d.fingerprint = ?1 ORDER BY p.version");
   q.Bind(1, device);
   std::vector<ModelRecord> out;
   int rc;
@@ -467,18 +476,20 @@ absl::StatusOr<std::vector<ModelRecord>> MeasurementStore::ModelVersions(
 absl::StatusOr<StoreInfo> MeasurementStore::Info() const {
   StoreInfo info;
   info.schema_version = kStoreSchemaVersion;
-  Statement totals(db_, "SELECT (SELECT count(*) FROM edge_devices), (SELECT count(*) FROM "
-                        "network_architectures), (SELECT count(*) FROM edge_measurements), "
-                        "(SELECT count(*) FROM predictor_models)");
+  Statement totals(db_,
+                   "SELECT (SELECT count(*) FROM edge_devices), (SELECT count(*) FROM "
+                   "network_architectures), (SELECT count(*) FROM edge_measurements), "
+                   "(SELECT count(*) FROM predictor_models)");
   if (!totals.ok() || totals.Step() != SQLITE_ROW) return Error("reading totals");
   info.devices = totals.Int(0);
   info.architectures = totals.Int(1);
   info.measurements = totals.Int(2);
   info.models = totals.Int(3);
-  Statement per(db_, "SELECT d.fingerprint, (SELECT count(*) FROM edge_measurements m WHERE "
-                     "m.device_id = d.id), (SELECT count(*) FROM predictor_models p WHERE "
-                     "p.device_id = d.id), (SELECT coalesce(max(version), 0) FROM "
-                     "predictor_models p WHERE p.device_id = d.id) FROM edge_devices d ORDER BY d.id");
+  Statement per(db_,
+                "SELECT d.fingerprint, (SELECT count(*) FROM edge_measurements m WHERE "
+                "m.device_id = d.id), (SELECT count(*) FROM predictor_models p WHERE "
+                "p.device_id = d.id), (SELECT coalesce(max(version), 0) FROM "
+                "predictor_models p WHERE p.device_id = d.id) FROM edge_devices d ORDER BY d.id");
   int rc;
   while ((rc = per.Step()) == SQLITE_ROW) {
     info.per_device.push_back({per.Text(0), per.Int(1), per.Int(2), per.Int(3)});

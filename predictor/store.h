@@ -47,13 +47,13 @@ struct StoredMeasurement {
 
 struct ModelRecord {
   std::string device;
-  int64_t version = 0;      // assigned by SaveModel: 1, 2, ... per device
-  std::string kind;         // "fit", "bootstrap", "offset", "residual", "refit", ...
+  int64_t version = 0;  // assigned by SaveModel: 1, 2, ... per device
+  std::string kind;     // "fit", "bootstrap", "offset", "residual", "refit", ...
   int64_t training_size = 0;
   int feature_version = 0;
   std::string metrics_json = "{}";
   std::string meta_json = "{}";
-  std::string model_json;   // an opaque blob to the store (model_io.h writes and reads it)
+  std::string model_json;  // an opaque blob to the store (model_io.h writes and reads it)
   std::string created;
 };
 
@@ -102,7 +102,8 @@ class MeasurementStore {
   absl::StatusOr<int64_t> SaveModel(ModelRecord* record);
   // The latest version for `device` (NotFound when none), or a given version.
   absl::StatusOr<ModelRecord> LoadModel(const std::string& device, int64_t version = 0) const;
-  absl::StatusOr<std::vector<ModelRecord>> ModelVersions(const std::string& device) const;  // without model_json
+  absl::StatusOr<std::vector<ModelRecord>> ModelVersions(
+      const std::string& device) const;  // without model_json
 
   absl::StatusOr<StoreInfo> Info() const;
   // "ok" or SQLite's list of problems.

@@ -19,9 +19,10 @@ using google::protobuf::Value;
 
 const std::vector<std::string>& CsvColumns() {
   static const std::vector<std::string> columns = {
-      "device", "arch_key", "arch_json", "batch_size", "threads", "median_ms", "mean_ms",
-      "std_ms", "min_ms", "p10_ms", "p90_ms", "p99_ms", "max_ms", "runs",
-      "peak_memory_bytes", "drift_factor", "measured_at", "source"};
+      "device",       "arch_key",    "arch_json", "batch_size", "threads",
+      "median_ms",    "mean_ms",     "std_ms",    "min_ms",     "p10_ms",
+      "p90_ms",       "p99_ms",      "max_ms",    "runs",       "peak_memory_bytes",
+      "drift_factor", "measured_at", "source"};
   return columns;
 }
 
@@ -61,8 +62,11 @@ absl::StatusOr<int64_t> ExportCsv(const MeasurementStore& store, const std::stri
   std::string out = CsvLine(header);
   for (const StoredMeasurement& s : *rows) {
     const Measurement& m = s.m;
-    std::vector<std::string> f = {m.device, CanonicalKey(m.arch), ArchToJson(m.arch),
-                                  absl::StrCat(m.batch_size), absl::StrCat(m.threads),
+    std::vector<std::string> f = {m.device,
+                                  CanonicalKey(m.arch),
+                                  ArchToJson(m.arch),
+                                  absl::StrCat(m.batch_size),
+                                  absl::StrCat(m.threads),
                                   Num(m.median_ms)};
     for (const auto& [name, field] : OptionalStats()) f.push_back(Num(m.*field));
     f.push_back(absl::StrCat(m.runs));
@@ -84,9 +88,11 @@ absl::StatusOr<std::vector<Measurement>> ParseMeasurementCsv(absl::string_view t
                                                              const std::string& default_device) {
   auto table = ParseCsv(text, origin);
   if (!table.ok()) return table.status();
-  const int arch_col = table->Column("arch_json") >= 0 ? table->Column("arch_json") : table->Column("arch");
+  const int arch_col =
+      table->Column("arch_json") >= 0 ? table->Column("arch_json") : table->Column("arch");
   const int device_col = table->Column("device");
-  if (arch_col < 0) return absl::InvalidArgumentError(absl::StrCat(origin, ": no column \"arch_json\""));
+  if (arch_col < 0)
+    return absl::InvalidArgumentError(absl::StrCat(origin, ": no column \"arch_json\""));
   if (device_col < 0 && default_device.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(origin, ": no column \"device\"; name the device with --device"));
@@ -103,17 +109,20 @@ absl::StatusOr<std::vector<Measurement>> ParseMeasurementCsv(absl::string_view t
     m.device = device_col >= 0 && !row[device_col].empty() ? row[device_col] : default_device;
     if (m.device.empty()) return absl::InvalidArgumentError(absl::StrCat(where, ": empty device"));
     auto arch = ArchFromJson(row[arch_col]);
-    if (!arch.ok()) return absl::InvalidArgumentError(absl::StrCat(where, ": ", arch.status().message()));
+    if (!arch.ok())
+      return absl::InvalidArgumentError(absl::StrCat(where, ": ", arch.status().message()));
     if (auto s = ValidateStructure(*arch); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": ", s.message()));
     }
     m.arch = *arch;
     m.batch_size = static_cast<int>((*batch)[r]);
     if (m.batch_size < 1 || m.batch_size != (*batch)[r]) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": batch_size must be a positive integer"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": batch_size must be a positive integer"));
     }
     m.median_ms = (*median)[r];
-    if (m.median_ms <= 0) return absl::InvalidArgumentError(absl::StrCat(where, ": median_ms must be > 0"));
+    if (m.median_ms <= 0)
+      return absl::InvalidArgumentError(absl::StrCat(where, ": median_ms must be > 0"));
     auto optional = [&](const char* name, double fallback, double* out_value) -> absl::Status {
       const int c = table->Column(name);
       *out_value = fallback;
@@ -156,7 +165,8 @@ absl::StatusOr<std::vector<Measurement>> ParseMicrobenchJson(absl::string_view t
   std::string device = default_device;
   if (device.empty()) {
     if (const Value* ctx = JsonField(top, "context"); ctx && ctx->has_struct_value()) {
-      if (const Value* d = JsonField(ctx->struct_value(), "edgeloop_device"); d && d->has_string_value())
+      if (const Value* d = JsonField(ctx->struct_value(), "edgeloop_device");
+          d && d->has_string_value())
         device = d->string_value();
     }
   }
@@ -179,31 +189,36 @@ absl::StatusOr<std::vector<Measurement>> ParseMicrobenchJson(absl::string_view t
   const auto& entries = list->list_value().values();
   for (int i = 0; i < entries.size(); ++i) {
     const std::string where = absl::StrCat(origin, ": benchmarks[", i, "]");
-    if (!entries[i].has_struct_value()) return absl::InvalidArgumentError(absl::StrCat(where, ": not an object"));
+    if (!entries[i].has_struct_value())
+      return absl::InvalidArgumentError(absl::StrCat(where, ": not an object"));
     const Struct& b = entries[i].struct_value();
     if (const Value* e = JsonField(b, "error_occurred"); e && e->bool_value()) continue;
     auto name = JsonString(b, "name", where);
     if (!name.ok()) return name.status();
     std::string run_name = *name;
-    if (const Value* rn = JsonField(b, "run_name"); rn && rn->has_string_value()) run_name = rn->string_value();
+    if (const Value* rn = JsonField(b, "run_name"); rn && rn->has_string_value())
+      run_name = rn->string_value();
     auto label = JsonString(b, "label", absl::StrCat(where, " (", *name, ")"));
     if (!label.ok()) return label.status();
     auto arch = ArchFromJson(*label);
     if (!arch.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(where, " (", *name, "): label: ", arch.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, " (", *name, "): label: ", arch.status().message()));
     }
     if (auto s = ValidateStructure(*arch); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(where, " (", *name, "): ", s.message()));
     }
     const double batch = NumberOr(b, "batch", NumberOr(b, "batch_size", 0));
     if (batch < 1 || batch != std::floor(batch)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, " (", *name, "): counter \"batch\" missing or not a positive integer"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, " (", *name, "): counter \"batch\" missing or not a positive integer"));
     }
     bool unit_ok;
-    const std::string unit = JsonField(b, "time_unit") ? JsonField(b, "time_unit")->string_value() : "ns";
+    const std::string unit =
+        JsonField(b, "time_unit") ? JsonField(b, "time_unit")->string_value() : "ns";
     const double scale = TimeUnitToMs(unit, &unit_ok);
-    if (!unit_ok) return absl::InvalidArgumentError(absl::StrCat(where, ": unknown time_unit \"", unit, "\""));
+    if (!unit_ok)
+      return absl::InvalidArgumentError(absl::StrCat(where, ": unknown time_unit \"", unit, "\""));
     auto real_time = JsonNumber(b, "real_time", where);
     if (!real_time.ok()) return real_time.status();
     const std::string canonical = ArchToJson(*arch);
@@ -218,7 +233,8 @@ absl::StatusOr<std::vector<Measurement>> ParseMicrobenchJson(absl::string_view t
     // Google Benchmark writes its own "threads" (benchmark threads) into every entry, so the
     // intra-op thread count travels as the counter "torch_threads".
     g.m.threads = static_cast<int>(NumberOr(b, "torch_threads", g.m.threads));
-    g.m.peak_memory_bytes = static_cast<int64_t>(NumberOr(b, "peak_memory_bytes", g.m.peak_memory_bytes));
+    g.m.peak_memory_bytes =
+        static_cast<int64_t>(NumberOr(b, "peak_memory_bytes", g.m.peak_memory_bytes));
     g.m.drift_factor = NumberOr(b, "drift_factor", g.m.drift_factor);
     g.m.source = "microbench";
     g.last = &b;
@@ -255,8 +271,8 @@ absl::StatusOr<std::vector<Measurement>> ParseMicrobenchJson(absl::string_view t
     for (const auto& [name, field] : OptionalStats()) m.*field = NumberOr(*g.last, name, m.*field);
     m.runs = static_cast<int>(NumberOr(*g.last, "runs", m.runs));
     if (!(m.median_ms > 0)) {
-      return absl::InvalidArgumentError(absl::StrCat(origin, ": benchmark \"", std::get<0>(key),
-                                                     "\" has no positive time"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(origin, ": benchmark \"", std::get<0>(key), "\" has no positive time"));
     }
     out.push_back(std::move(m));
   }

@@ -17,7 +17,8 @@ std::vector<ArchConfig> SampleNewArchitectures(const Space& space, int n, uint64
   std::set<std::string> taken;
   Rng rng(seed);
   // Uniform draws with rejection; the attempt cap ends the loop in a nearly exhausted space.
-  for (int64_t attempt = 0; static_cast<int>(out.size()) < n && attempt < 200LL * std::max(n, 1); ++attempt) {
+  for (int64_t attempt = 0; static_cast<int>(out.size()) < n && attempt < 200LL * std::max(n, 1);
+       ++attempt) {
     ArchConfig a = space.Sample(&rng);
     const std::string key = CanonicalKey(a);
     if (exclude.count(key) || !taken.insert(key).second) continue;
@@ -28,9 +29,12 @@ std::vector<ArchConfig> SampleNewArchitectures(const Space& space, int n, uint64
 
 absl::StatusOr<StreamResult> RunStream(const Space& space, const StreamOptions& options,
                                        const Measurer& measurer, MeasurementStore* store,
-                                       Recalibrator* recalibrator, const StreamRowCallback& on_row) {
+                                       Recalibrator* recalibrator,
+                                       const StreamRowCallback& on_row) {
   if (options.samples < 1) return absl::InvalidArgumentError("the stream needs at least 1 sample");
-  if (options.batch < 1) return absl::InvalidArgumentError(absl::StrCat("batch size ", options.batch, ", expected >= 1"));
+  if (options.batch < 1)
+    return absl::InvalidArgumentError(
+        absl::StrCat("batch size ", options.batch, ", expected >= 1"));
   const std::string device = recalibrator->model().meta().device;
   std::set<std::string> exclude;
   if (options.exclude_stored) {
@@ -40,7 +44,8 @@ absl::StatusOr<StreamResult> RunStream(const Space& space, const StreamOptions& 
       if (s.m.batch_size == options.batch) exclude.insert(CanonicalKey(s.m.arch));
     }
   }
-  const std::vector<ArchConfig> archs = SampleNewArchitectures(space, options.samples, options.seed, exclude);
+  const std::vector<ArchConfig> archs =
+      SampleNewArchitectures(space, options.samples, options.seed, exclude);
 
   StreamResult result;
   std::vector<bool> hits;
@@ -62,9 +67,10 @@ absl::StatusOr<StreamResult> RunStream(const Space& space, const StreamOptions& 
       row.skipped = m.status();
       ++result.skipped;
     } else if (!m.ok()) {
-      return absl::Status(m.status().code(), absl::StrCat("measuring ", CanonicalKey(archs[i]), ": ",
-                                                          m.status().message(), " (", result.streamed,
-                                                          " measurements committed)"));
+      return absl::Status(
+          m.status().code(),
+          absl::StrCat("measuring ", CanonicalKey(archs[i]), ": ", m.status().message(), " (",
+                       result.streamed, " measurements committed)"));
     } else {
       if (m->device.empty()) m->device = device;
       m->arch = archs[i];
@@ -80,12 +86,15 @@ absl::StatusOr<StreamResult> RunStream(const Space& space, const StreamOptions& 
     if (on_row) on_row(row);
     int64_t hit_count = 0;
     for (bool h : hits) hit_count += h;
-    progress.Update(row.index, hits.empty() ? "" : absl::StrFormat("within+-%g%% %.1f%%", options.tolerance * 100,
-                                                                   100.0 * hit_count / hits.size()));
+    progress.Update(row.index, hits.empty()
+                                   ? ""
+                                   : absl::StrFormat("within+-%g%% %.1f%%", options.tolerance * 100,
+                                                     100.0 * hit_count / hits.size()));
   }
   progress.Finish();
   result.before_update = ComputeMetrics(result.measured_ms, result.predicted_ms);
-  result.recovered_after = MeasurementsToRecover(hits, options.recovery_window, options.recovery_hit_rate);
+  result.recovered_after =
+      MeasurementsToRecover(hits, options.recovery_window, options.recovery_hit_rate);
   result.model_version = recalibrator->status().model_version;
   return result;
 }

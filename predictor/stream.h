@@ -40,29 +40,29 @@ struct StreamOptions {
   int samples = 200;
   int batch = 1;
   uint64_t seed = 0;
-  bool exclude_stored = true;    // skip architectures the store has for (device, batch)
-  double tolerance = 0.10;       // a before-update prediction "hits" within +-tolerance
-  int recovery_window = 10;      // see MeasurementsToRecover
+  bool exclude_stored = true;  // skip architectures the store has for (device, batch)
+  double tolerance = 0.10;     // a before-update prediction "hits" within +-tolerance
+  int recovery_window = 10;    // see MeasurementsToRecover
   double recovery_hit_rate = 0.90;
 };
 
 // One streamed architecture, handed to the caller as it completes.
 struct StreamRow {
-  int64_t index = 0;                       // 1-based position in the stream
+  int64_t index = 0;  // 1-based position in the stream
   ArchConfig arch;
-  absl::Status skipped;                    // not OK: the device refused it
-  Measurement measurement;                 // when not skipped
-  RecalibrationStatus status;              // the recalibrator's after this measurement
+  absl::Status skipped;        // not OK: the device refused it
+  Measurement measurement;     // when not skipped
+  RecalibrationStatus status;  // the recalibrator's after this measurement
 };
 
 struct StreamResult {
-  int64_t streamed = 0;                    // measurements committed and observed
+  int64_t streamed = 0;  // measurements committed and observed
   int64_t skipped = 0;
   bool interrupted = false;
   std::vector<double> measured_ms, predicted_ms;  // before-update predictions, in order
   AccuracyMetrics before_update;
-  int64_t recovered_after = -1;            // MeasurementsToRecover of the hits
-  int64_t model_version = 0;               // the latest version when the stream ended
+  int64_t recovered_after = -1;  // MeasurementsToRecover of the hits
+  int64_t model_version = 0;     // the latest version when the stream ended
 };
 
 using StreamRowCallback = std::function<void(const StreamRow&)>;

@@ -13,8 +13,8 @@ SyntheticDevice::SyntheticDevice(std::string fingerprint, uint64_t seed, double 
 
 double SyntheticDevice::TrueLatencyMs(const ArchConfig& arch, int batch) const {
   const FlopsByOp f = ComputeCost(arch).by_op;
-  const double macs[kOps] = {double(f.patch_embed), double(f.qkv),   double(f.attention),
-                             double(f.proj),        double(f.mlp),   double(f.merge),
+  const double macs[kOps] = {double(f.patch_embed), double(f.qkv), double(f.attention),
+                             double(f.proj),        double(f.mlp), double(f.merge),
                              double(f.head)};
   double ns = 0;
   for (int op = 0; op < kOps; ++op) ns += ns_per_mac_[op] * op_factor_[op] * macs[op];

@@ -23,14 +23,14 @@ inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 struct Candidate {
   ArchConfig arch;
-  std::string key;     // CanonicalKey(arch)
+  std::string key;  // CanonicalKey(arch)
   int64_t params = 0;
   int64_t flops = 0;   // multiply-accumulates per sample
   int generation = 0;  // first seen in this generation
   double val_mse = kNaN;
   double rmse_speed_mm_s = kNaN;
   double rmse_power_w = kNaN;
-  double predicted_ms = kNaN;  // latest prediction (recalibrated model)
+  double predicted_ms = kNaN;    // latest prediction (recalibrated model)
   double predicted_log_std = 0;  // ensemble spread, log space
   double measured_ms = kNaN;     // median measured on the edge
   double measured_p90_ms = kNaN;

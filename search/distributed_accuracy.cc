@@ -22,9 +22,9 @@ absl::StatusOr<std::vector<ArchConfig>> DistributedAccuracy::Exchange(
     for (const ArchConfig& a : archs) lines.push_back(ArchToJson(a));
     text = absl::StrJoin(lines, "\n");
   }
-  torch::Tensor header = torch::tensor(
-      {shutdown ? int64_t{-1} : static_cast<int64_t>(archs.size()), static_cast<int64_t>(text.size())},
-      torch::kInt64);
+  torch::Tensor header = torch::tensor({shutdown ? int64_t{-1} : static_cast<int64_t>(archs.size()),
+                                        static_cast<int64_t>(text.size())},
+                                       torch::kInt64);
   if (absl::Status s = group_->Broadcast({header}); !s.ok()) return s;
   const int64_t n = header[0].item<int64_t>();
   const int64_t bytes = header[1].item<int64_t>();
@@ -34,14 +34,16 @@ absl::StatusOr<std::vector<ArchConfig>> DistributedAccuracy::Exchange(
   if (absl::Status s = group_->Broadcast({payload}); !s.ok()) return s;
   if (group_->is_primary()) return archs;
   std::vector<ArchConfig> out;
-  const std::string received(static_cast<const char*>(payload.data_ptr()), static_cast<size_t>(bytes));
+  const std::string received(static_cast<const char*>(payload.data_ptr()),
+                             static_cast<size_t>(bytes));
   for (absl::string_view line : absl::StrSplit(received, '\n', absl::SkipEmpty())) {
     absl::StatusOr<ArchConfig> arch = ArchFromJson(line);
     if (!arch.ok()) return arch.status();
     out.push_back(*arch);
   }
   if (static_cast<int64_t>(out.size()) != n) {
-    return absl::InternalError(absl::StrCat("received ", out.size(), " architectures, expected ", n));
+    return absl::InternalError(
+        absl::StrCat("received ", out.size(), " architectures, expected ", n));
   }
   return out;
 }
@@ -65,7 +67,8 @@ absl::StatusOr<std::vector<AccuracyScore>> DistributedAccuracy::ScoreShare(
       }
     } else {
       local_status = local.status();
-      scores.fill_(std::numeric_limits<double>::quiet_NaN());  // poisons the sum: all ranks see the failure
+      scores.fill_(
+          std::numeric_limits<double>::quiet_NaN());  // poisons the sum: all ranks see the failure
     }
   }
   if (absl::Status s = group_->AllReduceSum({scores}); !s.ok()) return s;

@@ -24,7 +24,8 @@ class DistributedAccuracy : public AccuracyEvaluator {
   DistributedAccuracy(dist::Distributed* group, AccuracyEvaluator* local)
       : group_(group), local_(local) {}
   // Rank 0 only.
-  absl::StatusOr<std::vector<AccuracyScore>> Evaluate(const std::vector<ArchConfig>& archs) override;
+  absl::StatusOr<std::vector<AccuracyScore>> Evaluate(
+      const std::vector<ArchConfig>& archs) override;
   // Ranks > 0: scores their shares until rank 0 shuts the group down.
   absl::Status Serve();
   // Rank 0: releases the serving ranks (call once, also after a failed search).
@@ -32,7 +33,8 @@ class DistributedAccuracy : public AccuracyEvaluator {
 
  private:
   // Broadcasts `archs` from rank 0 (n = -1: shut down) and returns them on every rank.
-  absl::StatusOr<std::vector<ArchConfig>> Exchange(const std::vector<ArchConfig>& archs, bool shutdown);
+  absl::StatusOr<std::vector<ArchConfig>> Exchange(const std::vector<ArchConfig>& archs,
+                                                   bool shutdown);
   absl::StatusOr<std::vector<AccuracyScore>> ScoreShare(const std::vector<ArchConfig>& archs);
 
   dist::Distributed* group_;

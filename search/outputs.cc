@@ -62,7 +62,8 @@ absl::Status WriteFrontJson(const SearchResult& result, const OutputContext& con
   record.set_feasible(result.feasible);
   record.set_message(result.message);
   *record.mutable_seconds() = NumberOrNull(result.seconds);
-  if (result.chosen >= 0) *record.mutable_chosen() = CandidateToRecord(result.archive[result.chosen]);
+  if (result.chosen >= 0)
+    *record.mutable_chosen() = CandidateToRecord(result.archive[result.chosen]);
   if (result.baseline) *record.mutable_baseline() = CandidateToRecord(*result.baseline);
   for (int i : result.front) *record.add_front() = CandidateToRecord(result.archive[i]);
   absl::StatusOr<std::string> json = ProtoToJson(record);
@@ -84,7 +85,8 @@ absl::Status PlotPareto(const SearchResult& result, const OutputContext& context
   std::string front_line;
   for (int i : result.front) absl::StrAppend(&front_line, PlotRow(result.archive[i]));
   if (result.chosen >= 0) chosen = PlotRow(result.archive[result.chosen]);
-  if (result.baseline && std::isfinite(result.baseline->latency_ms())) baseline = PlotRow(*result.baseline);
+  if (result.baseline && std::isfinite(result.baseline->latency_ms()))
+    baseline = PlotRow(*result.baseline);
   struct Series {
     const char* name;
     const std::string* rows;
@@ -94,7 +96,8 @@ absl::Status PlotPareto(const SearchResult& result, const OutputContext& context
       {"all", &all, "with points pt 7 ps 0.5 lc rgb '#b0b0b0' title 'evaluated'"},
       {"line", &front_line, "with lines lw 1.5 lc rgb '#1f77b4' notitle"},
       {"verified", &verified, "with points pt 7 ps 1.2 lc rgb '#1f77b4' title 'front (measured)'"},
-      {"unverified", &unverified, "with points pt 6 ps 1.2 lc rgb '#1f77b4' title 'front (predicted only)'"},
+      {"unverified", &unverified,
+       "with points pt 6 ps 1.2 lc rgb '#1f77b4' title 'front (predicted only)'"},
       {"baseline", &baseline, "with points pt 5 ps 1.8 lc rgb '#d62728' title 'baseline'"},
       {"chosen", &chosen, "with points pt 3 ps 2.5 lw 2 lc rgb '#2ca02c' title 'chosen'"},
   };
@@ -107,13 +110,17 @@ absl::Status PlotPareto(const SearchResult& result, const OutputContext& context
     files.push_back(file);
     plots.push_back(absl::StrCat("'", file, "' using 1:2 ", s.style));
   }
-  if (plots.empty()) return absl::FailedPreconditionError("nothing to plot: no candidate was scored");
+  if (plots.empty())
+    return absl::FailedPreconditionError("nothing to plot: no candidate was scored");
   const std::string script = absl::StrCat(
       "set terminal pngcairo size 1000,700 noenhanced\n"
-      "set output '", png_path, ".tmp'\n",
-      "set title 'edgeloop search (", context.strategy, ", batch ", context.batch, ", ",
-      context.device, ")'\n"
-      "set xlabel 'latency (ms, ", result.verified ? "measured" : "measured where marked", ")'\n"
+      "set output '",
+      png_path, ".tmp'\n", "set title 'edgeloop search (", context.strategy, ", batch ",
+      context.batch, ", ", context.device,
+      ")'\n"
+      "set xlabel 'latency (ms, ",
+      result.verified ? "measured" : "measured where marked",
+      ")'\n"
       "set ylabel 'validation MSE (inherited weights)'\n"
       "set logscale x\nset grid\nset key top right\n",
       context.max_latency_ms > 0
@@ -127,9 +134,9 @@ absl::Status PlotPareto(const SearchResult& result, const OutputContext& context
   const int rc = std::system(command.c_str());
   for (const std::string& f : files) std::remove(f.c_str());
   if (rc != 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "gnuplot failed (exit ", rc, "; is gnuplot-nox installed?); see ", stem, ".log; ",
-        "front.csv and front.json are complete"));
+    return absl::UnavailableError(absl::StrCat("gnuplot failed (exit ", rc,
+                                               "; is gnuplot-nox installed?); see ", stem, ".log; ",
+                                               "front.csv and front.json are complete"));
   }
   std::remove((stem + ".log").c_str());
   std::remove(script_path.c_str());

@@ -57,9 +57,8 @@ std::vector<int> ParetoFront(const std::vector<Point>& points) {
   std::vector<int> front;
   const auto fronts = NonDominatedFronts(points);
   if (!fronts.empty()) front = fronts[0];
-  std::stable_sort(front.begin(), front.end(), [&](int a, int b) {
-    return Objective(points[a], 0) < Objective(points[b], 0);
-  });
+  std::stable_sort(front.begin(), front.end(),
+                   [&](int a, int b) { return Objective(points[a], 0) < Objective(points[b], 0); });
   return front;
 }
 

@@ -23,7 +23,9 @@ class PredictorLatency : public LatencySource {
   PredictorLatency(PredictorLatencyOptions options,
                    std::unique_ptr<predictor::MeasurementStore> store,
                    std::unique_ptr<edge_bench::EdgeClient> client, std::string device)
-      : options_(std::move(options)), store_(std::move(store)), client_(std::move(client)),
+      : options_(std::move(options)),
+        store_(std::move(store)),
+        client_(std::move(client)),
         device_(std::move(device)) {}
   ~PredictorLatency() override {
     if (client_) client_->Close();
@@ -36,7 +38,8 @@ class PredictorLatency : public LatencySource {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<std::vector<LatencyEstimate>> Predict(const std::vector<ArchConfig>& archs) override {
+  absl::StatusOr<std::vector<LatencyEstimate>> Predict(
+      const std::vector<ArchConfig>& archs) override {
     std::vector<std::pair<ArchConfig, int>> rows;
     rows.reserve(archs.size());
     for (const ArchConfig& a : archs) rows.emplace_back(a, options_.batch);
@@ -81,7 +84,8 @@ class PredictorLatency : public LatencySource {
         nullptr, options_.request_timeout_s);
   }
 
-  std::vector<LiveMeasurement> Collect(double timeout_s, std::vector<std::string>* errors) override {
+  std::vector<LiveMeasurement> Collect(double timeout_s,
+                                       std::vector<std::string>* errors) override {
     std::vector<LiveMeasurement> out;
     if (!client_) return out;
     std::vector<Request> answered;
@@ -112,7 +116,8 @@ class PredictorLatency : public LatencySource {
         if (b.batch_size() == options_.batch) batch = &b;
       }
       if (batch == nullptr) {
-        if (errors) errors->push_back(absl::StrCat(r.key, ": no result for batch ", options_.batch));
+        if (errors)
+          errors->push_back(absl::StrCat(r.key, ": no result for batch ", options_.batch));
         continue;
       }
       predictor::Measurement m = predictor::FromEdgeResult(r.outcome.result, *batch);
@@ -186,9 +191,9 @@ absl::StatusOr<std::unique_ptr<LatencySource>> CreatePredictorLatency(
     client = std::move(*created);
     if (absl::Status s = client->WaitConnected(options.connect_timeout_s); !s.ok()) {
       if (absl::IsPermissionDenied(s)) return s;
-      warnings->push_back(absl::StrCat(
-          "edge unreachable (", s.message(),
-          "); the search goes on with predicted latencies and keeps retrying"));
+      warnings->push_back(
+          absl::StrCat("edge unreachable (", s.message(),
+                       "); the search goes on with predicted latencies and keeps retrying"));
     } else {
       edge_device = client->Devices().front().fingerprint();
     }
@@ -207,9 +212,9 @@ absl::StatusOr<std::unique_ptr<LatencySource>> CreatePredictorLatency(
   }
   if (!model.ok()) return model.status();
   if (absl::Status s = model->CheckCompatible(""); !s.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the predictor cannot be used: ", s.message(),
-        "; fit a new one with `edgeloop predictor bootstrap`"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the predictor cannot be used: ", s.message(),
+                     "; fit a new one with `edgeloop predictor bootstrap`"));
   }
   if (model->meta().mode != predictor::kArchMode) {
     return absl::FailedPreconditionError(
@@ -224,7 +229,8 @@ absl::StatusOr<std::unique_ptr<LatencySource>> CreatePredictorLatency(
     model->mutable_meta()->device = device;
     model->mutable_meta()->version = 0;  // a new model of this device, not a stored version
   }
-  auto source = std::make_unique<PredictorLatency>(options, std::move(*store), std::move(client), device);
+  auto source =
+      std::make_unique<PredictorLatency>(options, std::move(*store), std::move(client), device);
   if (absl::Status s = source->Start(std::move(*model)); !s.ok()) return s;
   return std::unique_ptr<LatencySource>(std::move(source));
 }

@@ -24,9 +24,9 @@
 namespace edgeloop::search {
 
 struct PredictorLatencyOptions {
-  std::string model_path;  // MODEL.json; empty: the device's latest version in the store
-  std::string db_path;     // measurement store (created when missing)
-  std::string device;      // fingerprint override; default: the edge's, else the model's
+  std::string model_path;          // MODEL.json; empty: the device's latest version in the store
+  std::string db_path;             // measurement store (created when missing)
+  std::string device;              // fingerprint override; default: the edge's, else the model's
   std::vector<std::string> edges;  // ws:// or wss:// servers; empty: predictions only
   std::string token;
   std::string ca_file;

@@ -13,8 +13,8 @@
 #include "arch/arch_config.h"
 #include "base/interrupt.h"
 #include "base/progress.h"
-#include "base/rng.h"
 #include "base/proto_json.h"
+#include "base/rng.h"
 #include "search/pareto.h"
 #include "search/search_state.h"
 #include "search/search_state.pb.h"
@@ -56,7 +56,10 @@ class Searcher {
  public:
   Searcher(const Space& space, const SearchOptions& options, AccuracyEvaluator* accuracy,
            LatencySource* latency)
-      : space_(space), options_(options), accuracy_(accuracy), latency_(latency),
+      : space_(space),
+        options_(options),
+        accuracy_(accuracy),
+        latency_(latency),
         rng_(Rng::Derive(options.seed, 0x5ea4c4)) {}
 
   absl::StatusOr<SearchResult> Run();
@@ -67,9 +70,7 @@ class Searcher {
     return it == index_.end() ? -1 : it->second;
   }
   int Add(const ArchConfig& arch, int generation);
-  bool Feasible(const Candidate& c) const {
-    return !(c.latency_ms() > options_.max_latency_ms);
-  }
+  bool Feasible(const Candidate& c) const { return !(c.latency_ms() > options_.max_latency_ms); }
   double WeightedScore(const Candidate& c) const {
     return c.val_mse + options_.latency_weight * c.latency_ms();
   }
@@ -203,7 +204,7 @@ void Searcher::Rank(const std::vector<int>& members, std::vector<int>* rank,
                     std::vector<double>* crowding) const {
   rank->assign(members.size(), 0);
   crowding->assign(members.size(), 0.0);
-  std::vector<int> ranked;    // positions ranked by non-domination
+  std::vector<int> ranked;  // positions ranked by non-domination
   std::vector<int> infeasible;
   for (size_t p = 0; p < members.size(); ++p) {
     if (options_.strategy == Strategy::kConstrained && !Feasible(archive_[members[p]])) {
@@ -277,9 +278,8 @@ absl::StatusOr<std::vector<int>> Searcher::Offspring(int generation) {
   Rank(population_, &rank, &crowding);
   absl::flat_hash_set<std::string> taken;
   std::vector<ArchConfig> children;
-  for (int attempt = 0;
-       static_cast<int>(children.size()) < options_.population &&
-       attempt < kNoveltyTries * options_.population;
+  for (int attempt = 0; static_cast<int>(children.size()) < options_.population &&
+                        attempt < kNoveltyTries * options_.population;
        ++attempt) {
     std::optional<ArchConfig> child;
     if (options_.strategy == Strategy::kRandom) {
@@ -288,7 +288,8 @@ absl::StatusOr<std::vector<int>> Searcher::Offspring(int generation) {
     } else {
       const ArchConfig& a = archive_[population_[Tournament(rank, crowding)]].arch;
       const ArchConfig& b = archive_[population_[Tournament(rank, crowding)]].arch;
-      ArchConfig mixed = rng_.Bernoulli(options_.crossover_prob) ? space_.Crossover(a, b, &rng_) : a;
+      ArchConfig mixed =
+          rng_.Bernoulli(options_.crossover_prob) ? space_.Crossover(a, b, &rng_) : a;
       ArchConfig mutated = space_.Mutate(mixed, options_.mutation_prob, &rng_);
       const std::string key = CanonicalKey(mutated);
       if (Find(key) >= 0 || taken.contains(key)) continue;
@@ -362,15 +363,16 @@ std::vector<int> Searcher::MeasurementPicks() const {
   // population's most uncertain predictions.
   std::vector<int> front_positions;
   for (size_t p = 0; p < scored.size(); ++p) {
-    if (rank[p] == 0 && !archive_[scored[p]].measured()) front_positions.push_back(static_cast<int>(p));
+    if (rank[p] == 0 && !archive_[scored[p]].measured())
+      front_positions.push_back(static_cast<int>(p));
   }
   std::stable_sort(front_positions.begin(), front_positions.end(),
                    [&](int a, int b) { return crowding[a] > crowding[b]; });
   std::vector<int> picks;
   for (int p : front_positions) picks.push_back(scored[p]);
   std::vector<int> uncertain;
-  const std::vector<int>& pool = options_.strategy == Strategy::kWeighted
-                                     ? std::vector<int>{es_parent_} : population_;
+  const std::vector<int>& pool =
+      options_.strategy == Strategy::kWeighted ? std::vector<int>{es_parent_} : population_;
   for (int i : pool) {
     if (i >= 0 && !archive_[i].measured() &&
         std::find(picks.begin(), picks.end(), i) == picks.end()) {
@@ -396,13 +398,15 @@ void Searcher::EdgeRound(const std::vector<int>& wanted, GenerationStats* stats)
   if (baseline_ && !baseline_->measured() && latency_->Pending() < backlog_cap + 1) {
     latency_->RequestMeasurement(baseline_->arch);
   }
-  const double wait = latency_->EdgeConnected() ? options_.edge_wait_s
-                                                : std::min(options_.edge_wait_s, 1.0);
+  const double wait =
+      latency_->EdgeConnected() ? options_.edge_wait_s : std::min(options_.edge_wait_s, 1.0);
   std::vector<LiveMeasurement> results = latency_->Collect(wait, &stats->edge_errors);
   for (const LiveMeasurement& m : results) {
     Candidate* c = nullptr;
-    if (int i = Find(m.key); i >= 0) c = &archive_[i];
-    else if (baseline_ && baseline_->key == m.key) c = &*baseline_;
+    if (int i = Find(m.key); i >= 0)
+      c = &archive_[i];
+    else if (baseline_ && baseline_->key == m.key)
+      c = &*baseline_;
     if (c == nullptr) continue;
     c->measured_ms = m.median_ms;
     c->measured_p90_ms = m.p90_ms;
@@ -419,7 +423,8 @@ std::vector<int> Searcher::VerificationPicks() const {
     // measurement confirms it.
     std::vector<int> order;
     for (size_t i = 0; i < archive_.size(); ++i) {
-      if (!std::isnan(archive_[i].val_mse) && Feasible(archive_[i])) order.push_back(static_cast<int>(i));
+      if (!std::isnan(archive_[i].val_mse) && Feasible(archive_[i]))
+        order.push_back(static_cast<int>(i));
     }
     std::stable_sort(order.begin(), order.end(),
                      [&](int a, int b) { return archive_[a].val_mse < archive_[b].val_mse; });
@@ -488,7 +493,8 @@ GenerationLogRecord Searcher::GenerationLog(int generation, const GenerationStat
   *r.mutable_best_latency_ms() = NumberOrNull(best_latency);
   r.set_measured_total(measured);
   r.set_measured_new(static_cast<int>(stats.new_relative_errors.size()));
-  *r.mutable_predictor_mape_new_pct() = NumberOrNull(MeanAbsolutePercent(stats.new_relative_errors));
+  *r.mutable_predictor_mape_new_pct() =
+      NumberOrNull(MeanAbsolutePercent(stats.new_relative_errors));
   *r.mutable_predictor_within10_new() = NumberOrNull(ShareWithin10(stats.new_relative_errors));
   r.set_edge_errors(static_cast<int>(stats.edge_errors.size()));
   r.set_edge_connected(latency_->HasEdge() && latency_->EdgeConnected());
@@ -578,10 +584,11 @@ SearchResult Searcher::Finish(int generations_run, double seconds) {
       }
     }
     if (result.chosen >= 0) {
-      result.message = absl::StrFormat(
-          "no subnet found under %.4g ms; the fastest found is %s at %.4g ms (%s)",
-          options_.max_latency_ms, archive_[result.chosen].key, archive_[result.chosen].latency_ms(),
-          archive_[result.chosen].measured() ? "measured" : "predicted");
+      result.message =
+          absl::StrFormat("no subnet found under %.4g ms; the fastest found is %s at %.4g ms (%s)",
+                          options_.max_latency_ms, archive_[result.chosen].key,
+                          archive_[result.chosen].latency_ms(),
+                          archive_[result.chosen].measured() ? "measured" : "predicted");
     }
   }
   if (!result.verified && latency_->HasEdge()) {
@@ -658,8 +665,8 @@ absl::Status Searcher::Generation(int generation, bool* exhausted) {
   if (!stats.new_relative_errors.empty()) {
     if (absl::Status s = RefreshPredictions(&stats); !s.ok()) return s;
   }
-  if (generation > 0 && (options_.strategy == Strategy::kPareto ||
-                         options_.strategy == Strategy::kConstrained)) {
+  if (generation > 0 &&
+      (options_.strategy == Strategy::kPareto || options_.strategy == Strategy::kConstrained)) {
     std::vector<int> pool = population_;
     pool.insert(pool.end(), fresh->begin(), fresh->end());
     Select(std::move(pool));
@@ -691,11 +698,10 @@ absl::StatusOr<SearchResult> Searcher::Run() {
     if (exhausted) break;
     if (options_.progress) {
       const std::vector<int> front = ArchiveFront();
-      progress.Update(generation + 1,
-                      absl::StrFormat("front %d  hv %.4g  evaluated %d",
-                                      static_cast<int>(front.size()),
-                                      Hypervolume(Points(front), reference_),
-                                      static_cast<int>(archive_.size())));
+      progress.Update(generation + 1, absl::StrFormat("front %d  hv %.4g  evaluated %d",
+                                                      static_cast<int>(front.size()),
+                                                      Hypervolume(Points(front), reference_),
+                                                      static_cast<int>(archive_.size())));
     }
   }
   if (!finished) {
@@ -719,10 +725,14 @@ absl::StatusOr<Strategy> ParseStrategy(const std::string& name) {
 
 const char* StrategyName(Strategy strategy) {
   switch (strategy) {
-    case Strategy::kPareto: return "pareto";
-    case Strategy::kConstrained: return "constrained";
-    case Strategy::kWeighted: return "weighted";
-    case Strategy::kRandom: return "random";
+    case Strategy::kPareto:
+      return "pareto";
+    case Strategy::kConstrained:
+      return "constrained";
+    case Strategy::kWeighted:
+      return "weighted";
+    case Strategy::kRandom:
+      return "random";
   }
   return "?";
 }

@@ -49,9 +49,9 @@ struct SearchOptions {
   uint64_t seed = 0;
   double latency_weight = 1.0 / 16;  // weighted: val_mse + latency_weight * latency_ms
   int measure_per_generation = 4;
-  double edge_wait_s = 120;   // per generation, for the measurements it requested
+  double edge_wait_s = 120;  // per generation, for the measurements it requested
   int verify_rounds = 6;
-  std::string out_dir;        // state.json and log.jsonl go here
+  std::string out_dir;  // state.json and log.jsonl go here
   bool resume = false;
   bool progress = true;
   std::optional<ArchConfig> baseline;  // scored and measured for comparison when set
@@ -65,7 +65,7 @@ struct SearchResult {
   bool feasible = true;            // constrained: the chosen subnet meets the budget
   bool verified = true;            // every front member's latency was measured
   std::optional<Candidate> baseline;
-  std::string message;             // explanation when not feasible / not verified
+  std::string message;  // explanation when not feasible / not verified
   int generations_run = 0;
   double seconds = 0;
 };

@@ -8,12 +8,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/atomic_file.h"
+#include "dist/launch_env.h"
+#include "dist/process_group.h"
 #include "search/distributed_accuracy.h"
 #include "search/outputs.h"
 #include "search/search_state.h"
 #include "supernet/run_dir.h"
-#include "dist/process_group.h"
-#include "dist/launch_env.h"
 #include "supernet/torchscript_export.h"
 
 namespace edgeloop::search {
@@ -36,12 +36,12 @@ absl::Status ExportChosen(supernet::SupernetImpl& net, const SearchResult& resul
 // What a saved search must match to be resumed: everything its scores and choices depend on.
 std::string SearchIdentity(const SearchJobConfig& config, const SearchOptions& options,
                            const supernet::RunDir& run, const std::string& checkpoint) {
-  return absl::StrCat(
-      "space ", supernet::SpaceFingerprint(run.space()), " checkpoint ", checkpoint, " data ",
-      absl::StrJoin(config.accuracy.files, ","), " split ", config.accuracy.split, " samples ",
-      config.accuracy.samples, " batch ", config.latency.batch, " population ", options.population,
-      " mutation ", options.mutation_prob, " crossover ", options.crossover_prob, " max-latency ",
-      options.max_latency_ms);
+  return absl::StrCat("space ", supernet::SpaceFingerprint(run.space()), " checkpoint ", checkpoint,
+                      " data ", absl::StrJoin(config.accuracy.files, ","), " split ",
+                      config.accuracy.split, " samples ", config.accuracy.samples, " batch ",
+                      config.latency.batch, " population ", options.population, " mutation ",
+                      options.mutation_prob, " crossover ", options.crossover_prob, " max-latency ",
+                      options.max_latency_ms);
 }
 
 }  // namespace
@@ -63,7 +63,8 @@ absl::StatusOr<SearchJobResult> RunSearchJob(const SearchJobConfig& config) {
     dist::Distributed::Options group_options;
     // Serving ranks wait through rank 0's edge rounds between generations.
     group_options.timeout = std::chrono::minutes(30);
-    absl::StatusOr<std::unique_ptr<dist::Distributed>> joined = dist::Distributed::Init(*env, group_options);
+    absl::StatusOr<std::unique_ptr<dist::Distributed>> joined =
+        dist::Distributed::Init(*env, group_options);
     if (!joined.ok()) return joined.status();
     group = std::move(*joined);
   }
@@ -71,7 +72,8 @@ absl::StatusOr<SearchJobResult> RunSearchJob(const SearchJobConfig& config) {
     SupernetAccuracyOptions share = config.accuracy;
     share.interruptible = false;  // rank 0 decides when the search stops
     share.progress = false;
-    absl::StatusOr<std::unique_ptr<AccuracyEvaluator>> local = CreateSupernetAccuracy(net->get(), share);
+    absl::StatusOr<std::unique_ptr<AccuracyEvaluator>> local =
+        CreateSupernetAccuracy(net->get(), share);
     if (!local.ok()) return local.status();
     DistributedAccuracy service(group.get(), local->get());
     if (absl::Status s = service.Serve(); !s.ok()) return s;
@@ -104,8 +106,9 @@ absl::StatusOr<SearchJobResult> RunSearchJob(const SearchJobConfig& config) {
   }
   if (absl::Status s = MakeDirectories(config.out_dir); !s.ok()) return s;
   if (!config.search.resume && HasSearchState(config.out_dir)) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        config.out_dir, " holds a search already; continue it with --resume or choose another --out"));
+    return absl::AlreadyExistsError(
+        absl::StrCat(config.out_dir,
+                     " holds a search already; continue it with --resume or choose another --out"));
   }
   SearchOptions options = config.search;
   options.out_dir = config.out_dir;
@@ -132,12 +135,14 @@ absl::StatusOr<SearchJobResult> RunSearchJob(const SearchJobConfig& config) {
   context.batch = config.latency.batch;
   context.max_latency_ms = options.max_latency_ms;
   if (absl::Status s = WriteFrontCsv(*result, config.out_dir + "/front.csv"); !s.ok()) return s;
-  if (absl::Status s = WriteFrontJson(*result, context, config.out_dir + "/front.json"); !s.ok()) return s;
+  if (absl::Status s = WriteFrontJson(*result, context, config.out_dir + "/front.json"); !s.ok())
+    return s;
   if (absl::Status s = PlotPareto(*result, context, config.out_dir + "/pareto.png"); !s.ok()) {
     warn(std::string(s.message()));
   }
   if (config.export_chosen) {
-    if (absl::Status s = ExportChosen(**net, *result, config.out_dir + "/chosen"); !s.ok()) return s;
+    if (absl::Status s = ExportChosen(**net, *result, config.out_dir + "/chosen"); !s.ok())
+      return s;
   }
   job.result = std::move(*result);
   return job;

@@ -17,23 +17,23 @@
 namespace edgeloop::search {
 
 struct SearchJobConfig {
-  std::string run_dir;            // trained supernet
-  std::string out_dir;            // SEARCH_DIR (created)
+  std::string run_dir;  // trained supernet
+  std::string out_dir;  // SEARCH_DIR (created)
   SupernetAccuracyOptions accuracy;
   PredictorLatencyOptions latency;
-  SearchOptions search;           // out_dir, identity and baseline are filled in here
-  int threads = 2;                // torch intra-op threads
+  SearchOptions search;  // out_dir, identity and baseline are filled in here
+  int threads = 2;       // torch intra-op threads
   bool export_chosen = true;
-  bool single_process = false;    // ignore a multi-process launch (score in this process)
+  bool single_process = false;  // ignore a multi-process launch (score in this process)
   // Told each warning as it arises (default: printed to stderr).
   std::function<void(const std::string&)> warn;
 };
 
 struct SearchJobResult {
-  bool served = false;                 // ranks > 0 of a multi-process launch: only scored
+  bool served = false;  // ranks > 0 of a multi-process launch: only scored
   SearchResult result;
-  std::string device;                  // the latency source's device fingerprint
-  std::vector<std::string> warnings;   // device mismatch, edge unreachable, plot failure
+  std::string device;                 // the latency source's device fingerprint
+  std::vector<std::string> warnings;  // device mismatch, edge unreachable, plot failure
 };
 
 // Cancelled when interrupted (state of the last finished generation kept); AlreadyExists

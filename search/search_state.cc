@@ -121,8 +121,7 @@ absl::StatusOr<std::string> SearchStateToJson(const SearchState& state) {
   return *json + "\n";
 }
 
-absl::StatusOr<SearchState> SearchStateFromJson(absl::string_view text,
-                                                const std::string& origin) {
+absl::StatusOr<SearchState> SearchStateFromJson(absl::string_view text, const std::string& origin) {
   SearchStateRecord record;
   if (absl::Status s = ProtoFromJson(text, origin, &record); !s.ok()) return s;
   return FromRecord(record, origin);

@@ -36,15 +36,15 @@ struct SearchSettings {
 
 struct SearchState {
   SearchSettings settings;
-  int generation = 0;             // the last finished generation
-  bool finished = false;          // the final verification is done too
-  std::vector<uint64_t> rng;      // the searcher's Rng::State(), 4 words
+  int generation = 0;         // the last finished generation
+  bool finished = false;      // the final verification is done too
+  std::vector<uint64_t> rng;  // the searcher's Rng::State(), 4 words
   Point reference_point = {0, 0};
   std::vector<Candidate> archive;       // every architecture seen, in the order first seen
   std::vector<std::string> population;  // keys of archive members
   std::string es_parent;                // key of an archive member; empty: none
   std::optional<Candidate> baseline;
-  std::string latency_state;            // LatencySource::SaveState()
+  std::string latency_state;  // LatencySource::SaveState()
 };
 
 // The state as JSON and back. Parsing checks what the searcher relies on: the format tag,

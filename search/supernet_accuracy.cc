@@ -36,7 +36,8 @@ class SupernetAccuracy : public AccuracyEvaluator {
     eval_.workers = options_.workers;
   }
 
-  absl::StatusOr<std::vector<AccuracyScore>> Evaluate(const std::vector<ArchConfig>& archs) override {
+  absl::StatusOr<std::vector<AccuracyScore>> Evaluate(
+      const std::vector<ArchConfig>& archs) override {
     std::vector<AccuracyScore> scores(archs.size());
     std::vector<size_t> order(archs.size());
     std::iota(order.begin(), order.end(), 0);
@@ -48,7 +49,8 @@ class SupernetAccuracy : public AccuracyEvaluator {
     const bool report = options_.progress && archs.size() > 1;
     int64_t done = 0;
     for (size_t i : order) {
-      if (options_.interruptible && Interrupted()) return absl::CancelledError("search interrupted");
+      if (options_.interruptible && Interrupted())
+        return absl::CancelledError("search interrupted");
       absl::StatusOr<const ValidationSet*> set = Load(archs[i].frames(), archs[i].resolution());
       if (!set.ok()) return set.status();
       absl::StatusOr<AccuracyScore> score = Score(archs[i], **set);
@@ -69,7 +71,8 @@ class SupernetAccuracy : public AccuracyEvaluator {
       (*model)->eval();
       torch::InferenceMode inference;
       for (size_t b = 0; b < set.inputs.size(); ++b) {
-        torch::Tensor err = ((*model)->forward(set.inputs[b]) - set.targets[b]).square().sum(0).to(torch::kDouble);
+        torch::Tensor err =
+            ((*model)->forward(set.inputs[b]) - set.targets[b]).square().sum(0).to(torch::kDouble);
         sum_speed += err[0].item<double>();
         sum_power += err[1].item<double>();
       }
@@ -98,22 +101,28 @@ class SupernetAccuracy : public AccuracyEvaluator {
       return absl::InvalidArgumentError("the validation data carries no labels (laser_params)");
     }
     if ((*pipeline)->num_samples() == 0) {
-      return absl::InvalidArgumentError(absl::StrCat("validation split \"", options_.split, "\" selects no samples"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("validation split \"", options_.split, "\" selects no samples"));
     }
     if (absl::Status s = (*pipeline)->StartEpoch(0); !s.ok()) return s;
     ValidationSet set;
     data::Batch batch;
     while (true) {
-      if (options_.interruptible && Interrupted()) return absl::CancelledError("search interrupted");
+      if (options_.interruptible && Interrupted())
+        return absl::CancelledError("search interrupted");
       absl::StatusOr<bool> more = (*pipeline)->Next(&batch);
       if (!more.ok()) return more.status();
       if (!*more) break;
-      set.inputs.push_back(torch::from_blob(batch.inputs.data(),
-                                            {batch.batch_size, 1, batch.frames, batch.resolution, batch.resolution},
-                                            torch::kFloat).clone());
-      set.targets.push_back(torch::from_blob(batch.targets.data(), {batch.batch_size, 2}, torch::kFloat).clone());
+      set.inputs.push_back(
+          torch::from_blob(batch.inputs.data(),
+                           {batch.batch_size, 1, batch.frames, batch.resolution, batch.resolution},
+                           torch::kFloat)
+              .clone());
+      set.targets.push_back(
+          torch::from_blob(batch.targets.data(), {batch.batch_size, 2}, torch::kFloat).clone());
       set.samples += batch.batch_size;
-      set.bytes += static_cast<int64_t>((batch.inputs.size() + batch.targets.size()) * sizeof(float));
+      set.bytes +=
+          static_cast<int64_t>((batch.inputs.size() + batch.targets.size()) * sizeof(float));
     }
     // Evict least recently used shapes to stay under the budget (the new one always stays).
     int64_t total = set.bytes;

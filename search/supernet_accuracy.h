@@ -27,10 +27,10 @@ struct SupernetAccuracyOptions {
   std::string split = "all";       // validation split spec
   int64_t samples = 256;           // -1: the whole split
   int batch_size = 16;
-  int workers = 2;                 // data loading threads
+  int workers = 2;  // data loading threads
   int64_t cache_bytes = int64_t{2} << 30;
-  bool progress = true;            // a progress line per call with several candidates
-  bool interruptible = true;       // SIGINT/SIGTERM cancel an evaluation (base/interrupt.h)
+  bool progress = true;       // a progress line per call with several candidates
+  bool interruptible = true;  // SIGINT/SIGTERM cancel an evaluation (base/interrupt.h)
 };
 
 // `net` must outlive the evaluator.

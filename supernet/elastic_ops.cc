@@ -27,8 +27,7 @@ torch::Tensor SlicedLinear(const torch::Tensor& x, const torch::nn::Linear& laye
   return F::linear(x, w, b);
 }
 
-torch::Tensor SlicedLayerNorm(const torch::Tensor& x, const torch::nn::LayerNorm& norm,
-                              int64_t c) {
+torch::Tensor SlicedLayerNorm(const torch::Tensor& x, const torch::nn::LayerNorm& norm, int64_t c) {
   return torch::layer_norm(x, {c}, Prefix(norm->weight, 0, c), Prefix(norm->bias, 0, c),
                            norm->options.eps());
 }

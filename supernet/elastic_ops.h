@@ -28,8 +28,7 @@ torch::Tensor SlicedLinear(const torch::Tensor& x, const torch::nn::Linear& laye
                            int64_t out);
 
 // LayerNorm over the last dimension, of width c, with weight/bias sliced to c.
-torch::Tensor SlicedLayerNorm(const torch::Tensor& x, const torch::nn::LayerNorm& norm,
-                              int64_t c);
+torch::Tensor SlicedLayerNorm(const torch::Tensor& x, const torch::nn::LayerNorm& norm, int64_t c);
 
 }  // namespace edgeloop::supernet
 

@@ -27,8 +27,9 @@ data::PipelineOptions EvalPipelineOptions(const EvalOptions& options, int frames
 absl::StatusOr<EvalResult> EvaluateModel(VideoSwinImpl& model, const EvalOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   const ArchConfig& arch = model.arch();
-  absl::StatusOr<std::unique_ptr<data::Pipeline>> pipeline = data::Pipeline::Open(
-      EvalPipelineOptions(options, static_cast<int>(arch.frames()), static_cast<int>(arch.resolution())));
+  absl::StatusOr<std::unique_ptr<data::Pipeline>> pipeline =
+      data::Pipeline::Open(EvalPipelineOptions(options, static_cast<int>(arch.frames()),
+                                               static_cast<int>(arch.resolution())));
   if (!pipeline.ok()) return pipeline.status();
   if (!(*pipeline)->labelled()) {
     return absl::InvalidArgumentError(
@@ -56,8 +57,8 @@ absl::StatusOr<EvalResult> EvaluateModel(VideoSwinImpl& model, const EvalOptions
                                           batch.resolution, batch.resolution};
       if (absl::Status s = CheckInput(arch, shape); !s.ok()) return s;
       torch::Tensor x = torch::from_blob(batch.inputs.data(), shape, torch::kFloat);
-      torch::Tensor y = torch::from_blob(batch.targets.data(), {batch.batch_size, kNumTargets},
-                                         torch::kFloat);
+      torch::Tensor y =
+          torch::from_blob(batch.targets.data(), {batch.batch_size, kNumTargets}, torch::kFloat);
       torch::Tensor err = (model.forward(x) - y).square().sum(0).to(torch::kDouble);
       sum_speed += err[0].item<double>();
       sum_power += err[1].item<double>();

@@ -27,16 +27,16 @@ struct EvalOptions {
   std::string split = "all";       // split spec (data/split.h)
   int64_t max_samples = -1;        // first N samples of the split (seeded order), -1 = all
   int batch_size = 8;
-  int workers = 2;                 // data pipeline threads
-  bool progress = false;           // progress line on stderr
+  int workers = 2;        // data pipeline threads
+  bool progress = false;  // progress line on stderr
 };
 
 struct EvalResult {
-  double mse = 0;               // mean over samples and both targets, normalised units
+  double mse = 0;  // mean over samples and both targets, normalised units
   double rmse_speed_mm_s = 0;
   double rmse_power_w = 0;
   int64_t samples = 0;
-  double seconds = 0;           // wall time, data loading included
+  double seconds = 0;  // wall time, data loading included
 };
 
 // The data pipeline of an evaluation at `frames` x `resolution`: the split in file order with

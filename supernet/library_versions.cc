@@ -32,8 +32,9 @@ std::vector<LibraryVersion> LibraryVersions() {
   out.push_back({"LibTorch", TORCH_VERSION, ""});
   if (torch::cuda::is_available()) {
     std::string runtime = CudaRuntimeFromConfig();
-    out.push_back({"CUDA", absl::StrCat(runtime.empty() ? "yes" : runtime, ", ",
-                                        torch::cuda::device_count(), " device(s)"),
+    out.push_back({"CUDA",
+                   absl::StrCat(runtime.empty() ? "yes" : runtime, ", ",
+                                torch::cuda::device_count(), " device(s)"),
                    ""});
   }
   return out;

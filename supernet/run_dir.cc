@@ -197,8 +197,8 @@ absl::Status RunDir::PrepareForTraining(const std::string& dir, const Space& spa
   // A damaged or foreign run directory: never overwrite it.
   if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
   if (resume) {
-    return absl::NotFoundError(absl::StrCat("--resume: ", dir,
-                                            " holds no run to continue; start it without --resume"));
+    return absl::NotFoundError(
+        absl::StrCat("--resume: ", dir, " holds no run to continue; start it without --resume"));
   }
   return CreateWith(dir, space_text, space, seed).status();
 }

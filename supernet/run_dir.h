@@ -83,8 +83,8 @@ class RunDir {
   // Rank 0 of a training job prepares its run directory: when `dir` holds no run, creates
   // one for `space` (`space_text` is its file, stored verbatim) with a supernet initialised
   // under `seed`, or NotFound when `resume` (there is nothing to continue). When it holds one:
-  // AlreadyExists unless `resume`, InvalidArgument when that run belongs to another space. A damaged or foreign directory is never overwritten (the
-  // error of Open).
+  // AlreadyExists unless `resume`, InvalidArgument when that run belongs to another space. A
+  // damaged or foreign directory is never overwritten (the error of Open).
   static absl::Status PrepareForTraining(const std::string& dir, const Space& space,
                                          const std::string& space_text, uint64_t seed, bool resume);
   // Opens an existing run; NotFound / InvalidArgument when it is not one.

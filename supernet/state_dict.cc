@@ -87,9 +87,9 @@ absl::StatusOr<StateDict> ParseStateDict(const std::string& bytes, const std::st
   if (!file.ok()) return file.status();
   const PyValue* dict = &file->root();
   if (dict->kind != PyValue::Kind::kDict) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        origin, ": expected a dict of tensors (torch.save(model.state_dict())), got ",
-        dict->Describe()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(origin, ": expected a dict of tensors (torch.save(model.state_dict())), got ",
+                     dict->Describe()));
   }
   // A training checkpoint keeps the weights under a conventional key.
   const auto all_tensors = [](const PyValue& d) {
@@ -118,10 +118,10 @@ absl::StatusOr<StateDict> ParseStateDict(const std::string& bytes, const std::st
     }
   }
   if (!bad.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        origin, ": entries that are not tensors: ", absl::StrJoin(bad, ", "),
-        "; a checkpoint must hold its weights under one of: ",
-        absl::StrJoin(kCheckpointWeightKeys, ", ")));
+    return absl::InvalidArgumentError(
+        absl::StrCat(origin, ": entries that are not tensors: ", absl::StrJoin(bad, ", "),
+                     "; a checkpoint must hold its weights under one of: ",
+                     absl::StrJoin(kCheckpointWeightKeys, ", ")));
   }
   if (out.empty()) return absl::InvalidArgumentError(absl::StrCat(origin, ": holds no tensors"));
   // nn.DataParallel / DistributedDataParallel prefix every name with "module.".

@@ -55,9 +55,9 @@ absl::StatusOr<torch::Tensor> SharedView(const std::string& static_name,
               (rule.groups == 1 || shape[rule.dim] % rule.groups == 0);
   for (size_t d = 0; fits && d < want.size(); ++d) fits = want[d] <= have[d];
   if (!fits) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        static_name, ": shape [", absl::StrJoin(shape, ","),
-        "] does not fit the supernet's [", absl::StrJoin(shared.sizes(), ","), "]"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(static_name, ": shape [", absl::StrJoin(shape, ","),
+                     "] does not fit the supernet's [", absl::StrJoin(shared.sizes(), ","), "]"));
   }
   torch::Tensor view = shared.view(have);
   for (size_t d = 0; d < want.size(); ++d) view = view.narrow(d, 0, want[d]);

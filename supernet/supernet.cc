@@ -19,8 +19,7 @@ SubnetDims WidestDims(const Space& space) {
   for (int s = 0; s < kNumStages; ++s) {
     const StageChoices& stage = spec.stage(s);
     widest.set_depths(s, *std::max_element(stage.depth().begin(), stage.depth().end()));
-    widest.set_num_heads(s,
-                         *std::max_element(stage.num_heads().begin(), stage.num_heads().end()));
+    widest.set_num_heads(s, *std::max_element(stage.num_heads().begin(), stage.num_heads().end()));
   }
   return DimsOf(widest);
 }
@@ -70,8 +69,7 @@ SupernetImpl::SupernetImpl(const Space& space)
     for (int h : choices.h())
       for (int w : choices.w()) {
         const Dims3 patch = {t, h, w};
-        patch_embeds_->update(
-            {{PatchChoiceKey(patch), PatchEmbed3D(widest_.embed, patch).ptr()}});
+        patch_embeds_->update({{PatchChoiceKey(patch), PatchEmbed3D(widest_.embed, patch).ptr()}});
       }
   trunk_ = SwinTrunk::RegisterOn(this, widest_);
 }
@@ -94,8 +92,8 @@ const ArchConfig& SupernetImpl::sample_active(Rng* rng) {
 }
 
 torch::Tensor SupernetImpl::forward(const torch::Tensor& x) {
-  TORCH_CHECK(x.dim() == 5 && x.size(1) == kInChans,
-              "supernet input must be [B, 1, T, H, W], got ", x.sizes());
+  TORCH_CHECK(x.dim() == 5 && x.size(1) == kInChans, "supernet input must be [B, 1, T, H, W], got ",
+              x.sizes());
   return trunk_.Forward(x, EmbedFor(active_dims_.patch), active_dims_, is_training());
 }
 

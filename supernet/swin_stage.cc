@@ -4,8 +4,7 @@
 
 namespace edgeloop::supernet {
 
-SwinStageImpl::SwinStageImpl(const StageDims& widest, const Dims3& window_config,
-                             bool downsample)
+SwinStageImpl::SwinStageImpl(const StageDims& widest, const Dims3& window_config, bool downsample)
     : window_config_(window_config) {
   blocks = register_module("blocks", torch::nn::ModuleList());
   for (int64_t i = 0; i < widest.depth; ++i) {

@@ -24,8 +24,8 @@ SwinTrunk SwinTrunk::RegisterOn(torch::nn::Module* owner, const SubnetDims& wide
     layers->push_back(trunk.stages.back());
   }
   const int64_t width = widest.final_width();
-  trunk.norm = owner->register_module("norm",
-                                      torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
+  trunk.norm =
+      owner->register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
   trunk.head = owner->register_module("head", ClsHead(width));
   trunk.hidden = torch::nn::Linear(kHeadClasses, kHeadHidden);
   trunk.output = torch::nn::Linear(kHeadHidden, kNumTargets);
@@ -48,16 +48,13 @@ torch::Tensor SwinTrunk::Forward(const torch::Tensor& x, PatchEmbed3DImpl& embed
 void InitSwinWeights(torch::nn::Module& module, uint64_t seed) {
   torch::NoGradGuard no_grad;
   at::Generator gen = at::detail::createCPUGenerator(seed);
-  auto trunc_normal = [&](torch::Tensor& t) {
-    t.normal_(0.0, 0.02, gen).clamp_(-0.04, 0.04);
-  };
+  auto trunc_normal = [&](torch::Tensor& t) { t.normal_(0.0, 0.02, gen).clamp_(-0.04, 0.04); };
   // PyTorch's default for Conv3d and Linear (kaiming_uniform with a = sqrt(5)): weight and
   // bias uniform in +-1/sqrt(fan_in), fan_in from the weight of the bias's layer.
   auto params = module.named_parameters();
   auto torch_default = [&](const std::string& name, torch::Tensor& p) {
     const bool is_bias = absl::EndsWith(name, ".bias");
-    const torch::Tensor* w =
-        is_bias ? params.find(name.substr(0, name.size() - 4) + "weight") : &p;
+    const torch::Tensor* w = is_bias ? params.find(name.substr(0, name.size() - 4) + "weight") : &p;
     const double bound = 1.0 / std::sqrt(static_cast<double>((*w)[0].numel()));
     p.uniform_(-bound, bound, gen);
   };

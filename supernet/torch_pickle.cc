@@ -60,8 +60,8 @@ std::map<std::string, uint32_t> RecordCrcs(const std::string& bytes) {
   if (offset == 0xffffffffu && end >= 20 && bytes.compare(end - 20, 4, "PK\x06\x07") == 0) {
     uint64_t end64 = 0;  // zip64: the real sizes are in the zip64 end record
     if (!Field(bytes, end - 20 + 8, 8, &end64) || end64 + 56 > bytes.size() ||
-        bytes.compare(end64, 4, "PK\x06\x06") != 0 ||
-        !Field(bytes, end64 + 40, 8, &size) || !Field(bytes, end64 + 48, 8, &offset))
+        bytes.compare(end64, 4, "PK\x06\x06") != 0 || !Field(bytes, end64 + 40, 8, &size) ||
+        !Field(bytes, end64 + 48, 8, &offset))
       return out;
   }
   for (uint64_t at = offset; at + 46 <= offset + size && at + 46 <= bytes.size();) {
@@ -81,11 +81,16 @@ std::map<std::string, uint32_t> RecordCrcs(const std::string& bytes) {
 // Storage classes torch.save names in persistent ids, and their element types.
 const std::map<std::string, at::ScalarType>& StorageTypes() {
   static const auto* types = new std::map<std::string, at::ScalarType>{
-      {"torch.FloatStorage", at::kFloat},      {"torch.DoubleStorage", at::kDouble},
-      {"torch.HalfStorage", at::kHalf},        {"torch.BFloat16Storage", at::kBFloat16},
-      {"torch.LongStorage", at::kLong},        {"torch.IntStorage", at::kInt},
-      {"torch.ShortStorage", at::kShort},      {"torch.CharStorage", at::kChar},
-      {"torch.ByteStorage", at::kByte},        {"torch.BoolStorage", at::kBool},
+      {"torch.FloatStorage", at::kFloat},
+      {"torch.DoubleStorage", at::kDouble},
+      {"torch.HalfStorage", at::kHalf},
+      {"torch.BFloat16Storage", at::kBFloat16},
+      {"torch.LongStorage", at::kLong},
+      {"torch.IntStorage", at::kInt},
+      {"torch.ShortStorage", at::kShort},
+      {"torch.CharStorage", at::kChar},
+      {"torch.ByteStorage", at::kByte},
+      {"torch.BoolStorage", at::kBool},
       {"torch.ComplexFloatStorage", at::kComplexFloat},
       {"torch.ComplexDoubleStorage", at::kComplexDouble},
   };
@@ -111,19 +116,32 @@ absl::Status CheckCrc(const std::map<std::string, uint32_t>& crcs, const std::st
 
 std::string PyValue::Describe() const {
   switch (kind) {
-    case Kind::kNone: return "None";
-    case Kind::kBool: return "a bool";
-    case Kind::kInt: return "an int";
-    case Kind::kFloat: return "a float";
-    case Kind::kString: return "a string";
-    case Kind::kBytes: return "bytes";
-    case Kind::kTuple: return "a tuple";
-    case Kind::kList: return "a list";
-    case Kind::kDict: return "a dict";
-    case Kind::kTensor: return "a tensor";
-    case Kind::kStorage: return "a storage";
-    case Kind::kGlobal: return absl::StrCat("the Python name ", text);
-    case Kind::kObject: return absl::StrCat("a Python object built by ", text);
+    case Kind::kNone:
+      return "None";
+    case Kind::kBool:
+      return "a bool";
+    case Kind::kInt:
+      return "an int";
+    case Kind::kFloat:
+      return "a float";
+    case Kind::kString:
+      return "a string";
+    case Kind::kBytes:
+      return "bytes";
+    case Kind::kTuple:
+      return "a tuple";
+    case Kind::kList:
+      return "a list";
+    case Kind::kDict:
+      return "a dict";
+    case Kind::kTensor:
+      return "a tensor";
+    case Kind::kStorage:
+      return "a storage";
+    case Kind::kGlobal:
+      return absl::StrCat("the Python name ", text);
+    case Kind::kObject:
+      return absl::StrCat("a Python object built by ", text);
   }
   return "an unknown value";
 }
@@ -208,7 +226,7 @@ class Unpickler {
   }
   PyValue* Top() {
     return stack_.empty() || (!marks_.empty() && stack_.size() == marks_.back()) ? nullptr
-                                                                                   : stack_.back();
+                                                                                 : stack_.back();
   }
   // The values above the newest mark, removing them and the mark.
   absl::Status PopToMark(std::vector<PyValue*>* items) {
@@ -294,8 +312,8 @@ absl::Status Unpickler::Step(uint8_t op) {
     if (std::optional<absl::Status> s = (this->*group)(op)) return *std::move(s);
   }
   return Fail(absl::StrFormat(
-      "unsupported pickle opcode 0x%02x%s (this reader knows the subset torch.save writes)",
-      op, op >= 0x20 && op < 0x7f ? absl::StrFormat(" '%c'", op) : ""));
+      "unsupported pickle opcode 0x%02x%s (this reader knows the subset torch.save writes)", op,
+      op >= 0x20 && op < 0x7f ? absl::StrFormat(" '%c'", op) : ""));
 }
 
 // Framing, the stack and the memo.
@@ -355,7 +373,8 @@ std::optional<absl::Status> Unpickler::ScalarOp(uint8_t op) {
     case 'M':  // BININT2
       if (!(s = Unsigned(op == 'J' ? 4 : op == 'K' ? 1 : 2, &n)).ok()) return s;
       a = New(Kind::kInt);
-      a->integer = op == 'J' ? static_cast<int32_t>(static_cast<uint32_t>(n)) : static_cast<int64_t>(n);
+      a->integer =
+          op == 'J' ? static_cast<int32_t>(static_cast<uint32_t>(n)) : static_cast<int64_t>(n);
       return Push(a);
     case 0x8a:  // LONG1: little-endian two's complement of n bytes
       if (!(s = Unsigned(1, &n)).ok()) return s;
@@ -364,8 +383,10 @@ std::optional<absl::Status> Unpickler::ScalarOp(uint8_t op) {
       a = New(Kind::kInt);
       {
         uint64_t v = 0;
-        for (size_t i = 0; i < n; ++i) v |= static_cast<uint64_t>(static_cast<uint8_t>(text[i])) << (8 * i);
-        if (n > 0 && n < 8 && (static_cast<uint8_t>(text[n - 1]) & 0x80)) v |= ~uint64_t{0} << (8 * n);
+        for (size_t i = 0; i < n; ++i)
+          v |= static_cast<uint64_t>(static_cast<uint8_t>(text[i])) << (8 * i);
+        if (n > 0 && n < 8 && (static_cast<uint8_t>(text[n - 1]) & 0x80))
+          v |= ~uint64_t{0} << (8 * n);
         a->integer = static_cast<int64_t>(v);
       }
       return Push(a);
@@ -378,13 +399,13 @@ std::optional<absl::Status> Unpickler::ScalarOp(uint8_t op) {
         std::memcpy(&a->real, &bits, sizeof bits);
       }
       return Push(a);
-    case 'X':     // BINUNICODE
-    case 0x8c:    // SHORT_BINUNICODE
-    case 0x8d:    // BINUNICODE8
-    case 'U':     // SHORT_BINSTRING
-    case 'T':     // BINSTRING
-    case 'C':     // SHORT_BINBYTES
-    case 'B':     // BINBYTES
+    case 'X':   // BINUNICODE
+    case 0x8c:  // SHORT_BINUNICODE
+    case 0x8d:  // BINUNICODE8
+    case 'U':   // SHORT_BINSTRING
+    case 'T':   // BINSTRING
+    case 'C':   // SHORT_BINBYTES
+    case 'B':   // BINBYTES
       if (!(s = Unsigned(op == 0x8d ? 8 : (op == 'X' || op == 'T' || op == 'B') ? 4 : 1, &n)).ok())
         return s;
       a = New(op == 'C' || op == 'B' ? Kind::kBytes : Kind::kString);
@@ -549,8 +570,8 @@ absl::Status Unpickler::PersistentLoad(const PyValue& pid) {
   auto [data, size] = archive_->getRecord(record);
   if (absl::Status s = CheckCrc(*crcs_, record, data.get(), size); !s.ok()) return s;
   if (size != static_cast<size_t>(numel) * element) {
-    return Fail(absl::StrCat("storage record ", record, " holds ", size, " bytes, expected ",
-                             numel, " x ", element));
+    return Fail(absl::StrCat("storage record ", record, " holds ", size, " bytes, expected ", numel,
+                             " x ", element));
   }
   PyValue* storage = New(Kind::kStorage);
   storage->tensor = torch::empty({numel}, torch::TensorOptions().dtype(type->second));
@@ -603,8 +624,8 @@ absl::Status Unpickler::RebuildTensor(const PyValue& args) {
   }
   PyValue* t = New(Kind::kTensor);
   t->tensor = empty ? torch::empty(sizes, f[0]->tensor.options())
-                    : f[0]->tensor.as_strided(sizes, strides, f[1]->integer).clone(
-                          at::MemoryFormat::Contiguous);
+                    : f[0]->tensor.as_strided(sizes, strides, f[1]->integer)
+                          .clone(at::MemoryFormat::Contiguous);
   return Push(t);
 }
 
@@ -634,9 +655,10 @@ class BoundedReadAdapter : public caffe2::serialize::ReadAdapterInterface {
 absl::StatusOr<PickledFile> ReadTorchSave(const std::string& bytes, const std::string& origin) {
   if (bytes.rfind("PK\x03\x04", 0) != 0) {
     if (bytes.size() >= 2 && static_cast<uint8_t>(bytes[0]) == 0x80) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          origin, ": a bare pickle (the legacy torch.save format of PyTorch < 1.6), not a zip "
-                  "archive; re-save it with a current torch.save"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(origin,
+                       ": a bare pickle (the legacy torch.save format of PyTorch < 1.6), not a zip "
+                       "archive; re-save it with a current torch.save"));
     }
     return absl::InvalidArgumentError(
         absl::StrCat(origin, ": not a torch.save file (that is a zip archive)"));
@@ -660,8 +682,8 @@ absl::StatusOr<PickledFile> ReadTorchSave(const std::string& bytes, const std::s
     const std::string pickle(static_cast<const char*>(data.get()), size);
     return Unpickler(pickle, &archive, &crcs, origin).Run();
   } catch (const std::exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        origin, ": truncated or corrupt PyTorch archive (", FirstLine(e.what()), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(origin, ": truncated or corrupt PyTorch archive (", FirstLine(e.what()), ")"));
   }
 }
 

@@ -34,14 +34,27 @@ namespace edgeloop::supernet {
 // One Python value of an unpickled file. Containers point at values owned by the same
 // PickledFile, so shared references and self-references (which pickles allow) are safe.
 struct PyValue {
-  enum class Kind { kNone, kBool, kInt, kFloat, kString, kBytes, kTuple, kList, kDict,
-                    kTensor, kStorage, kGlobal, kObject };
+  enum class Kind {
+    kNone,
+    kBool,
+    kInt,
+    kFloat,
+    kString,
+    kBytes,
+    kTuple,
+    kList,
+    kDict,
+    kTensor,
+    kStorage,
+    kGlobal,
+    kObject
+  };
   Kind kind = Kind::kNone;
   bool boolean = false;
   int64_t integer = 0;
   double real = 0;
-  std::string text;  // kString, kBytes; "module.name" for kGlobal and kObject
-  std::vector<PyValue*> items;                      // kTuple, kList
+  std::string text;             // kString, kBytes; "module.name" for kGlobal and kObject
+  std::vector<PyValue*> items;  // kTuple, kList
   std::vector<std::pair<PyValue*, PyValue*>> dict;  // kDict, in insertion order
   at::Tensor tensor;                                // kTensor; kStorage: the flat storage
 

@@ -21,7 +21,8 @@ using torch::jit::Module;
 Module NewModule(const std::string& class_name, torch::nn::Module& source) {
   Module m(c10::QualifiedName(absl::StrCat("__torch__.edgeloop.", class_name)));
   m.register_attribute("training", c10::BoolType::get(), false);
-  for (auto& p : source.named_parameters(/*recurse=*/false)) m.register_parameter(p.key(), p.value(), false);
+  for (auto& p : source.named_parameters(/*recurse=*/false))
+    m.register_parameter(p.key(), p.value(), false);
   for (auto& b : source.named_buffers(/*recurse=*/false)) m.register_buffer(b.key(), b.value());
   return m;
 }
@@ -30,7 +31,8 @@ Module NewModule(const std::string& class_name, torch::nn::Module& source) {
 Module Mirror(const std::string& class_name, torch::nn::Module& source) {
   Module m = NewModule(class_name, source);
   for (auto& child : source.named_children()) {
-    m.register_module(child.key(), Mirror(absl::StrCat(class_name, "_", child.key()), *child.value()));
+    m.register_module(child.key(),
+                      Mirror(absl::StrCat(class_name, "_", child.key()), *child.value()));
   }
   return m;
 }
@@ -41,8 +43,7 @@ std::string Float(double v) { return absl::StrFormat("%.17g", v); }
 std::string PadDhw(const std::string& var, const Dims3& grid, const Dims3& padded) {
   if (grid == padded) return "";
   return absl::StrFormat("    %s = torch.constant_pad_nd(%s, [0, 0, 0, %d, 0, %d, 0, %d], 0.0)\n",
-                         var, var, padded[2] - grid[2], padded[1] - grid[1],
-                         padded[0] - grid[0]);
+                         var, var, padded[2] - grid[2], padded[1] - grid[1], padded[0] - grid[0]);
 }
 
 std::string BlockSource(const WindowPlan& plan, bool roll, int64_t heads, int64_t width) {
@@ -60,10 +61,11 @@ std::string BlockSource(const WindowPlan& plan, bool roll, int64_t heads, int64_
   if (roll)
     absl::StrAppendFormat(&s, "    y = torch.roll(y, [%d, %d, %d], [1, 2, 3])\n", -plan.shift[0],
                           -plan.shift[1], -plan.shift[2]);
-  absl::StrAppendFormat(&s,
-                        "    y = y.view(B, %d, %d, %d, %d, %d, %d, %d).permute(0, 1, 3, 5, 2, 4, 6, "
-                        "7).contiguous().view(-1, %d, %d)\n",
-                        p[0] / w[0], w[0], p[1] / w[1], w[1], p[2] / w[2], w[2], width, n, width);
+  absl::StrAppendFormat(
+      &s,
+      "    y = y.view(B, %d, %d, %d, %d, %d, %d, %d).permute(0, 1, 3, 5, 2, 4, 6, "
+      "7).contiguous().view(-1, %d, %d)\n",
+      p[0] / w[0], w[0], p[1] / w[1], w[1], p[2] / w[2], w[2], width, n, width);
   absl::StrAppendFormat(&s,
                         "    qkv = torch.linear(y, self.attn.qkv.weight, self.attn.qkv.bias)"
                         ".reshape(-1, %d, 3, %d, %d).permute(2, 0, 3, 1, 4)\n",
@@ -84,14 +86,14 @@ std::string BlockSource(const WindowPlan& plan, bool roll, int64_t heads, int64_
                           plan.num_windows(), heads, n, n, heads, n, n);
   }
   s += "    attn = torch.softmax(attn, -1)\n";
-  absl::StrAppendFormat(&s, "    y = torch.matmul(attn, qkv[2]).transpose(1, 2).reshape(-1, %d, %d)\n",
-                        n, width);
+  absl::StrAppendFormat(
+      &s, "    y = torch.matmul(attn, qkv[2]).transpose(1, 2).reshape(-1, %d, %d)\n", n, width);
   s += "    y = torch.linear(y, self.attn.proj.weight, self.attn.proj.bias)\n";
-  absl::StrAppendFormat(&s,
-                        "    y = y.view(B, %d, %d, %d, %d, %d, %d, %d).permute(0, 1, 4, 2, 5, 3, 6, "
-                        "7).contiguous().view(B, %d, %d, %d, %d)\n",
-                        p[0] / w[0], p[1] / w[1], p[2] / w[2], w[0], w[1], w[2], width, p[0], p[1],
-                        p[2], width);
+  absl::StrAppendFormat(
+      &s,
+      "    y = y.view(B, %d, %d, %d, %d, %d, %d, %d).permute(0, 1, 4, 2, 5, 3, 6, "
+      "7).contiguous().view(B, %d, %d, %d, %d)\n",
+      p[0] / w[0], p[1] / w[1], p[2] / w[2], w[0], w[1], w[2], width, p[0], p[1], p[2], width);
   if (roll)
     absl::StrAppendFormat(&s, "    y = torch.roll(y, [%d, %d, %d], [1, 2, 3])\n", plan.shift[0],
                           plan.shift[1], plan.shift[2]);
@@ -110,8 +112,8 @@ std::string BlockSource(const WindowPlan& plan, bool roll, int64_t heads, int64_
 
 // Region labels along one padded axis, as ShiftedWindowMask (window_geometry.cc).
 std::string AxisLabels(const std::string& var, int64_t padded, int64_t window, int64_t shift) {
-  std::string s = absl::StrFormat("    %s = torch.zeros([%d], dtype=like.dtype, device=like.device)\n",
-                                  var, padded);
+  std::string s = absl::StrFormat(
+      "    %s = torch.zeros([%d], dtype=like.dtype, device=like.device)\n", var, padded);
   if (shift > 0) {
     absl::StrAppendFormat(&s, "    %s[%d:%d] = 1.0\n    %s[%d:] = 2.0\n", var, padded - window,
                           padded - shift, var, padded - shift);
@@ -150,8 +152,8 @@ std::string StageSource(const WindowPlan& plan, int64_t depth, int64_t width, bo
   if (downsample) {
     const int64_t ph = plan.grid[1] % 2, pw = plan.grid[2] % 2;
     if (ph > 0 || pw > 0)
-      absl::StrAppendFormat(&s, "    x = torch.constant_pad_nd(x, [0, 0, 0, %d, 0, %d], 0.0)\n",
-                            pw, ph);
+      absl::StrAppendFormat(&s, "    x = torch.constant_pad_nd(x, [0, 0, 0, %d, 0, %d], 0.0)\n", pw,
+                            ph);
     s += "    x = torch.cat([x[:, :, 0::2, 0::2, :], x[:, :, 1::2, 0::2, :], "
          "x[:, :, 0::2, 1::2, :], x[:, :, 1::2, 1::2, :]], -1)\n";
     absl::StrAppendFormat(&s,
@@ -169,10 +171,11 @@ std::string TopSource(const ArchConfig& arch, const SubnetDims& dims) {
   const Dims3& p = dims.patch;
   auto pad_of = [](int64_t size, int64_t patch) { return (patch - size % patch) % patch; };
   std::string s = "def forward(self, x: Tensor) -> Tensor:\n";
-  absl::StrAppendFormat(&s,
-                        "    assert x.dim() == 5 and x.size(1) == 1 and x.size(2) == %d and "
-                        "x.size(3) == %d and x.size(4) == %d, \"input must be [B, 1, %d, %d, %d]\"\n",
-                        t, r, r, t, r, r);
+  absl::StrAppendFormat(
+      &s,
+      "    assert x.dim() == 5 and x.size(1) == 1 and x.size(2) == %d and "
+      "x.size(3) == %d and x.size(4) == %d, \"input must be [B, 1, %d, %d, %d]\"\n",
+      t, r, r, t, r, r);
   if (pad_of(t, p[0]) || pad_of(r, p[1]) || pad_of(r, p[2]))
     absl::StrAppendFormat(&s, "    x = torch.constant_pad_nd(x, [0, %d, 0, %d, 0, %d], 0.0)\n",
                           pad_of(r, p[2]), pad_of(r, p[1]), pad_of(t, p[0]));
@@ -183,10 +186,11 @@ std::string TopSource(const ArchConfig& arch, const SubnetDims& dims) {
   s += "    x = x.permute(0, 2, 3, 4, 1).contiguous()\n";
   for (int st = 0; st < kNumStages; ++st)
     absl::StrAppendFormat(&s, "    x = getattr(self.layers, \"%d\").forward(x)\n", st);
-  absl::StrAppendFormat(&s,
-                        "    x = torch.layer_norm(x, [%d], self.norm.weight, self.norm.bias, 1e-05, "
-                        "False).mean([1, 2, 3])\n",
-                        dims.final_width());
+  absl::StrAppendFormat(
+      &s,
+      "    x = torch.layer_norm(x, [%d], self.norm.weight, self.norm.bias, 1e-05, "
+      "False).mean([1, 2, 3])\n",
+      dims.final_width());
   s += "    x = torch.dropout(x, 0.5, self.training)\n";
   s += "    x = torch.linear(x, self.head.fc_cls.weight, self.head.fc_cls.bias)\n";
   s += "    x = torch.relu(torch.linear(x, getattr(self.linear_layers, \"0\").weight, "

@@ -38,12 +38,13 @@ torch::Tensor WindowAttention3DImpl::forward(const torch::Tensor& x, const torch
   attn = attn + bias.unsqueeze(0);
   if (mask.defined()) {
     const int64_t windows = mask.size(0);
-    attn = attn.view({batch_windows / windows, windows, heads, n, n}) +
-           mask.unsqueeze(1).unsqueeze(0);
+    attn =
+        attn.view({batch_windows / windows, windows, heads, n, n}) + mask.unsqueeze(1).unsqueeze(0);
     attn = attn.view({-1, heads, n, n});
   }
   attn = attn.softmax(-1);
-  torch::Tensor out = torch::matmul(attn, qkv_out[2]).transpose(1, 2).reshape({batch_windows, n, c});
+  torch::Tensor out =
+      torch::matmul(attn, qkv_out[2]).transpose(1, 2).reshape({batch_windows, n, c});
   return SlicedLinear(out, proj, c, c);
 }
 

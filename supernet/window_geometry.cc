@@ -31,8 +31,8 @@ torch::Tensor WindowPartition(const torch::Tensor& x, const Dims3& window) {
 torch::Tensor WindowReverse(const torch::Tensor& windows, const Dims3& window, int64_t batch,
                             const Dims3& padded) {
   return windows
-      .view({batch, padded[0] / window[0], padded[1] / window[1], padded[2] / window[2],
-             window[0], window[1], window[2], -1})
+      .view({batch, padded[0] / window[0], padded[1] / window[1], padded[2] / window[2], window[0],
+             window[1], window[2], -1})
       .permute({0, 1, 4, 2, 5, 3, 6, 7})
       .contiguous()
       .view({batch, padded[0], padded[1], padded[2], -1});
@@ -68,8 +68,8 @@ torch::Tensor RelativePositionIndex(const Dims3& window_config) {
     const int64_t di = i / (wh * ww), hi = (i / ww) % wh, wi = i % ww;
     for (int64_t j = 0; j < n; ++j) {
       const int64_t dj = j / (wh * ww), hj = (j / ww) % wh, wj = j % ww;
-      *out++ = (di - dj + wd - 1) * (2 * wh - 1) * (2 * ww - 1) + (hi - hj + wh - 1) * (2 * ww - 1) +
-               (wi - wj + ww - 1);
+      *out++ = (di - dj + wd - 1) * (2 * wh - 1) * (2 * ww - 1) +
+               (hi - hj + wh - 1) * (2 * ww - 1) + (wi - wj + ww - 1);
     }
   }
   return index;

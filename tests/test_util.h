@@ -100,11 +100,10 @@ inline CommandResult RunEdgeloop(const std::string& args) {
 inline bool RunEdgeloopAsNobody(const std::string& dir, const std::string& args,
                                 CommandResult* result) {
   if (geteuid() != 0 || access("/usr/bin/setpriv", X_OK) != 0) return false;
-  std::filesystem::permissions(dir, std::filesystem::perms::owner_all |
-                                        std::filesystem::perms::group_read |
-                                        std::filesystem::perms::group_exec |
-                                        std::filesystem::perms::others_read |
-                                        std::filesystem::perms::others_exec);
+  std::filesystem::permissions(
+      dir, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+               std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+               std::filesystem::perms::others_exec);
   *result = RunCommand("/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups " +
                        EdgeloopBinary() + " " + args);
   return true;

@@ -145,22 +145,24 @@ absl::StatusOr<std::vector<int>> ParseBatches(const std::string& text) {
 
 void PrintTable(const edge_bench::MeasureResult& r) {
   const edge_bench::DeviceInfo& d = r.device();
-  std::printf("arch %s\ndevice %s on %s (%d cores), %d threads, torch %s, fingerprint %s\n"
-              "drift factor %.3f\n\n",
-              r.arch_key().c_str(), d.device().c_str(), d.cpu_model().c_str(), d.cores(),
-              d.threads(), d.torch_version().c_str(), d.fingerprint().c_str(), r.drift_factor());
+  std::printf(
+      "arch %s\ndevice %s on %s (%d cores), %d threads, torch %s, fingerprint %s\n"
+      "drift factor %.3f\n\n",
+      r.arch_key().c_str(), d.device().c_str(), d.cpu_model().c_str(), d.cores(), d.threads(),
+      d.torch_version().c_str(), d.fingerprint().c_str(), r.drift_factor());
   std::printf("%6s %10s %10s %9s %9s %9s %9s %9s %9s %6s %8s %9s %7s\n", "batch", "median_ms",
               "mean_ms", "std_ms", "min_ms", "p10_ms", "p90_ms", "p99_ms", "max_ms", "runs",
               "ci95_%", "peak_MB", "cached");
   for (const edge_bench::BatchResult& b : r.batches()) {
-    const double ci = b.median_ms() > 0 ? 100 * std::max(b.median_ms() - b.ci_low_ms(),
-                                                         b.ci_high_ms() - b.median_ms()) /
-                                              b.median_ms()
-                                        : 0;
+    const double ci =
+        b.median_ms() > 0
+            ? 100 * std::max(b.median_ms() - b.ci_low_ms(), b.ci_high_ms() - b.median_ms()) /
+                  b.median_ms()
+            : 0;
     std::printf("%6d %10.3f %10.3f %9.3f %9.3f %9.3f %9.3f %9.3f %9.3f %6d %8.2f %9.1f %7s\n",
                 b.batch_size(), b.median_ms(), b.mean_ms(), b.std_ms(), b.min_ms(), b.p10_ms(),
-                b.p90_ms(), b.p99_ms(), b.max_ms(), b.runs(), ci,
-                b.peak_memory_bytes() / 1048576.0, b.cached() ? "yes" : "no");
+                b.p90_ms(), b.p99_ms(), b.max_ms(), b.runs(), ci, b.peak_memory_bytes() / 1048576.0,
+                b.cached() ? "yes" : "no");
   }
 }
 
@@ -228,8 +230,8 @@ int Measure(const std::vector<std::string>& args) {
     progress = [](const edge_bench::MeasureProgress& p) {
       std::string phase = edge_bench::Phase_Name(p.phase()).substr(6);
       std::fprintf(stderr, "measure: %-8s batch %d  runs %d  median %.3f ms  ci %.2f%%\n",
-                   absl::AsciiStrToLower(phase).c_str(), p.batch_size(), p.runs(),
-                   p.median_ms(), 100 * p.rel_ci());
+                   absl::AsciiStrToLower(phase).c_str(), p.batch_size(), p.runs(), p.median_ms(),
+                   100 * p.rel_ci());
     };
   }
   auto result = (*client)->Measure(req, timeout, progress);

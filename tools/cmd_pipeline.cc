@@ -30,23 +30,29 @@ int PipelineCommand(const std::vector<std::string>& args) {
                 "test-split evaluation of both, and DIR/report.md. Re-running skips finished "
                 "stages and resumes an interrupted one. Profiles: " +
                     absl::StrJoin(pipeline::ProfileNames(), ", ") + ".");
-  flags.String("profile", &profile, "quick (<= 15 min on 2 CPU cores), paper (the reference's "
-                                    "settings, for a GPU node / cluster) or micro (tests)");
-  flags.String("data", &data,
-               "RAISE-LPBF HDF5 file(s) or directories of them, comma-separated (default: synthetic)",
-               cli::InputPath().List());
+  flags.String("profile", &profile,
+               "quick (<= 15 min on 2 CPU cores), paper (the reference's "
+               "settings, for a GPU node / cluster) or micro (tests)");
+  flags.String(
+      "data", &data,
+      "RAISE-LPBF HDF5 file(s) or directories of them, comma-separated (default: synthetic)",
+      cli::InputPath().List());
   flags.String("train-split", &config.train_split, "training split (required with --data)");
-  flags.String("val-split", &config.val_split, "validation split for the search (required with --data)");
-  flags.String("test-split", &config.test_split, "held-out test split, other objects (required with --data)");
-  flags.String("edge", &edges, "edge server(s) ws://HOST:PORT (default: a local server on loopback)");
+  flags.String("val-split", &config.val_split,
+               "validation split for the search (required with --data)");
+  flags.String("test-split", &config.test_split,
+               "held-out test split, other objects (required with --data)");
+  flags.String("edge", &edges,
+               "edge server(s) ws://HOST:PORT (default: a local server on loopback)");
   flags.String("token-file", &token_file, "file holding the edge servers' bearer token",
                cli::InputFile());
   flags.String("out", &out, "output directory", cli::OutputDir(), true);
   flags.Int("seed", &seed, "seed of every stage", cli::AtLeast(0));
   flags.Int("threads", &threads, "CPU threads (0: the profile's)", cli::Between(0, 1024));
   int64_t nproc = 1;
-  flags.Int("nproc", &nproc, "supernet training processes on this node (data parallel, c10d); "
-                             "under srun/torchrun the launcher's ranks are used instead",
+  flags.Int("nproc", &nproc,
+            "supernet training processes on this node (data parallel, c10d); "
+            "under srun/torchrun the launcher's ranks are used instead",
             cli::Between(1, 1024));
   flags.String("device", &config.device, "training device: cpu or cuda");
   flags.Bool("quiet", &config.quiet, "no progress lines");
@@ -69,8 +75,10 @@ int PipelineCommand(const std::vector<std::string>& args) {
   InstallInterruptHandlers();
   absl::Status status = pipeline::RunPipeline(config);
   if (absl::IsCancelled(status)) {
-    std::fprintf(stderr, "edgeloop pipeline: interrupted (%s); finished stages are kept: re-run the "
-                         "same command to continue\n", std::string(status.message()).c_str());
+    std::fprintf(stderr,
+                 "edgeloop pipeline: interrupted (%s); finished stages are kept: re-run the "
+                 "same command to continue\n",
+                 std::string(status.message()).c_str());
     return cli::kExitInterrupted;
   }
   if (!status.ok()) return cli::ReportError(kCmd, status);

@@ -40,9 +40,9 @@ absl::StatusOr<Dataset> TabularData(const std::string& csv, const std::string& t
   std::vector<std::string> names;
   if (!features.empty()) names = absl::StrSplit(features, ',', absl::SkipWhitespace());
   auto missing = [&](const char* flag, const std::string& name) {
-    return absl::InvalidArgumentError(absl::StrCat("flag --", flag, ": no column \"", name, "\" in ",
-                                                   csv, " (columns: ",
-                                                   absl::StrJoin(table->header, ", "), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("flag --", flag, ": no column \"", name, "\" in ", csv,
+                     " (columns: ", absl::StrJoin(table->header, ", "), ")"));
   };
   if (table->Column(target) < 0) return missing("target", target);
   for (const auto& name : names)
@@ -61,16 +61,18 @@ absl::StatusOr<Dataset> ArchData(const std::string& db, const std::string& devic
                                  ModelMeta* meta) {
   if (device.empty()) return absl::InvalidArgumentError("--device is required with --db");
   if (!target.empty() && target != meta->target) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "flag --target: got \"", target, "\"; with --db the target is the measured median latency (\"",
-        meta->target, "\"); other columns are targets of --csv (tabular mode)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("flag --target: got \"", target,
+                     "\"; with --db the target is the measured median latency (\"", meta->target,
+                     "\"); other columns are targets of --csv (tabular mode)"));
   }
   if (!features.empty()) {
     for (absl::string_view name : absl::StrSplit(features, ',', absl::SkipWhitespace())) {
       if (predictor::FeatureIndex(std::string(name)) >= 0) continue;
-      return absl::InvalidArgumentError(absl::StrCat(
-          "flag --features: no feature \"", name, "\" with --db; architecture mode uses all ",
-          predictor::NumFeatures(), " latency features: ", absl::StrJoin(predictor::FeatureNames(), ", ")));
+      return absl::InvalidArgumentError(
+          absl::StrCat("flag --features: no feature \"", name,
+                       "\" with --db; architecture mode uses all ", predictor::NumFeatures(),
+                       " latency features: ", absl::StrJoin(predictor::FeatureNames(), ", ")));
     }
     return absl::InvalidArgumentError(absl::StrCat(
         "flag --features: architecture mode (--db) always uses all ", predictor::NumFeatures(),
@@ -102,12 +104,14 @@ int PredictorFit(const std::vector<std::string>& args) {
                 "kept in the store).");
   flags.String("csv", &csv, "tabular mode: CSV file with numeric columns", cli::InputFile());
   flags.String("target", &target, "tabular mode: the latency column (positive numbers)");
-  flags.String("features", &features, "tabular mode: comma-separated feature columns (default: "
-                                      "every other numeric column)");
+  flags.String("features", &features,
+               "tabular mode: comma-separated feature columns (default: "
+               "every other numeric column)");
   flags.String("db", &db, "architecture mode: measurement store");
   flags.String("device", &device, "device fingerprint (required with --db)");
   flags.String("out", &out, "output model file, e.g. model.json", cli::OutputFile(), true);
-  flags.Int("folds", &folds, "cross-validation folds (0: skip)", cli::Between(2, cli::kIntMax).Or(0));
+  flags.Int("folds", &folds, "cross-validation folds (0: skip)",
+            cli::Between(2, cli::kIntMax).Or(0));
   flags.Int("seed", &seed, "random seed", cli::AtLeast(0));
   flags.Int("ensemble", &ensemble, "boosters (1 point model + uncertainty members)",
             cli::Between(1, 1000));
@@ -120,8 +124,10 @@ int PredictorFit(const std::vector<std::string>& args) {
   auto bad = [&](const std::string& msg) {
     return cli::ReportError(kCmd, absl::InvalidArgumentError(msg));
   };
-  if (csv.empty() == db.empty()) return bad("give exactly one of --csv (tabular) and --db (architectures)");
-  if (out.size() < 5 || out.substr(out.size() - 5) != ".json") return bad("--out must end in .json (XGBoost JSON)");
+  if (csv.empty() == db.empty())
+    return bad("give exactly one of --csv (tabular) and --db (architectures)");
+  if (out.size() < 5 || out.substr(out.size() - 5) != ".json")
+    return bad("--out must end in .json (XGBoost JSON)");
   ModelParams params;
   params.seed = static_cast<uint64_t>(seed);
   params.ensemble = static_cast<int>(ensemble);
@@ -154,10 +160,14 @@ int PredictorFit(const std::vector<std::string>& args) {
                 meta.has_cv ? predictor::MetricsToJson(meta.cv).c_str() : "null",
                 static_cast<long long>(model->meta().version));
   } else {
-    if (meta.has_cv) std::printf("cv (%lld-fold): %s\n", static_cast<long long>(folds), predictor::MetricsToText(meta.cv).c_str());
+    if (meta.has_cv)
+      std::printf("cv (%lld-fold): %s\n", static_cast<long long>(folds),
+                  predictor::MetricsToText(meta.cv).c_str());
     std::printf("fitted %s model on %d samples, %d features -> %s (+ %s.meta.json)%s\n",
                 meta.mode.c_str(), data->rows(), data->cols(), out.c_str(), out.c_str(),
-                model->meta().version ? absl::StrCat(", store version ", model->meta().version).c_str() : "");
+                model->meta().version
+                    ? absl::StrCat(", store version ", model->meta().version).c_str()
+                    : "");
   }
   return cli::kExitOk;
 }
@@ -166,9 +176,10 @@ int PredictorEval(const std::vector<std::string>& args) {
   const char* kCmd = "predictor eval";
   std::string model_path, csv;
   bool json = false;
-  FlagSet flags(kCmd, "Scores a model on a CSV: RMSPE, MAPE, share within +-5% / +-10%, "
-                      "Spearman, Kendall. Tabular models read their feature and target columns; "
-                      "architecture models read the store's CSV export format.");
+  FlagSet flags(kCmd,
+                "Scores a model on a CSV: RMSPE, MAPE, share within +-5% / +-10%, "
+                "Spearman, Kendall. Tabular models read their feature and target columns; "
+                "architecture models read the store's CSV export format.");
   flags.String("model", &model_path, "model file (with its .meta.json sidecar)", cli::InputFile(),
                true);
   flags.String("csv", &csv, "CSV file with measured latencies", cli::InputFile(), true);
@@ -202,14 +213,18 @@ int PredictorEval(const std::vector<std::string>& args) {
     x = std::move(d.x);
     y = std::move(d.y);
   }
-  if (y.empty()) return cli::ReportError(kCmd, absl::InvalidArgumentError(absl::StrCat(csv, ": no data rows")));
+  if (y.empty())
+    return cli::ReportError(kCmd, absl::InvalidArgumentError(absl::StrCat(csv, ": no data rows")));
   for (double v : y) {
-    if (!(v > 0)) return cli::ReportError(kCmd, absl::InvalidArgumentError(absl::StrCat(csv, ": measured latencies must be > 0")));
+    if (!(v > 0))
+      return cli::ReportError(
+          kCmd, absl::InvalidArgumentError(absl::StrCat(csv, ": measured latencies must be > 0")));
   }
   auto predicted = model->PredictMs(x.data(), static_cast<int64_t>(y.size()));
   if (!predicted.ok()) return cli::ReportError(kCmd, predicted.status());
   const auto metrics = predictor::ComputeMetrics(y, *predicted);
-  std::printf("%s\n", json ? predictor::MetricsToJson(metrics).c_str() : predictor::MetricsToText(metrics).c_str());
+  std::printf("%s\n", json ? predictor::MetricsToJson(metrics).c_str()
+                           : predictor::MetricsToText(metrics).c_str());
   return cli::kExitOk;
 }
 
@@ -218,10 +233,12 @@ int PredictorPredict(const std::vector<std::string>& args) {
   std::string model_path, arch_arg, space_path, device;
   int64_t batch = 1;
   bool json = false;
-  FlagSet flags(kCmd, "Predicts the latency of one architecture at a batch size, with the "
-                      "ensemble's uncertainty.");
+  FlagSet flags(kCmd,
+                "Predicts the latency of one architecture at a batch size, with the "
+                "ensemble's uncertainty.");
   flags.String("model", &model_path, "architecture-mode model file", cli::InputFile(), true);
-  flags.String("arch", &arch_arg, "architecture: JSON object, .json file, or a name known to --space",
+  flags.String("arch", &arch_arg,
+               "architecture: JSON object, .json file, or a name known to --space",
                cli::InputFileIfPathLike(), true);
   flags.Int("batch", &batch, "batch size", cli::Between(1, cli::kIntMax));
   flags.String("space", &space_path, "search space, to resolve names such as min/max",
@@ -262,8 +279,9 @@ int PredictorExport(const std::vector<std::string>& args) {
   const char* kCmd = "predictor export";
   std::string db, device, out;
   int64_t version = 0;
-  FlagSet flags(kCmd, "Writes a model version kept in the store (e.g. the latest recalibrated "
-                      "one) as MODEL.json + sidecar.");
+  FlagSet flags(kCmd,
+                "Writes a model version kept in the store (e.g. the latest recalibrated "
+                "one) as MODEL.json + sidecar.");
   flags.String("db", &db, "measurement store", true);
   flags.String("device", &device, "device fingerprint", true);
   flags.Int("version", &version, "model version (0: the latest)", cli::AtLeast(0));
@@ -314,19 +332,22 @@ int PredictorRecalibrate(const std::vector<std::string>& args) {
                   predictor::RecalibrationRowText(m.median_ms, st).c_str());
     }
   }
-  std::printf("streamed %zu measurements: %lld predicted within +-10%% before the update; model "
-              "version %lld\n",
-              rows->size(), static_cast<long long>(hits),
-              static_cast<long long>((*recal)->status().model_version));
+  std::printf(
+      "streamed %zu measurements: %lld predicted within +-10%% before the update; model "
+      "version %lld\n",
+      rows->size(), static_cast<long long>(hits),
+      static_cast<long long>((*recal)->status().model_version));
   return cli::kExitOk;
 }
 
 const cli::CommandRegistrar kRegister({
-    {"predictor fit", "fit a latency model (CSV columns or store measurements) with k-fold CV", PredictorFit},
+    {"predictor fit", "fit a latency model (CSV columns or store measurements) with k-fold CV",
+     PredictorFit},
     {"predictor eval", "accuracy metrics of a model on a CSV", PredictorEval},
     {"predictor predict", "predicted latency of one architecture", PredictorPredict},
     {"predictor export", "write a model version kept in the store to files", PredictorExport},
-    {"predictor recalibrate", "stream measurements through a device's recalibrator", PredictorRecalibrate},
+    {"predictor recalibrate", "stream measurements through a device's recalibrator",
+     PredictorRecalibrate},
 });
 
 }  // namespace

@@ -39,7 +39,8 @@ absl::StatusOr<std::vector<int>> ParseBatchList(const std::string& text) {
   for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
     int b;
     if (!absl::SimpleAtoi(part, &b) || b < 1) {
-      return absl::InvalidArgumentError(absl::StrCat("flag --batch: \"", part, "\" is not a positive integer"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("flag --batch: \"", part, "\" is not a positive integer"));
     }
     out.push_back(b);
   }
@@ -60,7 +61,8 @@ struct LiveFlags {
     flags->String("token-file", &token_file, "file holding the servers' bearer token",
                   cli::InputFile());
     flags->Bool("simulate", &simulate, "dry run on the simulated device instead of --edge");
-    flags->String("device", &device, "device fingerprint (default: the server's; 'simulated' with --simulate)");
+    flags->String("device", &device,
+                  "device fingerprint (default: the server's; 'simulated' with --simulate)");
     flags->Int("seed", &seed, "seed of the architectures (and the model)", cli::AtLeast(0));
     flags->Double("timeout", &timeout, "seconds per measurement",
                   cli::Positive().AtMost(cli::kMaxSeconds));
@@ -79,8 +81,10 @@ class LiveDevice {
     }
     if (f.simulate) {
       device_ = f.device.empty() ? "simulated" : f.device;
-      simulated_ = std::make_unique<predictor::SyntheticDevice>(device_, static_cast<uint64_t>(f.seed));
-      measurer_ = [this](const ArchConfig& arch, int batch) -> absl::StatusOr<predictor::Measurement> {
+      simulated_ =
+          std::make_unique<predictor::SyntheticDevice>(device_, static_cast<uint64_t>(f.seed));
+      measurer_ = [this](const ArchConfig& arch,
+                         int batch) -> absl::StatusOr<predictor::Measurement> {
         return simulated_->Measure(arch, batch);
       };
       return absl::OkStatus();
@@ -95,7 +99,8 @@ class LiveDevice {
     connect.timeout_s = f.connect_timeout;
     auto client = predictor::ConnectEdge(connect);
     // No server to measure on is a usage problem of this command (exit 2), not a crash.
-    if (absl::IsUnavailable(client.status())) return absl::FailedPreconditionError(client.status().message());
+    if (absl::IsUnavailable(client.status()))
+      return absl::FailedPreconditionError(client.status().message());
     if (!client.ok()) return client.status();
     client_ = std::move(*client);
     const auto devices = client_->Devices();
@@ -127,7 +132,8 @@ class LiveDevice {
 
 int PredictorBootstrap(const std::vector<std::string>& args) {
   const char* kCmd = "predictor bootstrap";
-  std::string space_path, db, out, batches = "1", design = predictor::DesignKindName(predictor::kDefaultDesign);
+  std::string space_path, db, out, batches = "1",
+                                   design = predictor::DesignKindName(predictor::kDefaultDesign);
   int64_t samples = 100, folds = 5;
   LiveFlags live;
   FlagSet flags(kCmd,
@@ -138,12 +144,14 @@ int PredictorBootstrap(const std::vector<std::string>& args) {
   live.Register(&flags);
   flags.String("space", &space_path, "search space text-format file", cli::InputFile(), true);
   flags.Int("samples", &samples, "architectures in the design", cli::Between(2, cli::kIntMax));
-  flags.String("design", &design, "flops (stratified over log FLOPs), lhs (Latin hypercube over the "
-                                  "dimensions) or mixed (both)");
+  flags.String("design", &design,
+               "flops (stratified over log FLOPs), lhs (Latin hypercube over the "
+               "dimensions) or mixed (both)");
   flags.String("batch", &batches, "comma-separated batch sizes to measure each at");
   flags.String("db", &db, "measurement store (created when missing)", true);
   flags.String("out", &out, "output model file (.json)", cli::OutputFile(), true);
-  flags.Int("folds", &folds, "cross-validation folds (0: skip)", cli::Between(2, cli::kIntMax).Or(0));
+  flags.Int("folds", &folds, "cross-validation folds (0: skip)",
+            cli::Between(2, cli::kIntMax).Or(0));
   int code;
   if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
   auto design_kind = predictor::ParseDesignKind(design);
@@ -155,7 +163,8 @@ int PredictorBootstrap(const std::vector<std::string>& args) {
   auto store = predictor::MeasurementStore::Open(db);
   if (!store.ok()) return cli::ReportError(kCmd, store.status());
   LiveDevice source;
-  if (auto s = source.Open(live, "edgeloop predictor bootstrap"); !s.ok()) return cli::ReportError(kCmd, s);
+  if (auto s = source.Open(live, "edgeloop predictor bootstrap"); !s.ok())
+    return cli::ReportError(kCmd, s);
 
   predictor::BootstrapOptions options;
   options.device = source.device();
@@ -172,7 +181,8 @@ int PredictorBootstrap(const std::vector<std::string>& args) {
   std::printf("bootstrap of %s (%s design): %lld new measurements, %lld already stored\n",
               options.device.c_str(), predictor::DesignKindName(options.design),
               static_cast<long long>(result->measured), static_cast<long long>(result->reused));
-  std::printf("cv (%lld-fold): %s\n", static_cast<long long>(folds), predictor::MetricsToText(result->cv).c_str());
+  std::printf("cv (%lld-fold): %s\n", static_cast<long long>(folds),
+              predictor::MetricsToText(result->cv).c_str());
   std::printf("model -> %s (+ %s.meta.json), store version %lld\n", out.c_str(), out.c_str(),
               static_cast<long long>(result->model.meta().version));
   return cli::kExitOk;
@@ -198,7 +208,8 @@ int PredictorStream(const std::vector<std::string>& args) {
   flags.String("db", &db, "measurement store holding the device's model", true);
   flags.Int("samples", &samples, "architectures to measure", cli::Between(1, cli::kIntMax));
   flags.Int("batch", &batch, "batch size", cli::Between(1, cli::kIntMax));
-  flags.Bool("exclude-stored", &exclude_stored, "skip architectures already measured for the device");
+  flags.Bool("exclude-stored", &exclude_stored,
+             "skip architectures already measured for the device");
   flags.Int("recovery-window", &recovery_window,
             "consecutive predictions that must be >= 90% within +-10% to count as recovered",
             cli::Between(1, cli::kIntMax));
@@ -211,7 +222,8 @@ int PredictorStream(const std::vector<std::string>& args) {
   auto store = predictor::MeasurementStore::Open(db);
   if (!store.ok()) return cli::ReportError(kCmd, store.status());
   LiveDevice source;
-  if (auto s = source.Open(live, "edgeloop predictor stream"); !s.ok()) return cli::ReportError(kCmd, s);
+  if (auto s = source.Open(live, "edgeloop predictor stream"); !s.ok())
+    return cli::ReportError(kCmd, s);
   auto recal = predictor::Recalibrator::Resume(store->get(), source.device());
   if (!recal.ok()) return cli::ReportError(kCmd, recal.status());
 
@@ -225,34 +237,42 @@ int PredictorStream(const std::vector<std::string>& args) {
   auto print_row = [&](const predictor::StreamRow& row) {
     if (quiet) return;
     if (!row.skipped.ok()) {
-      std::printf("[%lld/%lld] %s skipped: %s\n", static_cast<long long>(row.index), static_cast<long long>(total),
-                  CanonicalKey(row.arch).c_str(), std::string(row.skipped.message()).c_str());
+      std::printf("[%lld/%lld] %s skipped: %s\n", static_cast<long long>(row.index),
+                  static_cast<long long>(total), CanonicalKey(row.arch).c_str(),
+                  std::string(row.skipped.message()).c_str());
     } else {
-      std::printf("[%lld/%lld] %s %s\n", static_cast<long long>(row.index), static_cast<long long>(total),
-                  CanonicalKey(row.arch).c_str(),
+      std::printf("[%lld/%lld] %s %s\n", static_cast<long long>(row.index),
+                  static_cast<long long>(total), CanonicalKey(row.arch).c_str(),
                   predictor::RecalibrationRowText(row.measurement.median_ms, row.status).c_str());
     }
     std::fflush(stdout);
   };
   InstallInterruptHandlers();
-  auto result = predictor::RunStream(*space, options, source.measurer(), store->get(), recal->get(), print_row);
+  auto result = predictor::RunStream(*space, options, source.measurer(), store->get(), recal->get(),
+                                     print_row);
   if (!result.ok()) return cli::ReportError(kCmd, result.status());
   if (json) {
-    std::printf("{\"device\":%s,\"batch\":%lld,\"streamed\":%lld,\"skipped\":%lld,\"interrupted\":%s,"
-                "\"before_update\":%s,\"recovery_window\":%lld,\"recovered_after\":%lld,\"model_version\":%lld}\n",
-                JsonQuote(source.device()).c_str(), static_cast<long long>(batch),
-                static_cast<long long>(result->streamed), static_cast<long long>(result->skipped),
-                result->interrupted ? "true" : "false", predictor::MetricsToJson(result->before_update).c_str(),
-                static_cast<long long>(recovery_window), static_cast<long long>(result->recovered_after),
-                static_cast<long long>(result->model_version));
+    std::printf(
+        "{\"device\":%s,\"batch\":%lld,\"streamed\":%lld,\"skipped\":%lld,\"interrupted\":%s,"
+        "\"before_update\":%s,\"recovery_window\":%lld,\"recovered_after\":%lld,\"model_version\":%"
+        "lld}\n",
+        JsonQuote(source.device()).c_str(), static_cast<long long>(batch),
+        static_cast<long long>(result->streamed), static_cast<long long>(result->skipped),
+        result->interrupted ? "true" : "false",
+        predictor::MetricsToJson(result->before_update).c_str(),
+        static_cast<long long>(recovery_window), static_cast<long long>(result->recovered_after),
+        static_cast<long long>(result->model_version));
   } else {
-    std::printf("stream of %s at batch %lld: %lld measured, %lld skipped%s\n", source.device().c_str(),
-                static_cast<long long>(batch), static_cast<long long>(result->streamed),
-                static_cast<long long>(result->skipped), result->interrupted ? " (interrupted)" : "");
-    std::printf("before-update predictions: %s\n", predictor::MetricsToText(result->before_update).c_str());
+    std::printf("stream of %s at batch %lld: %lld measured, %lld skipped%s\n",
+                source.device().c_str(), static_cast<long long>(batch),
+                static_cast<long long>(result->streamed), static_cast<long long>(result->skipped),
+                result->interrupted ? " (interrupted)" : "");
+    std::printf("before-update predictions: %s\n",
+                predictor::MetricsToText(result->before_update).c_str());
     if (result->recovered_after >= 0) {
-      std::printf("accurate (>= 90%% within +-10%% over %lld consecutive) after %lld measurements\n",
-                  static_cast<long long>(recovery_window), static_cast<long long>(result->recovered_after));
+      std::printf(
+          "accurate (>= 90%% within +-10%% over %lld consecutive) after %lld measurements\n",
+          static_cast<long long>(recovery_window), static_cast<long long>(result->recovered_after));
     } else {
       std::printf("not yet accurate (>= 90%% within +-10%% over %lld consecutive)\n",
                   static_cast<long long>(recovery_window));
@@ -263,8 +283,10 @@ int PredictorStream(const std::vector<std::string>& args) {
 }
 
 const cli::CommandRegistrar kRegister({
-    {"predictor bootstrap", "measure a space-covering design live, fit and cross-validate", PredictorBootstrap},
-    {"predictor stream", "measure unseen architectures live through the recalibrator (accuracy, drift)",
+    {"predictor bootstrap", "measure a space-covering design live, fit and cross-validate",
+     PredictorBootstrap},
+    {"predictor stream",
+     "measure unseen architectures live through the recalibrator (accuracy, drift)",
      PredictorStream},
 });
 

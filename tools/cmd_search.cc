@@ -38,7 +38,8 @@ int PrintSearchResult(const search::SearchJobResult& done, const std::string& ob
               done.device.c_str(), evaluated, measured, result.seconds);
   std::printf("front (%zu, %s):\n", result.front.size(),
               result.verified ? "every latency measured" : "some latencies predicted only");
-  for (int i : result.front) PrintCandidate(i == result.chosen ? "* chosen" : "", result.archive[i]);
+  for (int i : result.front)
+    PrintCandidate(i == result.chosen ? "* chosen" : "", result.archive[i]);
   if (result.chosen >= 0 &&
       std::find(result.front.begin(), result.front.end(), result.chosen) == result.front.end()) {
     PrintCandidate("chosen", result.archive[result.chosen]);
@@ -46,7 +47,8 @@ int PrintSearchResult(const search::SearchJobResult& done, const std::string& ob
   if (result.baseline) PrintCandidate("baseline", *result.baseline);
   std::printf("outputs: %s/{front.csv,front.json,log.jsonl,pareto.png%s}\n", out_dir.c_str(),
               exported ? ",chosen/model.pt" : "");
-  if (!result.message.empty()) std::fprintf(stderr, "edgeloop search: %s\n", result.message.c_str());
+  if (!result.message.empty())
+    std::fprintf(stderr, "edgeloop search: %s\n", result.message.c_str());
   return result.feasible ? cli::kExitOk : cli::kExitBadInput;
 }
 
@@ -67,7 +69,8 @@ int SearchCommand(const std::vector<std::string>& args) {
   flags.String("run", &job.run_dir, "run directory of a trained supernet", true);
   flags.String("data", &data, "HDF5 data file(s) or directories of them, comma-separated",
                cli::InputPath().List(), true);
-  flags.String("val-split", &job.accuracy.split, "validation split spec (see `edgeloop data --help`)", true);
+  flags.String("val-split", &job.accuracy.split,
+               "validation split spec (see `edgeloop data --help`)", true);
   flags.String("predictor", &job.latency.model_path,
                "latency model MODEL.json (default: the device's latest version in --db)",
                cli::InputFile());
@@ -77,7 +80,8 @@ int SearchCommand(const std::vector<std::string>& args) {
                cli::InputFile());
   flags.String("ca-file", &job.latency.ca_file, "PEM certificates trusted for wss://",
                cli::InputFile());
-  flags.String("device", &job.latency.device, "device fingerprint (default: the edge's, else the predictor's)");
+  flags.String("device", &job.latency.device,
+               "device fingerprint (default: the edge's, else the predictor's)");
   flags.Int("batch", &batch, "batch size the latency is predicted and measured at",
             cli::Between(1, cli::kIntMax));
   flags.String("out", &job.out_dir, "search directory", cli::OutputDir(), true);
@@ -94,16 +98,17 @@ int SearchCommand(const std::vector<std::string>& args) {
                cli::Fraction());
   flags.Double("crossover", &job.search.crossover_prob, "crossover probability", cli::Fraction());
   flags.Int("seed", &seed, "seed of the search", cli::AtLeast(0));
-  flags.Int("samples", &job.accuracy.samples, "validation samples per accuracy evaluation (-1: all)",
-            cli::AtLeast(1).Or(-1));
+  flags.Int("samples", &job.accuracy.samples,
+            "validation samples per accuracy evaluation (-1: all)", cli::AtLeast(1).Or(-1));
   flags.Int("eval-batch", &eval_batch, "samples per forward pass when scoring accuracy",
             cli::Between(1, cli::kIntMax));
   flags.Int("measure-per-gen", &measure_per_gen, "live measurements requested per generation",
             cli::Between(0, cli::kIntMax));
-  flags.Double("edge-wait", &job.search.edge_wait_s, "seconds a generation waits for its measurements",
+  flags.Double("edge-wait", &job.search.edge_wait_s,
+               "seconds a generation waits for its measurements",
                cli::Between(0, cli::kMaxSeconds));
-  flags.Double("connect-timeout", &job.latency.connect_timeout_s, "seconds to wait for the edge at start",
-               cli::Between(0, cli::kMaxSeconds));
+  flags.Double("connect-timeout", &job.latency.connect_timeout_s,
+               "seconds to wait for the edge at start", cli::Between(0, cli::kMaxSeconds));
   cli::MeasurementFlags measurement;
   measurement.Register(&flags);
   flags.Int("verify-rounds", &verify_rounds, "final rounds measuring unmeasured front members",
@@ -147,8 +152,10 @@ int SearchCommand(const std::vector<std::string>& args) {
   auto done = search::RunSearchJob(job);
   if (!done.ok()) {
     if (absl::IsCancelled(done.status())) {
-      std::fprintf(stderr, "edgeloop search: interrupted; the last finished generation is saved in "
-                           "%s/state.json: continue with --resume\n", job.out_dir.c_str());
+      std::fprintf(stderr,
+                   "edgeloop search: interrupted; the last finished generation is saved in "
+                   "%s/state.json: continue with --resume\n",
+                   job.out_dir.c_str());
       return cli::kExitInterrupted;
     }
     return cli::ReportError(kCmd, done.status());

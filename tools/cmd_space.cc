@@ -37,10 +37,13 @@ std::string CostJson(const ArchConfig& arch, bool in_space) {
 int SpaceInfo(const std::vector<std::string>& args) {
   std::string space_path;
   bool json = false;
-  FlagSet flags("space info", "Prints the dimensions of a search space, its number of "
-                              "architectures and the params/FLOPs of min, max and baseline.");
-  flags.String("space", &space_path, "search space text-format file (e.g. "
-                                     "supernet/spaces/swin3d_lpbf.textproto)", cli::InputFile(), true);
+  FlagSet flags("space info",
+                "Prints the dimensions of a search space, its number of "
+                "architectures and the params/FLOPs of min, max and baseline.");
+  flags.String("space", &space_path,
+               "search space text-format file (e.g. "
+               "supernet/spaces/swin3d_lpbf.textproto)",
+               cli::InputFile(), true);
   flags.Bool("json", &json, "print one JSON object instead of a table");
   int code;
   if (!cli::ParseFlags(&flags, "space info", args, &code)) return code;
@@ -71,7 +74,8 @@ int SpaceInfo(const std::vector<std::string>& args) {
   std::printf("\n\ndimensions:\n");
   for (const auto& d : space->Dimensions())
     std::printf("  %-14s %s\n", d.name.c_str(), absl::StrJoin(d.choices, ", ").c_str());
-  std::printf("\narchitectures: %s\n\n", Thousands(static_cast<int64_t>(space->NumArchitectures())).c_str());
+  std::printf("\narchitectures: %s\n\n",
+              Thousands(static_cast<int64_t>(space->NumArchitectures())).c_str());
   std::printf("  %-9s %14s %18s  %s\n", "", "params", "FLOPs (MAC)", "arch");
   for (auto [label, arch] : {std::pair<const char*, const ArchConfig*>{"min", &min},
                              {"max", &max},
@@ -88,8 +92,9 @@ int SpaceSample(const std::vector<std::string>& args) {
   std::string space_path;
   int64_t n = 10, seed = 0;
   bool with_cost = false;
-  FlagSet flags("space sample", "Prints N architectures drawn uniformly from a space, one JSON "
-                                "object per line; the same seed gives the same lines.");
+  FlagSet flags("space sample",
+                "Prints N architectures drawn uniformly from a space, one JSON "
+                "object per line; the same seed gives the same lines.");
   flags.String("space", &space_path, "search space text-format file", cli::InputFile(), true);
   flags.Int("n", &n, "number of architectures", cli::AtLeast(0));
   flags.Int("seed", &seed, "random seed", cli::AtLeast(0));
@@ -113,8 +118,10 @@ int SpaceValidate(const std::vector<std::string>& args) {
                 "Checks that an architecture is valid and inside a space; prints its canonical "
                 "key, params and FLOPs, or the reason it is not (exit 2).");
   flags.String("space", &space_path, "search space text-format file", cli::InputFile(), true);
-  flags.String("arch", &arch_arg, "architecture: JSON object, path to a .json file, or a name "
-                                  "(min, max, baseline, ...)", cli::InputFileIfPathLike(), true);
+  flags.String("arch", &arch_arg,
+               "architecture: JSON object, path to a .json file, or a name "
+               "(min, max, baseline, ...)",
+               cli::InputFileIfPathLike(), true);
   int code;
   if (!cli::ParseFlags(&flags, "space validate", args, &code)) return code;
   auto space = Space::FromFile(space_path);

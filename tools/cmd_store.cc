@@ -18,8 +18,9 @@ using predictor::MeasurementStore;
 int StoreInfo(const std::vector<std::string>& args) {
   std::string db;
   bool json = false, check = false;
-  FlagSet flags("store info", "Prints the schema version, row counts, devices and model versions "
-                              "of a measurement store.");
+  FlagSet flags("store info",
+                "Prints the schema version, row counts, devices and model versions "
+                "of a measurement store.");
   flags.String("db", &db, "SQLite store file", true);
   flags.Bool("json", &json, "print one JSON object");
   flags.Bool("check", &check, "also run SQLite's integrity check (exit 1 when it fails)");
@@ -38,24 +39,25 @@ int StoreInfo(const std::vector<std::string>& args) {
   if (json) {
     std::string devices;
     for (const auto& d : info->per_device) {
-      absl::StrAppend(&devices, devices.empty() ? "" : ",", "{\"fingerprint\":",
-                      JsonQuote(d.fingerprint), ",\"measurements\":", d.measurements,
-                      ",\"models\":", d.models, ",\"latest_model_version\":",
-                      d.latest_model_version, "}");
+      absl::StrAppend(&devices, devices.empty() ? "" : ",",
+                      "{\"fingerprint\":", JsonQuote(d.fingerprint),
+                      ",\"measurements\":", d.measurements, ",\"models\":", d.models,
+                      ",\"latest_model_version\":", d.latest_model_version, "}");
     }
-    std::printf("{\"schema_version\":%d,\"devices\":%lld,\"architectures\":%lld,"
-                "\"measurements\":%lld,\"models\":%lld,\"per_device\":[%s]%s}\n",
-                info->schema_version, static_cast<long long>(info->devices),
-                static_cast<long long>(info->architectures),
-                static_cast<long long>(info->measurements), static_cast<long long>(info->models),
-                devices.c_str(),
-                check ? absl::StrCat(",\"integrity\":", JsonQuote(integrity)).c_str() : "");
+    std::printf(
+        "{\"schema_version\":%d,\"devices\":%lld,\"architectures\":%lld,"
+        "\"measurements\":%lld,\"models\":%lld,\"per_device\":[%s]%s}\n",
+        info->schema_version, static_cast<long long>(info->devices),
+        static_cast<long long>(info->architectures), static_cast<long long>(info->measurements),
+        static_cast<long long>(info->models), devices.c_str(),
+        check ? absl::StrCat(",\"integrity\":", JsonQuote(integrity)).c_str() : "");
   } else {
-    std::printf("store %s (schema version %d)\n  devices %lld, architectures %lld, measurements "
-                "%lld, model versions %lld\n",
-                db.c_str(), info->schema_version, static_cast<long long>(info->devices),
-                static_cast<long long>(info->architectures),
-                static_cast<long long>(info->measurements), static_cast<long long>(info->models));
+    std::printf(
+        "store %s (schema version %d)\n  devices %lld, architectures %lld, measurements "
+        "%lld, model versions %lld\n",
+        db.c_str(), info->schema_version, static_cast<long long>(info->devices),
+        static_cast<long long>(info->architectures), static_cast<long long>(info->measurements),
+        static_cast<long long>(info->models));
     for (const auto& d : info->per_device) {
       std::printf("  device %-32s %8lld measurements, %4lld models (latest v%lld)\n",
                   d.fingerprint.c_str(), static_cast<long long>(d.measurements),
@@ -94,8 +96,9 @@ int StoreImport(const std::vector<std::string>& args) {
   flags.String("csv", &csv, "CSV file to import", cli::InputFile());
   flags.String("microbench-json", &microbench, "edgeloop_microbench --benchmark_format=json output",
                cli::InputFile());
-  flags.String("device", &device, "device fingerprint for rows that name none (overrides the "
-                                  "microbench context)");
+  flags.String("device", &device,
+               "device fingerprint for rows that name none (overrides the "
+               "microbench context)");
   int code;
   if (!cli::ParseFlags(&flags, "store import", args, &code)) return code;
   if (csv.empty() == microbench.empty()) {

@@ -2,10 +2,10 @@
 // supernet, export a subnet (or an imported PyTorch state dict) as TorchScript, evaluate a
 // subnet with inherited weights, time a static model's forward pass.
 #include <algorithm>
-#include <functional>
-#include <optional>
 #include <chrono>
 #include <cstdio>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,8 +43,9 @@ void AddThreads(FlagSet* flags, int64_t* threads) {
 int Init(const std::vector<std::string>& args) {
   std::string space_path, out;
   int64_t seed = 0;
-  FlagSet flags("init", "Creates a run directory: the search space, run.json and a checkpoint of "
-                        "a freshly initialised supernet (step 0).");
+  FlagSet flags("init",
+                "Creates a run directory: the search space, run.json and a checkpoint of "
+                "a freshly initialised supernet (step 0).");
   flags.String("space", &space_path, "search space text-format file", cli::InputFile(), true);
   flags.String("out", &out, "run directory to create", cli::OutputDir(), true);
   flags.Int("seed", &seed, "seed of the initial weights", cli::AtLeast(0));
@@ -75,8 +76,8 @@ int Export(const std::vector<std::string>& args) {
   int code;
   if (!cli::ParseFlags(&flags, "export", args, &code)) return code;
   if (run_dir.empty() == state_dict.empty()) {
-    return cli::ReportError("export", absl::InvalidArgumentError(
-                                          "give exactly one of --run and --from-state-dict"));
+    return cli::ReportError(
+        "export", absl::InvalidArgumentError("give exactly one of --run and --from-state-dict"));
   }
   VideoSwin model{nullptr};
   if (!run_dir.empty()) {
@@ -85,8 +86,9 @@ int Export(const std::vector<std::string>& args) {
     auto arch = ResolveArch(arch_arg, &run->space());
     if (!arch.ok()) return cli::ReportError("export", arch.status());
     if (auto s = run->space().Contains(*arch); !s.ok())
-      return cli::ReportError("export", absl::InvalidArgumentError(absl::StrCat(
-                                            "architecture outside the run's space: ", s.message())));
+      return cli::ReportError(
+          "export", absl::InvalidArgumentError(
+                        absl::StrCat("architecture outside the run's space: ", s.message())));
     auto net = run->LoadSupernet();
     if (!net.ok()) return cli::ReportError("export", net.status());
     auto extracted = (*net)->extract(*arch);
@@ -100,7 +102,8 @@ int Export(const std::vector<std::string>& args) {
     if (!state.ok()) return cli::ReportError("export", state.status());
     model = VideoSwin(*arch);
     if (auto s = supernet::LoadStateDict(*model, *state); !s.ok())
-      return cli::ReportError("export", absl::Status(s.code(), absl::StrCat(state_dict, ": ", s.message())));
+      return cli::ReportError("export",
+                              absl::Status(s.code(), absl::StrCat(state_dict, ": ", s.message())));
   }
   model->eval();
   if (auto s = supernet::ExportTorchScript(*model, out); !s.ok())
@@ -114,8 +117,9 @@ int Eval(const std::vector<std::string>& args) {
   std::string run_dir, arch_arg, data, split = "all";
   int64_t samples = -1, batch_size = 8, threads = 2, workers = 2;
   bool json = false;
-  FlagSet flags("eval", "Evaluates a subnet with weights inherited from a run's supernet: MSE on "
-                        "normalised targets (speed/900, power/215) and RMSE in mm/s and W.");
+  FlagSet flags("eval",
+                "Evaluates a subnet with weights inherited from a run's supernet: MSE on "
+                "normalised targets (speed/900, power/215) and RMSE in mm/s and W.");
   flags.String("run", &run_dir, "run directory", true);
   flags.String("arch", &arch_arg, kArchHelp, cli::InputFileIfPathLike(), true);
   flags.String("data", &data, "HDF5 data file(s) or directories of them, comma-separated",
@@ -150,11 +154,11 @@ int Eval(const std::vector<std::string>& args) {
   auto result = supernet::EvaluateSubnet(**net, *arch, options);
   if (!result.ok()) return cli::ReportError("eval", result.status());
   if (json) {
-    std::printf("{\"key\":\"%s\",\"mse\":%.9g,\"rmse_speed_mm_s\":%.6g,\"rmse_power_w\":%.6g,"
-                "\"samples\":%lld,\"seconds\":%.3f,\"arch\":%s}\n",
-                CanonicalKey(*arch).c_str(), result->mse, result->rmse_speed_mm_s,
-                result->rmse_power_w, static_cast<long long>(result->samples), result->seconds,
-                ArchToJson(*arch).c_str());
+    std::printf(
+        "{\"key\":\"%s\",\"mse\":%.9g,\"rmse_speed_mm_s\":%.6g,\"rmse_power_w\":%.6g,"
+        "\"samples\":%lld,\"seconds\":%.3f,\"arch\":%s}\n",
+        CanonicalKey(*arch).c_str(), result->mse, result->rmse_speed_mm_s, result->rmse_power_w,
+        static_cast<long long>(result->samples), result->seconds, ArchToJson(*arch).c_str());
   } else {
     std::printf("%s\n  samples %lld  MSE %.6g  RMSE speed %.2f mm/s  RMSE power %.2f W  (%.2f s)\n",
                 CanonicalKey(*arch).c_str(), static_cast<long long>(result->samples), result->mse,
@@ -167,8 +171,9 @@ int Eval(const std::vector<std::string>& args) {
 int Bench(const std::vector<std::string>& args) {
   std::string arch_arg = "baseline", space_path, model_path;
   int64_t batch = 1, runs = 10, warmup = 2, threads = 2;
-  FlagSet flags("supernet bench", "Times the forward pass of a static Video Swin (random weights "
-                                  "unless --model) on random input of the architecture's shape.");
+  FlagSet flags("supernet bench",
+                "Times the forward pass of a static Video Swin (random weights "
+                "unless --model) on random input of the architecture's shape.");
   flags.String("arch", &arch_arg, kArchHelp, cli::InputFileIfPathLike());
   flags.String("space", &space_path, "search space, to resolve names such as min/max",
                cli::InputFile());
@@ -219,7 +224,8 @@ int Bench(const std::vector<std::string>& args) {
       const auto start = std::chrono::steady_clock::now();
       forward(x);
       const double elapsed =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count();
       if (i >= warmup) ms.push_back(elapsed);
     }
   } catch (const std::exception& e) {
@@ -228,11 +234,11 @@ int Bench(const std::vector<std::string>& args) {
   std::sort(ms.begin(), ms.end());
   double mean = 0;
   for (double v : ms) mean += v / ms.size();
-  std::printf("{\"key\":\"%s\",\"batch\":%lld,\"threads\":%lld,\"runs\":%lld,\"median_ms\":%.3f,"
-              "\"mean_ms\":%.3f,\"min_ms\":%.3f}\n",
-              CanonicalKey(*arch).c_str(), static_cast<long long>(batch),
-              static_cast<long long>(threads), static_cast<long long>(runs), ms[ms.size() / 2],
-              mean, ms.front());
+  std::printf(
+      "{\"key\":\"%s\",\"batch\":%lld,\"threads\":%lld,\"runs\":%lld,\"median_ms\":%.3f,"
+      "\"mean_ms\":%.3f,\"min_ms\":%.3f}\n",
+      CanonicalKey(*arch).c_str(), static_cast<long long>(batch), static_cast<long long>(threads),
+      static_cast<long long>(runs), ms[ms.size() / 2], mean, ms.front());
   return cli::kExitOk;
 }
 

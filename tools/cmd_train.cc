@@ -28,22 +28,23 @@ absl::StatusOr<std::vector<double>> ParseShrinkPhases(const std::string& phases)
     fractions.push_back(f);
   }
   if (fractions.size() != 2 || fractions[0] > fractions[1]) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "flag --shrink-phases: got '", phases,
-        "', expected two non-decreasing fractions a,b with 0 <= a <= b <= 1"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("flag --shrink-phases: got '", phases,
+                     "', expected two non-decreasing fractions a,b with 0 <= a <= b <= 1"));
   }
   return fractions;
 }
 
 void PrintTrainSummary(const supernet::train::TrainSummary& summary, const std::string& out) {
   if (summary.interrupted) {
-    std::printf("interrupted at step %lld: checkpoint written to %s/checkpoints; continue with "
-                "--resume\n",
-                static_cast<long long>(summary.steps_done), out.c_str());
+    std::printf(
+        "interrupted at step %lld: checkpoint written to %s/checkpoints; continue with "
+        "--resume\n",
+        static_cast<long long>(summary.steps_done), out.c_str());
     return;
   }
-  std::printf("trained %lld steps (%.1f samples/s)\n",
-              static_cast<long long>(summary.steps_done), summary.samples_per_second);
+  std::printf("trained %lld steps (%.1f samples/s)\n", static_cast<long long>(summary.steps_done),
+              summary.samples_per_second);
   for (const auto& [name, mse] : summary.val_mse)
     std::printf("  val MSE %-9s %.5f\n", name.c_str(), mse);
   if (summary.mean_predictor_mse >= 0) {
@@ -96,8 +97,7 @@ int TrainCommand(const std::vector<std::string>& args) {
   flags.Int("random-subnets", &random_subnets, "random subnets per step besides max and min",
             cli::Between(0, cli::kIntMax));
   flags.Double("distill-weight", &c.sandwich.distill_weight,
-               "weight of the in-place distillation loss from the largest subnet",
-               cli::AtLeast(0));
+               "weight of the in-place distillation loss from the largest subnet", cli::AtLeast(0));
   flags.Double("distill-warmup", &c.sandwich.distill_warmup,
                "fraction of the steps before distillation starts (then a linear ramp over as "
                "many steps to --distill-weight); 0: distil from the first step",

@@ -3,8 +3,9 @@
 namespace edgeloop::cli {
 
 void MeasurementFlags::Register(FlagSet* flags) {
-  flags->Double("target-ci", &target_ci_, "stop a measurement when the 95% CI of its median is "
-                                          "within this fraction of it (0: server default 0.01)",
+  flags->Double("target-ci", &target_ci_,
+                "stop a measurement when the 95% CI of its median is "
+                "within this fraction of it (0: server default 0.01)",
                 Fraction());
   flags->Int("min-runs", &min_runs_, "timed runs before the stop rule (0: server default)",
              Between(0, kIntMax));
@@ -24,8 +25,9 @@ void MeasurementFlags::Register(FlagSet* flags) {
 absl::StatusOr<edge_bench::MeasurementSettings> MeasurementFlags::Settings() const {
   if (target_ci_ < 0 || max_time_ms_ < 0 || warmup_ms_ < 0 || min_runs_ < 0 || max_runs_ < 0 ||
       warmup_runs_ < 0) {
-    return absl::InvalidArgumentError("measurement settings (--target-ci, --min-runs, --max-runs, "
-                                      "--max-time-ms, --warmup-runs, --warmup-ms) must not be negative");
+    return absl::InvalidArgumentError(
+        "measurement settings (--target-ci, --min-runs, --max-runs, "
+        "--max-time-ms, --warmup-runs, --warmup-ms) must not be negative");
   }
   edge_bench::MeasurementSettings s;
   s.set_target_rel_ci(target_ci_);

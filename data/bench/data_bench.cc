@@ -22,7 +22,8 @@ namespace edgeloop::data {
 namespace {
 
 std::string TempPath(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("edgeloop_data_bench_" + std::to_string(getpid()) + "_" + name))
+  return (std::filesystem::temp_directory_path() /
+          ("edgeloop_data_bench_" + std::to_string(getpid()) + "_" + name))
       .string();
 }
 
@@ -60,7 +61,8 @@ void BM_Synth(benchmark::State& state) {
     RenderLine(o, "C027", 1, line++, &meta, &pixels);
     frames += meta.num_frames;
   }
-  state.counters["frames/s"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
+  state.counters["frames/s"] =
+      benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Synth)->Unit(benchmark::kMillisecond);
 
@@ -91,9 +93,15 @@ void BM_Pipeline(benchmark::State& state) {
     }
     samples += batch.batch_size;
   }
-  state.counters["samples/s"] = benchmark::Counter(static_cast<double>(samples), benchmark::Counter::kIsRate);
+  state.counters["samples/s"] =
+      benchmark::Counter(static_cast<double>(samples), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_Pipeline)->Arg(64)->Arg(224)->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(3.0);
+BENCHMARK(BM_Pipeline)
+    ->Arg(64)
+    ->Arg(224)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(3.0);
 
 int64_t ProcStatusKb(const std::string& key) {
   std::ifstream in("/proc/self/status");

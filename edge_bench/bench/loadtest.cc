@@ -144,15 +144,17 @@ int Main(int argc, char** argv) {
   for (double m : medians) mean += m / medians.size();
   for (double m : medians) var += (m - mean) * (m - mean) / std::max<size_t>(1, medians.size() - 1);
   const double cv = mean > 0 ? std::sqrt(var) / mean : 0;
-  std::printf("repeatability: %d forced measurements at batch %d, medians [%s] ms, runs [%s], "
-              "CV %.2f%%\n",
-              repeat, batch, absl::StrJoin(medians, ", ").c_str(), absl::StrJoin(runs, ", ").c_str(),
-              100 * cv);
-  std::printf("{\"ping_rate\":%.1f,\"rtt_p50_ms\":%.4f,\"rtt_p99_ms\":%.4f,\"clients\":%d,"
-              "\"served\":%d,\"medians_ms\":[%s],\"mean_median_ms\":%.4f,\"cv\":%.5f,"
-              "\"arch\":%s,\"batch\":%d}\n",
-              ping_rate, rtt_p50, rtt_p99, clients, served,
-              absl::StrJoin(medians, ",").c_str(), mean, cv, ArchToJson(arch).c_str(), batch);
+  std::printf(
+      "repeatability: %d forced measurements at batch %d, medians [%s] ms, runs [%s], "
+      "CV %.2f%%\n",
+      repeat, batch, absl::StrJoin(medians, ", ").c_str(), absl::StrJoin(runs, ", ").c_str(),
+      100 * cv);
+  std::printf(
+      "{\"ping_rate\":%.1f,\"rtt_p50_ms\":%.4f,\"rtt_p99_ms\":%.4f,\"clients\":%d,"
+      "\"served\":%d,\"medians_ms\":[%s],\"mean_median_ms\":%.4f,\"cv\":%.5f,"
+      "\"arch\":%s,\"batch\":%d}\n",
+      ping_rate, rtt_p50, rtt_p99, clients, served, absl::StrJoin(medians, ",").c_str(), mean, cv,
+      ArchToJson(arch).c_str(), batch);
   return 0;
 }
 

@@ -23,15 +23,15 @@
 #include <string>
 #include <vector>
 
-#include "base/blas_threads.h"
-#include "base/timing_heap.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "arch/arch_config.h"
 #include "arch/cost_model.h"
 #include "arch/space.h"
+#include "base/blas_threads.h"
 #include "base/rng.h"
+#include "base/timing_heap.h"
 #include "edge_bench/stats.h"
 #include "edge_bench/torch_workload.h"
 #include "supernet/mlp.h"
@@ -114,17 +114,20 @@ void RegisterSubnet(WorkloadFactory* factory, const std::string& name, const Arc
 // returns the output of one forward.
 void RegisterBlock(const std::string& name, const std::string& label, int batch,
                    std::function<std::function<torch::Tensor()>()> make) {
-  benchmark::RegisterBenchmark(name.c_str(), [label, batch, make](benchmark::State& state) {
-    try {
-      torch::InferenceMode guard;
-      std::function<torch::Tensor()> run = make();
-      TimeIterations(state, [&] { run(); });
-      state.SetLabel(label);
-      state.counters["batch"] = batch;
-    } catch (const std::exception& e) {
-      state.SkipWithError(e.what());
-    }
-  })->UseManualTime()->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark(name.c_str(),
+                               [label, batch, make](benchmark::State& state) {
+                                 try {
+                                   torch::InferenceMode guard;
+                                   std::function<torch::Tensor()> run = make();
+                                   TimeIterations(state, [&] { run(); });
+                                   state.SetLabel(label);
+                                   state.counters["batch"] = batch;
+                                 } catch (const std::exception& e) {
+                                   state.SkipWithError(e.what());
+                                 }
+                               })
+      ->UseManualTime()
+      ->Unit(benchmark::kMicrosecond);
 }
 
 void RegisterBlocks(const std::string& name, const ArchConfig& arch, int batch) {
@@ -146,14 +149,13 @@ void RegisterBlocks(const std::string& name, const ArchConfig& arch, int batch) 
   for (int s = 0; s < kNumStages; ++s) {
     const StageGeometry g = geo[s];
     const std::string stage = absl::StrCat("/stage:", s);
-    RegisterBlock("block/window_attention" + prefix + stage, label("window_attention", s), batch,
-                  [=] {
-                    supernet::WindowAttention3D m(g.width, g.heads, window);
-                    torch::Tensor x = torch::randn({g.windows * batch, g.window_tokens, g.width});
-                    return std::function<torch::Tensor()>([m, x, g]() mutable {
-                      return m->forward(x, torch::Tensor(), g.width, g.heads);
-                    });
-                  });
+    RegisterBlock(
+        "block/window_attention" + prefix + stage, label("window_attention", s), batch, [=] {
+          supernet::WindowAttention3D m(g.width, g.heads, window);
+          torch::Tensor x = torch::randn({g.windows * batch, g.window_tokens, g.width});
+          return std::function<torch::Tensor()>(
+              [m, x, g]() mutable { return m->forward(x, torch::Tensor(), g.width, g.heads); });
+        });
     RegisterBlock("block/mlp" + prefix + stage, label("mlp", s), batch, [=] {
       supernet::Mlp m(g.width, g.mlp_hidden);
       torch::Tensor x = torch::randn({batch, g.tokens, g.width});
@@ -164,7 +166,8 @@ void RegisterBlocks(const std::string& name, const ArchConfig& arch, int batch) 
       RegisterBlock("block/patch_merging" + prefix + stage, label("patch_merging", s), batch, [=] {
         supernet::PatchMerging m(g.width);
         torch::Tensor x = torch::randn({batch, g.d, g.h, g.w, g.width});
-        return std::function<torch::Tensor()>([m, x, g]() mutable { return m->forward(x, g.width); });
+        return std::function<torch::Tensor()>(
+            [m, x, g]() mutable { return m->forward(x, g.width); });
       });
     }
   }
@@ -224,9 +227,11 @@ int Main(int argc, char** argv) {
     if (arg.rfind("--benchmark_", 0) == 0 || arg == "--help") {
       rest.push_back(argv[i]);
     } else if (!ParseOwnFlag(arg, &flags)) {
-      std::fprintf(stderr, "edgeloop_microbench: error: bad flag '%s' (expected --space=FILE, "
+      std::fprintf(stderr,
+                   "edgeloop_microbench: error: bad flag '%s' (expected --space=FILE, "
                    "--samples=N, --seed=S, --batch=1,2, --threads=T, --arch=JSON, "
-                   "--resolution=R, --frames=F, --blocks or --benchmark_*)\n", arg.c_str());
+                   "--resolution=R, --frames=F, --blocks or --benchmark_*)\n",
+                   arg.c_str());
       return 2;
     }
   }

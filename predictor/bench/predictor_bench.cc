@@ -33,7 +33,8 @@ std::vector<Measurement> Sample(const Space& space, int n, uint64_t seed) {
   SyntheticDevice device("bench-device", seed);
   Rng rng(seed);
   std::vector<Measurement> out;
-  for (int i = 0; i < n; ++i) out.push_back(device.Measure(space.Sample(&rng), 1 + static_cast<int>(rng.Uniform(4))));
+  for (int i = 0; i < n; ++i)
+    out.push_back(device.Measure(space.Sample(&rng), 1 + static_cast<int>(rng.Uniform(4))));
   return out;
 }
 

@@ -19,7 +19,8 @@ absl::Status CheckTrainConfig(const TrainConfig& c) {
     return absl::InvalidArgumentError("give --steps > 0 or --epochs > 0");
   if (c.batch_size < 1) return absl::InvalidArgumentError("--batch-size must be >= 1");
   if (!(c.lr > 0)) return absl::InvalidArgumentError("--lr must be > 0");
-  if (c.sandwich.random_subnets < 0) return absl::InvalidArgumentError("--random-subnets must be >= 0");
+  if (c.sandwich.random_subnets < 0)
+    return absl::InvalidArgumentError("--random-subnets must be >= 0");
   if (c.device != "cpu" && c.device != "cuda")
     return absl::InvalidArgumentError(absl::StrCat("--device '", c.device, "': cpu or cuda"));
   if (c.device == "cuda" && !torch::cuda::is_available())
@@ -33,8 +34,8 @@ absl::Status CheckTrainConfig(const TrainConfig& c) {
   if (c.sandwich.member_resolutions && c.space_path.empty())
     return absl::InvalidArgumentError("--member-resolutions goes with --space (supernet training)");
   if (!(c.sandwich.progressive_resolution >= 0 && c.sandwich.progressive_resolution <= 1))
-    return absl::InvalidArgumentError(
-        absl::StrCat("--progressive-resolution ", c.sandwich.progressive_resolution, " is not in [0, 1]"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--progressive-resolution ", c.sandwich.progressive_resolution, " is not in [0, 1]"));
   if (!c.init_from.empty() && c.arch.empty())
     return absl::InvalidArgumentError("--init-from goes with --arch (stand-alone training)");
   return absl::OkStatus();

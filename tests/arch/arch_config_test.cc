@@ -81,28 +81,37 @@ TEST_P(BadJsonTest, ClearOneLineError) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, BadJsonTest,
     ::testing::Values(
-        BadJsonCase{"{not json", "malformed"},
-        BadJsonCase{"[1,2]", "must be an object"},
-        BadJsonCase{R"({"patch_size":[2,4,4],"embed_dim":96,"depths":[2,2,6,2],"num_heads":[3,6,12,24],"mlp_ratio":4,"colour":"red"})",
-                    "unknown field 'colour'"},
-        BadJsonCase{R"({"patch_size":[2,4],"embed_dim":96,"depths":[2,2,6,2],"num_heads":[3,6,12,24],"mlp_ratio":4})",
-                    "'patch_size': got [2,4], expected a list of 3 integers"},
-        BadJsonCase{R"({"patch_size":[2,4,4],"embed_dim":96.5,"depths":[2,2,6,2],"num_heads":[3,6,12,24],"mlp_ratio":4})",
-                    "'embed_dim': got 96.5, expected an integer"},
-        BadJsonCase{R"({"patch_size":[2,4,4],"embed_dim":96,"depths":[2,2,6],"num_heads":[3,6,12,24],"mlp_ratio":4})",
-                    "'depths'"},
-        BadJsonCase{R"({"patch_size":[2,4,4],"embed_dim":96,"depths":[2,2,6,2],"num_heads":[3,6,12,25],"mlp_ratio":4})",
-                    "num_heads[3]': got 25, expected a positive divisor of the stage width 768"},
-        BadJsonCase{R"({"patch_size":[2,4,4],"embed_dim":96,"depths":[2,2,6,2],"num_heads":[3,6,12,24]})",
-                    "lacks required field 'mlp_ratio'"},
-        BadJsonCase{R"({"patch_size":[2,4,4],"embed_dim":96,"depths":[2,2,6,2],"num_heads":[3,6,12,24],"mlp_ratio":4,"in_chans":3})",
-                    "'in_chans': got 3"},
-        BadJsonCase{R"({"patch_size":[2,4,4],"embed_dim":96,"depths":[2,2,6,2],"num_heads":[3,6,12,24],"mlp_ratio":-1})",
-                    "'mlp_ratio'"},
-        BadJsonCase{R"({"patch_size":[2,4,4],"embed_dim":96,"depths":[2,0,6,2],"num_heads":[3,6,12,24],"mlp_ratio":4})",
-                    "'depths'"},
-        BadJsonCase{R"({"patch_size":[2,4,4],"embed_dim":96,"depths":[2,2,6,2],"num_heads":[3,6,12,24],"mlp_ratio":4,"resolution":2})",
-                    "'resolution': got 2"}));
+        BadJsonCase{"{not json", "malformed"}, BadJsonCase{"[1,2]", "must be an object"},
+        BadJsonCase{
+            R"({"patch_size":[2,4,4],"embed_dim":96,"depths":[2,2,6,2],"num_heads":[3,6,12,24],"mlp_ratio":4,"colour":"red"})",
+            "unknown field 'colour'"},
+        BadJsonCase{
+            R"({"patch_size":[2,4],"embed_dim":96,"depths":[2,2,6,2],"num_heads":[3,6,12,24],"mlp_ratio":4})",
+            "'patch_size': got [2,4], expected a list of 3 integers"},
+        BadJsonCase{
+            R"({"patch_size":[2,4,4],"embed_dim":96.5,"depths":[2,2,6,2],"num_heads":[3,6,12,24],"mlp_ratio":4})",
+            "'embed_dim': got 96.5, expected an integer"},
+        BadJsonCase{
+            R"({"patch_size":[2,4,4],"embed_dim":96,"depths":[2,2,6],"num_heads":[3,6,12,24],"mlp_ratio":4})",
+            "'depths'"},
+        BadJsonCase{
+            R"({"patch_size":[2,4,4],"embed_dim":96,"depths":[2,2,6,2],"num_heads":[3,6,12,25],"mlp_ratio":4})",
+            "num_heads[3]': got 25, expected a positive divisor of the stage width 768"},
+        BadJsonCase{
+            R"({"patch_size":[2,4,4],"embed_dim":96,"depths":[2,2,6,2],"num_heads":[3,6,12,24]})",
+            "lacks required field 'mlp_ratio'"},
+        BadJsonCase{
+            R"({"patch_size":[2,4,4],"embed_dim":96,"depths":[2,2,6,2],"num_heads":[3,6,12,24],"mlp_ratio":4,"in_chans":3})",
+            "'in_chans': got 3"},
+        BadJsonCase{
+            R"({"patch_size":[2,4,4],"embed_dim":96,"depths":[2,2,6,2],"num_heads":[3,6,12,24],"mlp_ratio":-1})",
+            "'mlp_ratio'"},
+        BadJsonCase{
+            R"({"patch_size":[2,4,4],"embed_dim":96,"depths":[2,0,6,2],"num_heads":[3,6,12,24],"mlp_ratio":4})",
+            "'depths'"},
+        BadJsonCase{
+            R"({"patch_size":[2,4,4],"embed_dim":96,"depths":[2,2,6,2],"num_heads":[3,6,12,24],"mlp_ratio":4,"resolution":2})",
+            "'resolution': got 2"}));
 
 TEST(ArchConfigTest, StageWidthAndMlpHidden) {
   ArchConfig b = BaselineArch();

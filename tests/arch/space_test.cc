@@ -221,8 +221,7 @@ TEST(SpaceTest, ContainsNamesFieldValueAndChoices) {
        "'num_heads[1]': got 12, not in space 'swin3d_lpbf'; allowed: 3, 6"},
       {"res", [](ArchConfig* a) { a->set_resolution(100); },
        "'resolution': got 100, not in space 'swin3d_lpbf'; allowed: 64, 96, 128, 160, 224"},
-      {"window", [](ArchConfig* a) { a->set_window_size(1, 4); },
-       "'window_size': got [8,4,7]"},
+      {"window", [](ArchConfig* a) { a->set_window_size(1, 4); }, "'window_size': got [8,4,7]"},
       {"mlp", [](ArchConfig* a) { a->set_mlp_ratio(1.5); }, "'mlp_ratio': got 1.5"},
       {"patch", [](ArchConfig* a) { a->set_patch_size(1, 8); }, "'patch_size[1] (H)': got 8"},
       {"shape", [](ArchConfig* a) { a->add_depths(1); },
@@ -249,7 +248,8 @@ TEST(SpaceTest, InvalidSpaceFilesGiveClearErrors) {
     stage { depth: [1] num_heads: [3] } stage { depth: [1] num_heads: [3] }
     stage { depth: [1] num_heads: [3] } stage { depth: [1] num_heads: [3] })";
   std::vector<BadSpaceCase> cases = {
-      {"name: \"x\" colour: 3", "f.textproto:1:17: Message type \"edgeloop.SearchSpace\" has no field named \"colour\""},
+      {"name: \"x\" colour: 3",
+       "f.textproto:1:17: Message type \"edgeloop.SearchSpace\" has no field named \"colour\""},
       {"name: \"x\" embed_dim: [12,", "f.textproto:1"},
       {"name: \"x\" patch_size { t: [2] h: [4] w: [4] } embed_dim: [12]" + good_tail,
        "'stage': got 0 stages, expected exactly 4"},

@@ -47,9 +47,9 @@ TEST(AtomicFileTest, StaleTempFilesOfDeadWritersAreRemoved) {
   if (dead == 0) _exit(0);
   waitpid(dead, nullptr, 0);
   const std::string d = std::to_string(dead), live = std::to_string(getppid());
-  for (const std::string& name : std::vector<std::string>
-       {"ckpt-000000003.pt.tmp." + d, "state.json.tmp." + d, "x.h5.tmp-" + d, "y.h5.tmp-" + d,
-        "latest.tmp." + live, std::string("notes.tmp"), std::string("ckpt-000000006.pt")}) {
+  for (const std::string& name : std::vector<std::string>{
+           "ckpt-000000003.pt.tmp." + d, "state.json.tmp." + d, "x.h5.tmp-" + d, "y.h5.tmp-" + d,
+           "latest.tmp." + live, std::string("notes.tmp"), std::string("ckpt-000000006.pt")}) {
     ASSERT_TRUE(WriteFileAtomically(dir.File(name), "x").ok());
   }
   EXPECT_EQ(RemoveStaleTempFiles(dir.path(), "x.h5.tmp-"), 1);

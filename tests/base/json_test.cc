@@ -47,7 +47,8 @@ TEST(JsonTest, DeepNestingAndHugeDocumentsAreRefusedInLinearTime) {
   auto v = ParseJson(deep, "deep.json");
   ASSERT_FALSE(v.ok());
   EXPECT_NE(v.status().message().find("deep.json: JSON nested deeper than 32 levels"),
-            std::string::npos) << v.status();
+            std::string::npos)
+      << v.status();
   google::protobuf::Struct record;
   EXPECT_FALSE(ProtoFromJson("{\"a\":" + deep + "}", "state.json", &record).ok());
   const std::string fine = std::string(20, '[') + std::string(20, ']');

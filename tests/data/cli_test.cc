@@ -17,7 +17,8 @@ using testing::RunCommand;
 using testing::RunEdgeloop;
 using testing::TempDir;
 
-const char kSmall[] = " --objects C027,C028 --layers 2 --lines-per-layer 3 --frame-size 24 --max-frames 20 --seed 4";
+const char kSmall[] =
+    " --objects C027,C028 --layers 2 --lines-per-layer 3 --frame-size 24 --max-frames 20 --seed 4";
 
 TEST(DataCliTest, SynthAndInspectV10) {
   TempDir dir;
@@ -26,19 +27,20 @@ TEST(DataCliTest, SynthAndInspectV10) {
   ExpectContainsAll(r.out, {"12 scan lines", "synth  12/12 lines"});
   r = RunEdgeloop("data inspect " + dir.File("a.hdf5"));
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  ExpectContainsAll(r.out, {"layout:      v1.0", "scan lines:  12", "frame size:  24x24",
-                            "labelled:    yes"});
+  ExpectContainsAll(
+      r.out, {"layout:      v1.0", "scan lines:  12", "frame size:  24x24", "labelled:    yes"});
   r = RunEdgeloop("data inspect --json " + dir.File("a.hdf5"));
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  ExpectContainsAll(r.out, {"\"layout\":\"v1.0\"",
-                            "{\"name\":\"C028\",\"layers\":2,\"scan_lines\":6,",
-                            "\"labelled\":true",
-                            "\"frame_size\":{\"height\":[24,24],\"width\":[24,24]}"});
+  ExpectContainsAll(r.out,
+                    {"\"layout\":\"v1.0\"", "{\"name\":\"C028\",\"layers\":2,\"scan_lines\":6,",
+                     "\"labelled\":true", "\"frame_size\":{\"height\":[24,24],\"width\":[24,24]}"});
 }
 
 TEST(DataCliTest, SynthV11UnlabelledAndDeterministic) {
   TempDir dir;
-  ASSERT_EQ(RunEdgeloop("data synth --layout v1.1 --unlabelled --out " + dir.File("objs") + kSmall).exit_code, 0);
+  ASSERT_EQ(RunEdgeloop("data synth --layout v1.1 --unlabelled --out " + dir.File("objs") + kSmall)
+                .exit_code,
+            0);
   auto r = RunEdgeloop("data inspect --json " + dir.File("objs"));
   ASSERT_EQ(r.exit_code, 0) << r.out;
   ExpectContainsAll(r.out, {"\"layout\":\"v1.1\"", "\"labelled\":false", "\"speed\":null"});
@@ -53,9 +55,9 @@ TEST(DataCliTest, ReadableByHdf5Tools) {
   ASSERT_EQ(RunEdgeloop("data synth --out " + dir.File("a.hdf5") + kSmall).exit_code, 0);
   auto r = RunCommand("h5dump -H " + dir.File("a.hdf5"));
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  ExpectContainsAll(r.out, {"GROUP \"C027\"", "GROUP \"layer0001\"", "DATASET \"frame\"",
-                            "H5T_STD_U8LE", "DATASET \"scan_line_index\"",
-                            "DATASET \"laser_params\""});
+  ExpectContainsAll(r.out,
+                    {"GROUP \"C027\"", "GROUP \"layer0001\"", "DATASET \"frame\"", "H5T_STD_U8LE",
+                     "DATASET \"scan_line_index\"", "DATASET \"laser_params\""});
   r = RunCommand("h5dump -d /C027/layer0001/laser_params " + dir.File("a.hdf5"));
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_PRED2(Contains, r.out, "( 3, 2 )");
@@ -66,11 +68,13 @@ TEST(DataCliTest, ReadableByHdf5Tools) {
 TEST(DataCliTest, AFullDiskFailsCleanly) {
   TempDir dir;
   const std::string out = dir.File("full.h5");
-  auto r = RunCommand("bash -c 'ulimit -f 200; trap \"\" XFSZ; exec " +
-                      testing::EdgeloopBinary() + " data synth --out " + out +
-                      " --objects C027 --layers 4 --lines-per-layer 8 --frame-size 64 --seed 1' 2>&1");
+  auto r =
+      RunCommand("bash -c 'ulimit -f 200; trap \"\" XFSZ; exec " + testing::EdgeloopBinary() +
+                 " data synth --out " + out +
+                 " --objects C027 --layers 4 --lines-per-layer 8 --frame-size 64 --seed 1' 2>&1");
   EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_TRUE(Contains(r.out, "full.h5: cannot write dataset frame: file write failed: File too large"))
+  EXPECT_TRUE(
+      Contains(r.out, "full.h5: cannot write dataset frame: file write failed: File too large"))
       << r.out;
   int error_lines = 0;
   for (size_t at = r.out.find("error:"); at != std::string::npos; at = r.out.find("error:", at + 1))
@@ -103,10 +107,11 @@ TEST(DataCliTest, BadInputExitsTwo) {
   data::testing::WriteLayers(dir.File("bad.hdf5"), {bad});
   r = RunEdgeloop("data inspect " + dir.File("bad.hdf5"));
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_PRED2(Contains, r.out, "/C027/layer0001/scan_line_index: has 2 entries but frame has 6 frames");
+  EXPECT_PRED2(Contains, r.out,
+               "/C027/layer0001/scan_line_index: has 2 entries but frame has 6 frames");
   // A file this user may not read is said to be so, not "not an HDF5 file".
   std::filesystem::permissions(dir.File("bad.hdf5"), std::filesystem::perms::owner_read |
-                                                          std::filesystem::perms::owner_write);
+                                                         std::filesystem::perms::owner_write);
   if (testing::RunEdgeloopAsNobody(dir.path(), "data inspect " + dir.File("bad.hdf5"), &r)) {
     EXPECT_EQ(r.exit_code, 2) << r.out;
     EXPECT_PRED2(Contains, r.out, "bad.hdf5: not readable (Permission denied)");

@@ -79,9 +79,11 @@ inline void WriteLayers(const std::string& path, const std::vector<LayerSpec>& l
     if (l.write_frame) {
       std::vector<double> pixels(static_cast<size_t>(l.frames * l.size * l.size));
       for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<double>(i % 200);
-      hsize_t dims[3] = {static_cast<hsize_t>(l.frames), static_cast<hsize_t>(l.size), static_cast<hsize_t>(l.size)};
+      hsize_t dims[3] = {static_cast<hsize_t>(l.frames), static_cast<hsize_t>(l.size),
+                         static_cast<hsize_t>(l.size)};
       hid_t space = H5Screate_simple(3, dims, nullptr);
-      hid_t set = H5Dcreate2(group, "frame", l.frame_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+      hid_t set =
+          H5Dcreate2(group, "frame", l.frame_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
       H5Dwrite(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, pixels.data());
       H5Dclose(set);
       H5Sclose(space);
@@ -106,7 +108,8 @@ inline void WriteLayers(const std::string& path, const std::vector<LayerSpec>& l
       H5Tclose(str);
     } else if (l.write_params) {
       WriteDataset(group, "laser_params", H5T_NATIVE_DOUBLE,
-                   {l.params.size() / static_cast<size_t>(l.params_cols), static_cast<hsize_t>(l.params_cols)},
+                   {l.params.size() / static_cast<size_t>(l.params_cols),
+                    static_cast<hsize_t>(l.params_cols)},
                    l.params.data());
     }
     H5Gclose(group);

@@ -76,9 +76,11 @@ TEST_F(PipelineTest, ShapesAndTargets) {
     EXPECT_EQ(b.targets.size(), 8u);
     EXPECT_TRUE(b.labelled);
     for (int i = 0; i < 4; ++i) {
-      const ScanLine& line = p->reader().lines()[static_cast<size_t>(p->line_of_sample(b.sample_ids[i]))];
+      const ScanLine& line =
+          p->reader().lines()[static_cast<size_t>(p->line_of_sample(b.sample_ids[i]))];
       EXPECT_FLOAT_EQ(b.targets[static_cast<size_t>(2 * i)], static_cast<float>(line.speed / 900));
-      EXPECT_FLOAT_EQ(b.targets[static_cast<size_t>(2 * i + 1)], static_cast<float>(line.power / 215));
+      EXPECT_FLOAT_EQ(b.targets[static_cast<size_t>(2 * i + 1)],
+                      static_cast<float>(line.power / 215));
     }
   }
   auto ids = Ids(batches);
@@ -118,7 +120,8 @@ TEST_F(PipelineTest, EvaluationIsInFileOrderWithCentredWindow) {
   EXPECT_EQ(a.back().batch_size, 4);
   auto ids = Ids(a);
   for (int64_t i = 0; i < 40; ++i) EXPECT_EQ(ids[static_cast<size_t>(i)], i);
-  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].inputs, b[i].inputs);  // same windows every epoch
+  for (size_t i = 0; i < a.size(); ++i)
+    EXPECT_EQ(a[i].inputs, b[i].inputs);  // same windows every epoch
 }
 
 TEST_F(PipelineTest, RankShardsAreDisjointWithEqualBatchCounts) {
@@ -132,7 +135,8 @@ TEST_F(PipelineTest, RankShardsAreDisjointWithEqualBatchCounts) {
     EXPECT_EQ(p->batches_per_epoch(), 3);
     auto batches = Epoch(p.get(), 4);
     EXPECT_EQ(batches.size(), 3u);
-    for (int64_t id : Ids(batches)) EXPECT_TRUE(seen.insert(id).second) << "sample " << id << " twice";
+    for (int64_t id : Ids(batches))
+      EXPECT_TRUE(seen.insert(id).second) << "sample " << id << " twice";
   }
   EXPECT_EQ(seen.size(), 36u);
 }
@@ -153,7 +157,9 @@ TEST_F(PipelineTest, SkipBatchesResumes) {
 
 TEST_F(PipelineTest, ResolutionPerBatch) {
   PipelineOptions o = Options();
-  o.resolution_for_batch = [](int64_t epoch, int64_t index) { return static_cast<int>(8 + 4 * ((epoch + index) % 3)); };
+  o.resolution_for_batch = [](int64_t epoch, int64_t index) {
+    return static_cast<int>(8 + 4 * ((epoch + index) % 3));
+  };
   auto p = Open(o);
   auto batches = Epoch(p.get(), 1);
   for (size_t i = 0; i < batches.size(); ++i) {
@@ -222,7 +228,8 @@ TEST_F(PipelineTest, BadOptions) {
   EXPECT_FALSE(Pipeline::Open(o).ok());
   o = Options();
   o.split = "C027:layers[0:0]";
-  EXPECT_PRED2(Contains, std::string(Pipeline::Open(o).status().message()), "selects no scan lines");
+  EXPECT_PRED2(Contains, std::string(Pipeline::Open(o).status().message()),
+               "selects no scan lines");
   o = Options();
   o.files = {dir_->File("missing.hdf5")};
   EXPECT_EQ(Pipeline::Open(o).status().code(), absl::StatusCode::kNotFound);

@@ -117,7 +117,8 @@ TEST(ReaderBadInputTest, MissingFileAndNotHdf5) {
   std::ofstream(dir.File("text.hdf5")) << "not hdf5 at all";
   EXPECT_PRED2(Contains, OpenError(dir.File("text.hdf5")), ("text.hdf5: not an HDF5 file"));
   std::filesystem::create_directory(dir.File("empty"));
-  EXPECT_PRED2(Contains, OpenError(dir.File("empty")), ("empty: directory holds no *.hdf5 or *.h5 file"));
+  EXPECT_PRED2(Contains, OpenError(dir.File("empty")),
+               ("empty: directory holds no *.hdf5 or *.h5 file"));
 }
 
 // A one-layer file with one dataset missing, mistyped or inconsistent with the others.
@@ -138,7 +139,10 @@ TEST(ReaderBadInputTest, BadDatasetsAreErrors) {
       {"string_params", [](LayerSpec* l) { l->params_as_string = true; },
        "/C027/layer0001/laser_params: expected numeric [n_lines, 2]"},
       {"one_column", [](LayerSpec* l) { l->params_cols = 1; }, "laser_params: expected numeric"},
-      {"short_index", [](LayerSpec* l) { l->index = {0, 0, 1, 1}; },
+      {"short_index",
+       [](LayerSpec* l) {
+         l->index = {0, 0, 1, 1};
+       },
        "/C027/layer0001/scan_line_index: has 4 entries but frame has 6 frames"},
       {"split_run", [](LayerSpec* l) { l->index = {0, 0, 1, 1, 0, 0}; },
        "scan line 0 has frames in two separate runs"},
@@ -188,7 +192,8 @@ TEST(ReaderBadInputTest, IsolatedBadLinesAreSkippedAndCounted) {
   EXPECT_EQ((*reader)->lines().size(), 2u + 2u + 1u);
   for (const ScanLine& l : (*reader)->lines()) EXPECT_TRUE(l.labelled);
   ASSERT_FALSE(s.examples.empty());
-  EXPECT_PRED2(Contains, s.examples[0], ("a.hdf5: /C027/layer0001/laser_params: no row for scan line 2"));
+  EXPECT_PRED2(Contains, s.examples[0],
+               ("a.hdf5: /C027/layer0001/laser_params: no row for scan line 2"));
   // The kept lines read back with the right frames.
   std::vector<uint8_t> frames;
   ASSERT_TRUE((*reader)->ReadFrames(1, &frames).ok());

@@ -39,7 +39,8 @@ class SplitTest : public ::testing::Test {
   std::set<std::string> Layers(const std::vector<int64_t>& lines) {
     std::set<std::string> names;
     for (int64_t i : lines) {
-      const LayerInfo& l = reader_->layers()[static_cast<size_t>(reader_->lines()[static_cast<size_t>(i)].layer)];
+      const LayerInfo& l =
+          reader_->layers()[static_cast<size_t>(reader_->lines()[static_cast<size_t>(i)].layer)];
       names.insert(l.object + "/" + l.name);
     }
     return names;
@@ -54,7 +55,9 @@ TEST_F(SplitTest, AllAndObjects) {
   EXPECT_EQ(Select("C027, C028").size(), 40u);
   EXPECT_EQ(Select("C027,C027").size(), 20u);  // overlapping terms select once
   for (int64_t i : Select("C028"))
-    EXPECT_EQ(reader_->layers()[static_cast<size_t>(reader_->lines()[static_cast<size_t>(i)].layer)].object, "C028");
+    EXPECT_EQ(reader_->layers()[static_cast<size_t>(reader_->lines()[static_cast<size_t>(i)].layer)]
+                  .object,
+              "C028");
 }
 
 TEST_F(SplitTest, LayerRangesAreDisjointAndCover) {
@@ -65,13 +68,15 @@ TEST_F(SplitTest, LayerRangesAreDisjointAndCover) {
   EXPECT_TRUE(Layers(test).count("C027/layer0009"));
   EXPECT_TRUE(Layers(test).count("C027/layer0010"));
   std::vector<int64_t> both;
-  std::set_intersection(train.begin(), train.end(), test.begin(), test.end(), std::back_inserter(both));
+  std::set_intersection(train.begin(), train.end(), test.begin(), test.end(),
+                        std::back_inserter(both));
   EXPECT_TRUE(both.empty());
   EXPECT_EQ(train.size() + test.size(), Select("C027").size());
   EXPECT_EQ(Select("C027:layers[80%:]"), test);
   EXPECT_EQ(Layers(Select("C027:layers[0:3]")),
             (std::set<std::string>{"C027/layer0001", "C027/layer0002", "C027/layer0003"}));
-  EXPECT_EQ(Layers(Select("*:layers[:1]")), (std::set<std::string>{"C027/layer0001", "C028/layer0001"}));
+  EXPECT_EQ(Layers(Select("*:layers[:1]")),
+            (std::set<std::string>{"C027/layer0001", "C028/layer0001"}));
   EXPECT_EQ(Select("C027:layers[5:500]").size(), 10u);  // clamped like a slice
 }
 
@@ -88,8 +93,9 @@ TEST_F(SplitTest, RandomLayersAreFixedAndComplementary) {
 }
 
 TEST_F(SplitTest, BadSpecs) {
-  for (const char* spec : {"", "C027:layers", "C027:layers[0-5]", "C027:layers[a:b]", "C027:frames[0:1]",
-                           "C027:layers[0:120%]", ",C027", "C027:layers[1.5:2]"}) {
+  for (const char* spec :
+       {"", "C027:layers", "C027:layers[0-5]", "C027:layers[a:b]", "C027:frames[0:1]",
+        "C027:layers[0:120%]", ",C027", "C027:layers[1.5:2]"}) {
     auto split = ParseSplit(spec);
     EXPECT_FALSE(split.ok()) << spec;
     if (!split.ok()) {
@@ -100,7 +106,8 @@ TEST_F(SplitTest, BadSpecs) {
   ASSERT_TRUE(split.ok());
   auto lines = SelectLines(*reader_, *split);
   ASSERT_FALSE(lines.ok());
-  EXPECT_PRED2(Contains, std::string(lines.status().message()), "object C099 is not in the data (objects: C027, C028)");
+  EXPECT_PRED2(Contains, std::string(lines.status().message()),
+               "object C099 is not in the data (objects: C027, C028)");
 }
 
 }  // namespace

@@ -53,7 +53,8 @@ TEST(SynthTest, RangesAndPhysicalTrends) {
       bright += p > 128;
       sum += p;
     }
-    stats.push_back({m.speed, m.power, bright / m.num_frames, sum / f.size(), static_cast<double>(m.num_frames)});
+    stats.push_back({m.speed, m.power, bright / m.num_frames, sum / f.size(),
+                     static_cast<double>(m.num_frames)});
   }
   EXPECT_GT(shorter_than_window, 10);
   EXPECT_LT(shorter_than_window, 190);
@@ -72,8 +73,12 @@ TEST(SynthTest, RangesAndPhysicalTrends) {
   };
   auto energy = [](const LineStats& s) { return s.power / s.speed; };
   EXPECT_GT(correlation(energy, [](const LineStats& s) { return s.bright_pixels; }), 0.7);
-  EXPECT_GT(correlation([](const LineStats& s) { return s.power; }, [](const LineStats& s) { return s.mean; }), 0.3);
-  EXPECT_LT(correlation([](const LineStats& s) { return s.speed; }, [](const LineStats& s) { return s.frames; }), -0.5);
+  EXPECT_GT(correlation([](const LineStats& s) { return s.power; },
+                        [](const LineStats& s) { return s.mean; }),
+            0.3);
+  EXPECT_LT(correlation([](const LineStats& s) { return s.speed; },
+                        [](const LineStats& s) { return s.frames; }),
+            -0.5);
 }
 
 TEST(SynthTest, ValidatesOptions) {

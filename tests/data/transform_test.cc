@@ -15,7 +15,8 @@ constexpr float kBlack = (0.0f - 0.45f) / 0.225f;  // a black pixel after normal
 std::vector<uint8_t> Frames(int64_t n, int h, int w, int row, int col) {
   std::vector<uint8_t> f(static_cast<size_t>(n * h * w));
   for (int64_t t = 0; t < n; ++t)
-    for (int i = 0; i < h * w; ++i) f[static_cast<size_t>(t * h * w + i)] = static_cast<uint8_t>(t + 1);
+    for (int i = 0; i < h * w; ++i)
+      f[static_cast<size_t>(t * h * w + i)] = static_cast<uint8_t>(t + 1);
   for (int64_t t = 0; t < n; ++t) f[static_cast<size_t>(t * h * w + row * w + col)] = 250;
   return f;
 }
@@ -24,7 +25,7 @@ float Normalised(int raw) { return (raw / 255.0f - 0.45f) / 0.225f; }
 
 TEST(TransformTest, BrightestPixelOfMeanFrame) {
   std::vector<uint8_t> f(3 * 4 * 5, 10);
-  f[0 * 20 + 7] = 255;  // one very bright frame at (1, 2)...
+  f[0 * 20 + 7] = 255;   // one very bright frame at (1, 2)...
   f[1 * 20 + 13] = 200;  // ...loses to a pixel bright in every frame, (2, 3)
   f[2 * 20 + 13] = 200;
   f[0 * 20 + 13] = 200;
@@ -56,9 +57,9 @@ TEST(TransformTest, CropNearTheBorderPadsWithBlack) {
   std::vector<float> out(41 * 41);
   TransformFrames(f.data(), 1, 32, 32, 0, 41, o, out.data());
   EXPECT_FLOAT_EQ(out[20 * 41 + 20], Normalised(250));
-  EXPECT_FLOAT_EQ(out[0], kBlack);                  // row 2 - 20 < 0
-  EXPECT_FLOAT_EQ(out[18 * 41 + 0], Normalised(1)); // row 0, col 10: inside
-  EXPECT_FLOAT_EQ(out[20 * 41 + 22], kBlack);       // col 32: outside
+  EXPECT_FLOAT_EQ(out[0], kBlack);                   // row 2 - 20 < 0
+  EXPECT_FLOAT_EQ(out[18 * 41 + 0], Normalised(1));  // row 0, col 10: inside
+  EXPECT_FLOAT_EQ(out[20 * 41 + 22], kBlack);        // col 32: outside
   EXPECT_FLOAT_EQ(out[20 * 41 + 21], Normalised(1));
 }
 
@@ -85,10 +86,12 @@ TEST(TransformTest, WindowSelectsFramesAndPadsShortLines) {
   auto f = Frames(10, 41, 41, 20, 20);
   std::vector<float> out(6 * 41 * 41);
   TransformFrames(f.data(), 10, 41, 41, 3, 41, o, out.data());
-  for (int t = 0; t < 6; ++t) EXPECT_FLOAT_EQ(out[static_cast<size_t>(t * 41 * 41)], Normalised(t + 4));
+  for (int t = 0; t < 6; ++t)
+    EXPECT_FLOAT_EQ(out[static_cast<size_t>(t * 41 * 41)], Normalised(t + 4));
   auto s = Frames(4, 41, 41, 20, 20);  // shorter than the window: frames then zeros
   TransformFrames(s.data(), 4, 41, 41, 0, 41, o, out.data());
-  for (int t = 0; t < 4; ++t) EXPECT_FLOAT_EQ(out[static_cast<size_t>(t * 41 * 41)], Normalised(t + 1));
+  for (int t = 0; t < 4; ++t)
+    EXPECT_FLOAT_EQ(out[static_cast<size_t>(t * 41 * 41)], Normalised(t + 1));
   for (int t = 4; t < 6; ++t)
     for (int i = 0; i < 41 * 41; ++i) ASSERT_EQ(out[static_cast<size_t>(t * 41 * 41 + i)], 0.0f);
 }

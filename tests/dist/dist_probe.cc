@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "dist/process_group.h"
 #include "dist/launch_env.h"
+#include "dist/process_group.h"
 
 using edgeloop::dist::Distributed;
 

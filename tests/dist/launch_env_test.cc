@@ -24,8 +24,11 @@ TEST(LaunchEnvTest, SingleProcessByDefault) {
 }
 
 TEST(LaunchEnvTest, Torchrun) {
-  auto e = LaunchEnvFromEnvironment(Env({{"RANK", "3"}, {"WORLD_SIZE", "8"}, {"LOCAL_RANK", "1"},
-                                         {"MASTER_ADDR", "node7"}, {"MASTER_PORT", "29600"}}));
+  auto e = LaunchEnvFromEnvironment(Env({{"RANK", "3"},
+                                         {"WORLD_SIZE", "8"},
+                                         {"LOCAL_RANK", "1"},
+                                         {"MASTER_ADDR", "node7"},
+                                         {"MASTER_PORT", "29600"}}));
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_EQ(e->source, "torchrun");
   EXPECT_EQ(e->rank, 3);
@@ -36,8 +39,10 @@ TEST(LaunchEnvTest, Torchrun) {
 }
 
 TEST(LaunchEnvTest, Slurm) {
-  auto e = LaunchEnvFromEnvironment(Env({{"SLURM_PROCID", "5"}, {"SLURM_NTASKS", "8"},
-                                         {"SLURM_LOCALID", "1"}, {"SLURM_JOB_ID", "123456"},
+  auto e = LaunchEnvFromEnvironment(Env({{"SLURM_PROCID", "5"},
+                                         {"SLURM_NTASKS", "8"},
+                                         {"SLURM_LOCALID", "1"},
+                                         {"SLURM_JOB_ID", "123456"},
                                          {"SLURM_JOB_NODELIST", "dp-esb[03-04,07],dp-cn01"}}));
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_EQ(e->source, "slurm");

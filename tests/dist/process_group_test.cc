@@ -16,11 +16,11 @@ std::string Probe() { return testing::BinaryDir() + "/tests/dist/dist_probe"; }
 testing::CommandResult RunTwoRanks(const std::string& mode, int timeout_ms) {
   const int port = testing::FreeLoopbackPort();
   auto rank = [&](int r) {
-    return absl::StrCat("RANK=", r, " WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=", port,
-                        " ", Probe(), " ", mode, " ", timeout_ms);
+    return absl::StrCat("RANK=", r, " WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=", port, " ",
+                        Probe(), " ", mode, " ", timeout_ms);
   };
-  return testing::RunCommand(absl::StrCat("{ (", rank(0), "; echo rc0=$?) & (", rank(1),
-                                          "; echo rc1=$?); wait; } 2>&1"));
+  return testing::RunCommand(
+      absl::StrCat("{ (", rank(0), "; echo rc0=$?) & (", rank(1), "; echo rc1=$?); wait; } 2>&1"));
 }
 
 TEST(DistributedTest, AllReduceMeanOverTwoRanks) {
@@ -45,8 +45,9 @@ TEST(DistributedTest, DeadRankMakesTheOtherFailNotHang) {
 
 TEST(DistributedTest, UnreachableMasterIsAClearError) {
   const int port = testing::FreeLoopbackPort();  // nothing listens there
-  auto r = testing::RunCommand(absl::StrCat("RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=",
-                                            port, " ", Probe(), " allreduce 2000"));
+  auto r = testing::RunCommand(
+      absl::StrCat("RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=", port, " ", Probe(),
+                   " allreduce 2000"));
   EXPECT_EQ(r.exit_code, 3) << r.out;
   EXPECT_NE(r.out.find("cannot reach the rendezvous at 127.0.0.1:"), std::string::npos) << r.out;
 }

@@ -5,11 +5,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <future>
-#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -351,10 +351,10 @@ TEST(EdgeServerTest, TokenRefusedAndAccepted) {
 TEST(EdgeServerTest, TlsHandshakeWithATestCertificate) {
   testing::TempDir dir;
   const std::string cert = dir.File("cert.pem"), key = dir.File("key.pem");
-  auto gen = testing::RunCommand(absl::StrCat(
-      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext "
-      "subjectAltName=IP:127.0.0.1 -keyout ",
-      key, " -out ", cert));
+  auto gen = testing::RunCommand(
+      absl::StrCat("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext "
+                   "subjectAltName=IP:127.0.0.1 -keyout ",
+                   key, " -out ", cert));
   ASSERT_EQ(gen.exit_code, 0) << gen.out;
   ServerOptions o = TestOptions();
   o.tls_cert_file = cert;
@@ -421,9 +421,11 @@ TEST(EdgeServerTest, InvalidRequestsGetErrorsAndTheConnectionStillMeasures) {
   o.max_frame_bytes = 4096;
   auto server = StartServer(o);
   RawPeer peer(server->port());
-  EXPECT_EQ(ErrorFor(peer, EditedRequest(10, [](MeasureRequest* r) {
-              r->mutable_arch()->set_num_heads(1, 5);  // 24 channels are not divisible by 5
-            })),
+  EXPECT_EQ(ErrorFor(peer, EditedRequest(10,
+                                         [](MeasureRequest* r) {
+                                           r->mutable_arch()->set_num_heads(
+                                               1, 5);  // 24 channels are not divisible by 5
+                                         })),
             ERROR_INVALID_ARCH);
   EXPECT_EQ(ErrorFor(peer, EditedRequest(11, [](MeasureRequest* r) { r->clear_arch(); })),
             ERROR_INVALID_ARCH);
@@ -431,15 +433,17 @@ TEST(EdgeServerTest, InvalidRequestsGetErrorsAndTheConnectionStillMeasures) {
             ERROR_LIMIT_EXCEEDED);
   EXPECT_EQ(ErrorFor(peer, EditedRequest(13, [](MeasureRequest* r) { r->clear_batch_sizes(); })),
             ERROR_LIMIT_EXCEEDED);
-  EXPECT_EQ(ErrorFor(peer, EditedRequest(14, [](MeasureRequest* r) {
-              *r->mutable_arch() = BaselineArch();
-              r->mutable_arch()->set_resolution(4096);
-              r->mutable_arch()->set_frames(4096);
-            })),
+  EXPECT_EQ(ErrorFor(peer, EditedRequest(14,
+                                         [](MeasureRequest* r) {
+                                           *r->mutable_arch() = BaselineArch();
+                                           r->mutable_arch()->set_resolution(4096);
+                                           r->mutable_arch()->set_frames(4096);
+                                         })),
             ERROR_LIMIT_EXCEEDED);
-  EXPECT_EQ(ErrorFor(peer, EditedRequest(15, [](MeasureRequest* r) {
-              r->mutable_settings()->set_max_time_ms(1e9);
-            })),
+  EXPECT_EQ(ErrorFor(peer, EditedRequest(15,
+                                         [](MeasureRequest* r) {
+                                           r->mutable_settings()->set_max_time_ms(1e9);
+                                         })),
             ERROR_LIMIT_EXCEEDED);
   EXPECT_EQ(ErrorFor(peer, EditedRequest(0, [](MeasureRequest*) {})), ERROR_BAD_MESSAGE);
   Envelope cancel;
@@ -703,7 +707,8 @@ TEST(EdgeServerTest, OutOfFileDescriptorsAcceptBacksOff) {
   rlimit saved{};
   ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
   int open_fds = 0;
-  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) open_fds += !e.path().empty();
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd"))
+    open_fds += !e.path().empty();
   rlimit tight = saved;
   tight.rlim_cur = static_cast<rlim_t>(open_fds + 6);
   ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
@@ -713,7 +718,8 @@ TEST(EdgeServerTest, OutOfFileDescriptorsAcceptBacksOff) {
     auto sock = std::make_unique<tcp::socket>(ioc);
     beast::error_code ec;
     sock->connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"),
-                                static_cast<unsigned short>(server->port())), ec);
+                                static_cast<unsigned short>(server->port())),
+                  ec);
     if (ec) break;
     sockets.push_back(std::move(sock));
   }
@@ -774,8 +780,8 @@ TEST(EdgeServerTest, ReconnectResubmitsWithoutMeasuringTwice) {
   const int port = server->port();
   server->Shutdown();
   std::promise<RequestOutcome> later;
-  client->Submit(TinyRequest({2}), [&](const RequestOutcome& o) { later.set_value(o); }, nullptr,
-                 30);
+  client->Submit(
+      TinyRequest({2}), [&](const RequestOutcome& o) { later.set_value(o); }, nullptr, 30);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   ServerOptions o = TestOptions();
   o.port = port;

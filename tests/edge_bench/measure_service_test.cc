@@ -19,12 +19,12 @@ namespace {
 
 // What the fake device did, and knobs to change its behaviour between requests.
 struct FakeDevice {
-  std::atomic<double> slowdown{1.0};        // multiplies every run's time
-  std::vector<std::string> built;           // CanonicalKey of each Create, in order
-  std::vector<uint64_t> seeds;              // the seed of each Create
-  std::vector<int> prepared;                // every PrepareBatch
-  absl::Status create_error;                // returned by Create when not OK
-  std::function<void()> on_run;             // called after every run
+  std::atomic<double> slowdown{1.0};  // multiplies every run's time
+  std::vector<std::string> built;     // CanonicalKey of each Create, in order
+  std::vector<uint64_t> seeds;        // the seed of each Create
+  std::vector<int> prepared;          // every PrepareBatch
+  absl::Status create_error;          // returned by Create when not OK
+  std::function<void()> on_run;       // called after every run
 };
 
 class FakeWorkload : public Workload {
@@ -37,8 +37,8 @@ class FakeWorkload : public Workload {
   }
   absl::Status RunOnce() override {
     const double us = base_us_ * batch_ * device_->slowdown.load();
-    const auto end = std::chrono::steady_clock::now() +
-                     std::chrono::microseconds(static_cast<int64_t>(us));
+    const auto end =
+        std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<int64_t>(us));
     while (std::chrono::steady_clock::now() < end) {
     }
     if (device_->on_run) device_->on_run();
@@ -56,8 +56,7 @@ class FakeWorkload : public Workload {
 class FakeFactory : public WorkloadFactory {
  public:
   explicit FakeFactory(FakeDevice* device) : device_(device) {}
-  absl::StatusOr<std::unique_ptr<Workload>> Create(const ArchConfig& arch,
-                                                   uint64_t seed) override {
+  absl::StatusOr<std::unique_ptr<Workload>> Create(const ArchConfig& arch, uint64_t seed) override {
     device_->built.push_back(CanonicalKey(arch));
     device_->seeds.push_back(seed);
     if (!device_->create_error.ok()) return device_->create_error;
@@ -333,7 +332,7 @@ TEST_F(MeasureServiceTest, ValidateBoundsRequests) {
   EXPECT_EQ(code(Request(1, {})), ERROR_LIMIT_EXCEEDED);
   EXPECT_EQ(code(Request(1, {1, 1, 1, 1})), ERROR_LIMIT_EXCEEDED);  // max_batch_sizes 3
   EXPECT_EQ(code(Request(1, {0})), ERROR_LIMIT_EXCEEDED);
-  EXPECT_EQ(code(Request(1, {9})), ERROR_LIMIT_EXCEEDED);           // max_batch 8
+  EXPECT_EQ(code(Request(1, {9})), ERROR_LIMIT_EXCEEDED);  // max_batch 8
   const auto [too_many_flops, why] = service->Validate(Request(1, {3}));
   EXPECT_EQ(too_many_flops, ERROR_LIMIT_EXCEEDED);
   EXPECT_NE(why.find("MACs"), std::string::npos) << why;

@@ -139,8 +139,7 @@ TEST(MeasurerTest, PairedReferenceNormalisesADeviceThatSlowsDown) {
     attempt->nominal = CalibrateReference(&reference, 100, MeasureHooks{});
     ASSERT_TRUE(attempt->nominal.ok()) << attempt->nominal.status();
     PairedReference pairing{&attempt->slow_reference, *attempt->nominal};
-    attempt->result =
-        MeasureBatch(&attempt->slow_workload, 1, s, MeasureHooks{}, &pairing);
+    attempt->result = MeasureBatch(&attempt->slow_workload, 1, s, MeasureHooks{}, &pairing);
   }
   const double* nominal = &*attempt->nominal;
   EXPECT_GE(*nominal, 0.3);
@@ -158,7 +157,7 @@ TEST(MeasurerTest, PairedReferenceNormalisesADeviceThatSlowsDown) {
   EXPECT_EQ(r->reference_nominal_ms(), *nominal);
   EXPECT_GE(r->reference_ms(), 0.6);
   EXPECT_NEAR(r->speed_factor(), r->median_ms() / r->normalized_median_ms(), 1e-12);
-  EXPECT_GT(r->speed_factor(), 1.4);  // about 2 on an idle machine
+  EXPECT_GT(r->speed_factor(), 1.4);          // about 2 on an idle machine
   EXPECT_GT(r->normalized_median_ms(), 0.6);  // 0.9 ms at nominal speed
   EXPECT_LT(r->normalized_median_ms(), 1.4);
   // Two reference runs (one re-warming, one timed) after every timed run, none in warm-up;

@@ -16,8 +16,7 @@ using edgeloop::edge_bench::Workload;
 // Never builds a model: the fuzzer exercises decoding and validation.
 class NoWorkloads : public edgeloop::edge_bench::WorkloadFactory {
  public:
-  absl::StatusOr<std::unique_ptr<Workload>> Create(const edgeloop::ArchConfig&,
-                                                   uint64_t) override {
+  absl::StatusOr<std::unique_ptr<Workload>> Create(const edgeloop::ArchConfig&, uint64_t) override {
     return absl::UnavailableError("fuzzing");
   }
   DeviceInfo Describe() const override {

@@ -43,14 +43,16 @@ TEST(BootstrapTest, DesignIsDistinctDeterministicAndCoversTheFlopsRange) {
     // the same size does not achieve at the cheap end.
     const double lo = LogFlops(space.Min()), hi = LogFlops(space.Max());
     std::set<int> deciles;
-    for (const auto& a : design) deciles.insert(std::min(9, static_cast<int>((LogFlops(a) - lo) / (hi - lo) * 10)));
+    for (const auto& a : design)
+      deciles.insert(std::min(9, static_cast<int>((LogFlops(a) - lo) / (hi - lo) * 10)));
     EXPECT_EQ(deciles.size(), 10u);
   }
 }
 
 // Counts, per dimension of Space::Dimensions() (window_size excluded), how often each
 // choice appears in `design`.
-std::map<std::string, std::map<std::string, int>> ChoiceCounts(const std::vector<ArchConfig>& design) {
+std::map<std::string, std::map<std::string, int>> ChoiceCounts(
+    const std::vector<ArchConfig>& design) {
   std::map<std::string, std::map<std::string, int>> counts;
   auto fmt = [](double v) { return absl::StrFormat("%g", v); };
   for (const auto& a : design) {
@@ -70,8 +72,8 @@ std::map<std::string, std::map<std::string, int>> ChoiceCounts(const std::vector
 }
 
 TEST(BootstrapTest, LatinHypercubeCoversEveryChoiceOfEveryDimension) {
-  const std::vector<Space> spaces = {*Space::FromFile(testing::SourcePath("supernet/spaces/tiny.textproto")),
-                                     DefaultSpace()};
+  const std::vector<Space> spaces = {
+      *Space::FromFile(testing::SourcePath("supernet/spaces/tiny.textproto")), DefaultSpace()};
   for (const Space& s : spaces) {
     size_t most_choices = 0;
     for (const auto& d : s.Dimensions()) most_choices = std::max(most_choices, d.choices.size());
@@ -82,7 +84,8 @@ TEST(BootstrapTest, LatinHypercubeCoversEveryChoiceOfEveryDimension) {
     auto counts = ChoiceCounts(design);
     for (const auto& d : s.Dimensions()) {
       if (d.name == "window_size") continue;
-      for (const auto& c : d.choices) EXPECT_GT(counts[d.name][c], 0) << s.name() << " " << d.name << "=" << c;
+      for (const auto& c : d.choices)
+        EXPECT_GT(counts[d.name][c], 0) << s.name() << " " << d.name << "=" << c;
     }
     // Balanced: with 10 points per choice of resolution, each appears about equally often.
     const int big = 10 * static_cast<int>(s.spec().resolution_size()) + 2;

@@ -5,8 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "arch/arch_config.h"
 #include "base/atomic_file.h"
-#include "gtest/gtest.h"
 #include "base/json.h"
+#include "gtest/gtest.h"
 #include "predictor/csv.h"
 #include "predictor/model_io.h"
 #include "predictor/store.h"
@@ -36,20 +36,23 @@ TEST(PredictorCliTest, GenericCsvFitEvalRoundTrip) {
   TempDir dir;
   WriteTable(dir.File("train.csv"), 300, 1);
   WriteTable(dir.File("test.csv"), 100, 2);
-  auto fit = RunEdgeloop("predictor fit --csv " + dir.File("train.csv") +
-                         " --target latency --out " + dir.File("t.json") + " --folds 3 --rounds 100");
+  auto fit =
+      RunEdgeloop("predictor fit --csv " + dir.File("train.csv") + " --target latency --out " +
+                  dir.File("t.json") + " --folds 3 --rounds 100");
   ASSERT_EQ(fit.exit_code, 0) << fit.out;
   EXPECT_NE(fit.out.find("cv (3-fold): n=300"), std::string::npos) << fit.out;
   EXPECT_NE(fit.out.find("3 features"), std::string::npos) << fit.out;  // a, b, c; not name
-  auto eval = RunEdgeloop("predictor eval --model " + dir.File("t.json") + " --csv " + dir.File("test.csv") + " --json");
+  auto eval = RunEdgeloop("predictor eval --model " + dir.File("t.json") + " --csv " +
+                          dir.File("test.csv") + " --json");
   ASSERT_EQ(eval.exit_code, 0) << eval.out;
   auto metrics = ParseJson(eval.out, "eval");
   ASSERT_TRUE(metrics.ok()) << eval.out;
   EXPECT_EQ(*JsonNumber(metrics->struct_value(), "n", "eval"), 100);
   EXPECT_GE(*JsonNumber(metrics->struct_value(), "within_10", "eval"), 0.9) << eval.out;
   // Explicit feature list.
-  auto fit2 = RunEdgeloop("predictor fit --csv " + dir.File("train.csv") +
-                          " --target latency --features a,b --folds 0 --out " + dir.File("ab.json"));
+  auto fit2 =
+      RunEdgeloop("predictor fit --csv " + dir.File("train.csv") +
+                  " --target latency --features a,b --folds 0 --out " + dir.File("ab.json"));
   ASSERT_EQ(fit2.exit_code, 0) << fit2.out;
   EXPECT_NE(fit2.out.find("2 features"), std::string::npos) << fit2.out;
 }
@@ -64,8 +67,10 @@ TEST(PredictorCliTest, BadCsvInputExitsWithTwo) {
     std::string args, message;
   } cases[] = {
       {"--csv " + dir.File("train.csv") + " --target nope" + out, "no column \"nope\""},
-      {"--csv " + dir.File("train.csv") + " --target latency --features a,zz" + out, "no column \"zz\""},
-      {"--csv " + dir.File("train.csv") + " --target latency --features name" + out, "is not a number"},
+      {"--csv " + dir.File("train.csv") + " --target latency --features a,zz" + out,
+       "no column \"zz\""},
+      {"--csv " + dir.File("train.csv") + " --target latency --features name" + out,
+       "is not a number"},
       {"--csv " + dir.File("empty.csv") + " --target latency" + out, "empty training set"},
       {"--csv " + dir.File("text.csv") + " --target latency" + out, "line 2, column \"latency\""},
       {"--csv " + dir.File("missing.csv") + " --target latency" + out, "no such file"},
@@ -84,7 +89,8 @@ TEST(PredictorCliTest, StoreImportExportFitPredictAndBadInput) {
   // A CSV in the export format, written through the library's CSV helpers.
   std::string csv = "device,arch_json,batch_size,median_ms\n";
   for (const auto& m : SampleMeasurements(space, &device, 120, 3)) {
-    csv += CsvLine({m.device, ArchToJson(m.arch), absl::StrCat(m.batch_size), absl::StrCat(m.median_ms)});
+    csv += CsvLine(
+        {m.device, ArchToJson(m.arch), absl::StrCat(m.batch_size), absl::StrCat(m.median_ms)});
   }
   ASSERT_TRUE(WriteFileAtomically(dir.File("in.csv"), csv).ok());
   const std::string db = dir.File("s.db");
@@ -98,11 +104,12 @@ TEST(PredictorCliTest, StoreImportExportFitPredictAndBadInput) {
   auto exp = RunEdgeloop("store export --db " + db + " --csv " + dir.File("out.csv"));
   ASSERT_EQ(exp.exit_code, 0) << exp.out;
 
-  auto fit = RunEdgeloop("predictor fit --db " + db + " --device cli-device --folds 3 --rounds 80 --out " +
-                         dir.File("m.json"));
+  auto fit = RunEdgeloop("predictor fit --db " + db +
+                         " --device cli-device --folds 3 --rounds 80 --out " + dir.File("m.json"));
   ASSERT_EQ(fit.exit_code, 0) << fit.out;
   EXPECT_NE(fit.out.find("store version 1"), std::string::npos) << fit.out;
-  auto eval = RunEdgeloop("predictor eval --model " + dir.File("m.json") + " --csv " + dir.File("out.csv"));
+  auto eval =
+      RunEdgeloop("predictor eval --model " + dir.File("m.json") + " --csv " + dir.File("out.csv"));
   ASSERT_EQ(eval.exit_code, 0) << eval.out;
   EXPECT_NE(eval.out.find("n=120"), std::string::npos) << eval.out;
   auto predict = RunEdgeloop("predictor predict --model " + dir.File("m.json") +
@@ -111,27 +118,38 @@ TEST(PredictorCliTest, StoreImportExportFitPredictAndBadInput) {
   auto p = ParseJson(predict.out, "predict");
   ASSERT_TRUE(p.ok()) << predict.out;
   const double expected = device.TrueLatencyMs(BaselineArch(), 2);
-  EXPECT_NEAR(*JsonNumber(p->struct_value(), "latency_ms", "p"), expected, 0.25 * expected) << predict.out;
-  auto exported = RunEdgeloop("predictor export --db " + db + " --device cli-device --out " + dir.File("v1.json"));
+  EXPECT_NEAR(*JsonNumber(p->struct_value(), "latency_ms", "p"), expected, 0.25 * expected)
+      << predict.out;
+  auto exported = RunEdgeloop("predictor export --db " + db + " --device cli-device --out " +
+                              dir.File("v1.json"));
   ASSERT_EQ(exported.exit_code, 0) << exported.out;
   EXPECT_EQ(*ReadFile(dir.File("v1.json")), *ReadFile(dir.File("m.json")));
 
   // Bad input: exit 2 with a clear message, the store untouched.
   ASSERT_TRUE(WriteFileAtomically(dir.File("junk.db"), "definitely not sqlite").ok());
   ASSERT_TRUE(WriteFileAtomically(dir.File("junk.json"), "{\"learner\":").ok());
-  ASSERT_TRUE(WriteFileAtomically(dir.File("junk.json.meta.json"), *ReadFile(dir.File("m.json.meta.json"))).ok());
-  ASSERT_TRUE(WriteFileAtomically(dir.File("bad.csv"), "device,arch_json,batch_size,median_ms\ncli-device,{},1,2\n").ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(dir.File("junk.json.meta.json"), *ReadFile(dir.File("m.json.meta.json")))
+          .ok());
+  ASSERT_TRUE(WriteFileAtomically(dir.File("bad.csv"),
+                                  "device,arch_json,batch_size,median_ms\ncli-device,{},1,2\n")
+                  .ok());
   struct Case {
     std::string args, message;
   } cases[] = {
       {"store info --db " + dir.File("junk.db"), "not a valid edgeloop store"},
-      {"store import --db " + dir.File("junk.db") + " --csv " + dir.File("in.csv"), "not a valid edgeloop store"},
+      {"store import --db " + dir.File("junk.db") + " --csv " + dir.File("in.csv"),
+       "not a valid edgeloop store"},
       {"store import --db " + db + " --csv " + dir.File("bad.csv"), "bad.csv: line 2"},
       {"store info --db " + dir.File("none.db"), "no such store"},
-      {"predictor fit --db " + db + " --device nobody --out " + dir.File("x.json"), "empty training set"},
-      {"predictor predict --model " + dir.File("m.json") + " --arch baseline --device other-device", "trained for device"},
-      {"predictor predict --model " + dir.File("junk.json") + " --arch baseline", "not a valid XGBoost model"},
-      {"predictor eval --model " + dir.File("m.json") + " --csv " + dir.File("bad.csv"), "bad.csv: line 2"},
+      {"predictor fit --db " + db + " --device nobody --out " + dir.File("x.json"),
+       "empty training set"},
+      {"predictor predict --model " + dir.File("m.json") + " --arch baseline --device other-device",
+       "trained for device"},
+      {"predictor predict --model " + dir.File("junk.json") + " --arch baseline",
+       "not a valid XGBoost model"},
+      {"predictor eval --model " + dir.File("m.json") + " --csv " + dir.File("bad.csv"),
+       "bad.csv: line 2"},
   };
   for (const auto& c : cases) {
     auto r = RunEdgeloop(c.args);
@@ -162,7 +180,8 @@ TEST(PredictorCliTest, SimulatedBootstrapThenRecalibrateFromCsv) {
   const std::string db = dir.File("b.db");
   auto boot = RunEdgeloop("predictor bootstrap --simulate --space " +
                           testing::SourcePath("supernet/spaces/swin3d_lpbf.textproto") +
-                          " --samples 60 --batch 1,2 --folds 3 --db " + db + " --out " + dir.File("b.json"));
+                          " --samples 60 --batch 1,2 --folds 3 --db " + db + " --out " +
+                          dir.File("b.json"));
   ASSERT_EQ(boot.exit_code, 0) << boot.out;
   EXPECT_NE(boot.out.find("120 new measurements"), std::string::npos) << boot.out;
   EXPECT_NE(boot.out.find("cv (3-fold): n=120"), std::string::npos) << boot.out;
@@ -177,7 +196,8 @@ TEST(PredictorCliTest, SimulatedBootstrapThenRecalibrateFromCsv) {
     csv += CsvLine({ArchToJson(m.arch), absl::StrCat(m.batch_size), absl::StrCat(m.median_ms)});
   }
   ASSERT_TRUE(WriteFileAtomically(dir.File("stream.csv"), csv).ok());
-  auto recal = RunEdgeloop("predictor recalibrate --db " + db + " --device simulated --csv " + dir.File("stream.csv"));
+  auto recal = RunEdgeloop("predictor recalibrate --db " + db + " --device simulated --csv " +
+                           dir.File("stream.csv"));
   ASSERT_EQ(recal.exit_code, 0) << recal.out;
   EXPECT_NE(recal.out.find("streamed 30 measurements"), std::string::npos) << recal.out;
   // The first prediction misses by about a third; the later ones are back within 10%.
@@ -185,13 +205,15 @@ TEST(PredictorCliTest, SimulatedBootstrapThenRecalibrateFromCsv) {
   EXPECT_NE(first, std::string::npos) << recal.out;
   auto info = RunEdgeloop("store info --db " + db + " --json");
   EXPECT_NE(info.out.find("\"measurements\":150"), std::string::npos) << info.out;
-  auto exported = RunEdgeloop("predictor export --db " + db + " --device simulated --out " + dir.File("latest.json"));
+  auto exported = RunEdgeloop("predictor export --db " + db + " --device simulated --out " +
+                              dir.File("latest.json"));
   ASSERT_EQ(exported.exit_code, 0) << exported.out;
   auto model = LoadModel(dir.File("latest.json"));
   ASSERT_TRUE(model.ok()) << model.status();
   EXPECT_NEAR(model->meta().offset, std::log(1.5), 0.1);
   // Another device's stream is refused.
-  auto other = RunEdgeloop("predictor recalibrate --db " + db + " --device nobody --csv " + dir.File("stream.csv"));
+  auto other = RunEdgeloop("predictor recalibrate --db " + db + " --device nobody --csv " +
+                           dir.File("stream.csv"));
   EXPECT_EQ(other.exit_code, 2) << other.out;
 }
 

@@ -22,7 +22,8 @@ TEST(CsvTest, NumericColumnsAndErrors) {
   EXPECT_FALSE(t->IsNumeric(2));
   auto bad = t->NumericColumn("c");
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("f.csv: line 2, column \"c\""), std::string::npos) << bad.status();
+  EXPECT_NE(bad.status().message().find("f.csv: line 2, column \"c\""), std::string::npos)
+      << bad.status();
   EXPECT_NE(t->NumericColumn("zz").status().message().find("no column \"zz\""), std::string::npos);
 }
 

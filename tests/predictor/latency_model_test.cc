@@ -94,19 +94,24 @@ TEST_F(LatencyModelTest, SaveLoadGivesIdenticalPredictionsAndParams) {
     EXPECT_EQ((*before)[i].log_std, (*after)[i].log_std);
   }
   // Training continues identically: the hyper-parameters were re-applied after loading.
-  ASSERT_TRUE(model.AppendResidualRounds(test_.Subset({0, 1, 2, 3, 4, 5, 6, 7, 8, 9}), 3, 0.3, 2).ok());
-  ASSERT_TRUE(loaded->AppendResidualRounds(test_.Subset({0, 1, 2, 3, 4, 5, 6, 7, 8, 9}), 3, 0.3, 2).ok());
-  EXPECT_EQ(*model.PredictMs(test_.x.data(), test_.rows()), *loaded->PredictMs(test_.x.data(), test_.rows()));
+  ASSERT_TRUE(
+      model.AppendResidualRounds(test_.Subset({0, 1, 2, 3, 4, 5, 6, 7, 8, 9}), 3, 0.3, 2).ok());
+  ASSERT_TRUE(
+      loaded->AppendResidualRounds(test_.Subset({0, 1, 2, 3, 4, 5, 6, 7, 8, 9}), 3, 0.3, 2).ok());
+  EXPECT_EQ(*model.PredictMs(test_.x.data(), test_.rows()),
+            *loaded->PredictMs(test_.x.data(), test_.rows()));
   // The bundle (the store's form) round-trips too.
   auto bundled = ModelFromBundle(*SerializeModelBundle(model));
   ASSERT_TRUE(bundled.ok()) << bundled.status();
-  EXPECT_EQ(*model.PredictMs(test_.x.data(), test_.rows()), *bundled->PredictMs(test_.x.data(), test_.rows()));
+  EXPECT_EQ(*model.PredictMs(test_.x.data(), test_.rows()),
+            *bundled->PredictMs(test_.x.data(), test_.rows()));
   EXPECT_EQ(bundled->meta().residual_rounds, 3);
 }
 
 std::string PythonWithXgboost() {
   for (const char* py : {"/usr/bin/python3", "python3"}) {
-    if (testing::RunCommand(absl::StrCat(py, " -c 'import xgboost, numpy'")).exit_code == 0) return py;
+    if (testing::RunCommand(absl::StrCat(py, " -c 'import xgboost, numpy'")).exit_code == 0)
+      return py;
   }
   return "";
 }
@@ -121,7 +126,8 @@ TEST_F(LatencyModelTest, PythonXgboostLoadsTheModelWithIdenticalPredictions) {
   std::ofstream x(dir.File("x.csv"));
   x.precision(9);
   for (int r = 0; r < test_.rows(); ++r)
-    for (int c = 0; c < test_.cols(); ++c) x << test_.row(r)[c] << (c + 1 < test_.cols() ? "," : "\n");
+    for (int c = 0; c < test_.cols(); ++c)
+      x << test_.row(r)[c] << (c + 1 < test_.cols() ? "," : "\n");
   x.close();
   auto cpp = model.PredictMs(test_.x.data(), test_.rows());
   auto margins = model.MemberMargins(test_.x.data(), test_.rows());
@@ -163,7 +169,8 @@ TEST_F(LatencyModelTest, BadModelsAreClearErrors) {
   // Another feature version.
   const std::string sidecar = *ReadFile(dir.File("m.json.meta.json"));
   ASSERT_TRUE(WriteFileAtomically(dir.File("m.json.meta.json"),
-                                  absl::StrReplaceAll(sidecar, {{"\"feature_version\":1", "\"feature_version\":99"}}))
+                                  absl::StrReplaceAll(sidecar, {{"\"feature_version\":1",
+                                                                 "\"feature_version\":99"}}))
                   .ok());
   auto old = LoadModel(dir.File("m.json"));
   ASSERT_TRUE(old.ok()) << old.status();
@@ -187,8 +194,10 @@ TEST_F(LatencyModelTest, BadModelsAreClearErrors) {
 }
 
 TEST_F(LatencyModelTest, EmptyOrInvalidTrainingSetsAreRejected) {
-  EXPECT_TRUE(absl::IsInvalidArgument(LatencyModel::Fit(train_.Subset({}), meta_, QuickParams()).status()));
-  EXPECT_TRUE(absl::IsInvalidArgument(LatencyModel::Fit(train_.Subset({0}), meta_, QuickParams()).status()));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(LatencyModel::Fit(train_.Subset({}), meta_, QuickParams()).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      LatencyModel::Fit(train_.Subset({0}), meta_, QuickParams()).status()));
   Dataset bad = train_.Subset({0, 1, 2});
   bad.y[1] = 0;
   EXPECT_TRUE(absl::IsInvalidArgument(LatencyModel::Fit(bad, meta_, QuickParams()).status()));

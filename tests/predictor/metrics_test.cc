@@ -41,7 +41,8 @@ TEST(MetricsTest, RankCorrelationsWithSwapsAndTies) {
 
 TEST(MetricsTest, JsonHasEveryMetric) {
   const std::string json = MetricsToJson(ComputeMetrics({1, 2}, {1, 2}));
-  for (const char* key : {"\"n\":2", "rmspe", "mape", "within_5", "within_10", "spearman", "kendall"})
+  for (const char* key :
+       {"\"n\":2", "rmspe", "mape", "within_5", "within_10", "spearman", "kendall"})
     EXPECT_NE(json.find(key), std::string::npos) << key;
 }
 

@@ -79,8 +79,8 @@ class ModelIoTest : public ::testing::Test {
   std::string OldBundle() const {
     std::vector<std::string> quoted;
     for (const auto& m : members_) quoted.push_back(JsonQuote(m));
-    return absl::StrCat("{\"meta\":", OldSidecar({}), ",\"members\":[",
-                        absl::StrJoin(quoted, ","), "]}");
+    return absl::StrCat("{\"meta\":", OldSidecar({}), ",\"members\":[", absl::StrJoin(quoted, ","),
+                        "]}");
   }
   void ExpectSamePredictions(const LatencyModel& loaded) const {
     auto want = model_->Predict(data_.x.data(), data_.rows(), /*uncertainty=*/true);
@@ -128,10 +128,9 @@ TEST_F(ModelIoTest, OldSidecarParsesToTheSameMeta) {
 
 TEST_F(ModelIoTest, OldCvMetricsParse) {
   std::string sidecar = OldSidecar({});
-  const std::string cv =
-      R"("cv":{"n":100,"rmspe":4.0999999999999996,"mape":3.2000000000000002,)"
-      R"("within_5":0.78000000000000003,"within_10":0.97499999999999998,)"
-      R"("spearman":0.99099999999999999,"kendall":0.93200000000000005})";
+  const std::string cv = R"("cv":{"n":100,"rmspe":4.0999999999999996,"mape":3.2000000000000002,)"
+                         R"("within_5":0.78000000000000003,"within_10":0.97499999999999998,)"
+                         R"("spearman":0.99099999999999999,"kendall":0.93200000000000005})";
   sidecar.replace(sidecar.find("\"cv\":null"), 9, cv);
   auto meta = ModelMetaFromJson(sidecar, "old");
   ASSERT_TRUE(meta.ok()) << meta.status();
@@ -184,16 +183,15 @@ TEST_F(ModelIoTest, NewSidecarsKeepTheKeysInOrder) {
   const std::string json = ModelMetaToJson(meta, {"m.json", "m.json.member1.json"});
   size_t last = 0;
   for (const char* key : {"format", "format_version", "mode", "device", "feature_version",
-                          "feature_names", "target", "training_size", "cv", "prior",
-                          "log_offset", "residual_rounds", "version", "params", "members",
-                          "prediction"}) {
+                          "feature_names", "target", "training_size", "cv", "prior", "log_offset",
+                          "residual_rounds", "version", "params", "members", "prediction"}) {
     const size_t at = json.find(absl::StrCat("\"", key, "\":"), last);
     ASSERT_NE(at, std::string::npos) << key << " in " << json;
     last = at;
   }
   // Integers stay JSON numbers (protobuf would print int64 as strings).
-  for (const char* text : {"\"training_size\":60,", "\"version\":7,", "\"seed\":5}",
-                           "\"n\":100,", "\"residual_rounds\":0,", "\"log_offset\":0.125,"}) {
+  for (const char* text : {"\"training_size\":60,", "\"version\":7,", "\"seed\":5}", "\"n\":100,",
+                           "\"residual_rounds\":0,", "\"log_offset\":0.125,"}) {
     EXPECT_NE(json.find(text), std::string::npos) << text << " in " << json;
   }
   auto parsed = ParseJsonObject(json, "new");

@@ -31,7 +31,8 @@ class RecalibratorTest : public DeviceStoreTest {
     ASSERT_TRUE(r.ok()) << r.status();
     recal_ = std::move(*r);
     Rng rng(99);
-    for (int i = 0; i < 200; ++i) held_out_.emplace_back(space_->Sample(&rng), 1 + static_cast<int>(rng.Uniform(4)));
+    for (int i = 0; i < 200; ++i)
+      held_out_.emplace_back(space_->Sample(&rng), 1 + static_cast<int>(rng.Uniform(4)));
     stream_rng_ = std::make_unique<Rng>(7);
   }
 
@@ -52,7 +53,8 @@ class RecalibratorTest : public DeviceStoreTest {
   // (or `limit` + 1 when it never got there).
   int StreamUntilAccurate(int limit, bool report_sentinel) {
     for (int n = 1; n <= limit; ++n) {
-      Measurement m = device_->Measure(space_->Sample(stream_rng_.get()), 1 + static_cast<int>(stream_rng_->Uniform(4)));
+      Measurement m = device_->Measure(space_->Sample(stream_rng_.get()),
+                                       1 + static_cast<int>(stream_rng_->Uniform(4)));
       if (!report_sentinel) m.drift_factor = 1.0;
       auto s = recal_->Observe(m);
       EXPECT_TRUE(s.ok()) << s;
@@ -97,8 +99,10 @@ TEST_F(RecalibratorTest, GlobalSlowdownIsFixedByTheOffset) {
   device_->set_global_factor(1.5);
   EXPECT_LT(HeldOutAccuracy(), 0.10);
   const int needed = StreamUntilAccurate(20, /*report_sentinel=*/false);
-  std::printf("global 1.5x slowdown: accuracy >= 90%% after %d observations (offset %.3f, log 1.5 = %.3f)\n",
-              needed, recal_->status().offset, std::log(1.5));
+  std::printf(
+      "global 1.5x slowdown: accuracy >= 90%% after %d observations (offset %.3f, log 1.5 = "
+      "%.3f)\n",
+      needed, recal_->status().offset, std::log(1.5));
   EXPECT_LE(needed, 20);
   EXPECT_NEAR(recal_->status().offset, std::log(1.5), 0.08);
 }
@@ -115,8 +119,9 @@ TEST_F(RecalibratorTest, AttentionSlowdownIsFixedByResidualTrees) {
   const double before = HeldOutAccuracy();
   EXPECT_LT(before, 0.6);
   const int needed = StreamUntilAccurate(150, /*report_sentinel=*/false);
-  std::printf("attention 3x slowdown: accuracy %.2f -> >= 0.90 after %d observations; versions kinds:",
-              before, needed);
+  std::printf(
+      "attention 3x slowdown: accuracy %.2f -> >= 0.90 after %d observations; versions kinds:",
+      before, needed);
   for (const auto& k : ModelKinds()) std::printf(" %s", k.c_str());
   std::printf("\n");
   EXPECT_LE(needed, 150);
@@ -138,7 +143,8 @@ TEST_F(RecalibratorTest, AttentionSlowdownIsFixedByResidualTrees) {
   auto b = (*resumed)->model().PredictArchitectures(held_out_);
   const double lag = std::exp(recal_->model().meta().offset - (*resumed)->model().meta().offset);
   EXPECT_LE(std::fabs(std::log(lag)), RecalibratorOptions().offset_snapshot + 1e-12);
-  for (size_t i = 0; i < held_out_.size(); ++i) EXPECT_NEAR((*a)[i].ms, (*b)[i].ms * lag, 1e-9 * (*a)[i].ms);
+  for (size_t i = 0; i < held_out_.size(); ++i)
+    EXPECT_NEAR((*a)[i].ms, (*b)[i].ms * lag, 1e-9 * (*a)[i].ms);
 }
 
 TEST_F(RecalibratorTest, PeriodicRefitLearnsTheNewRegime) {
@@ -151,13 +157,17 @@ TEST_F(RecalibratorTest, PeriodicRefitLearnsTheNewRegime) {
   device_->set_op_factor(SyntheticDevice::kAttention, 3.0);
   const double before = HeldOutAccuracy();
   for (int i = 0; i < 60; ++i) {
-    ASSERT_TRUE(recal_->Observe(device_->Measure(space_->Sample(stream_rng_.get()), 1 + static_cast<int>(stream_rng_->Uniform(4)))).ok());
+    ASSERT_TRUE(recal_
+                    ->Observe(device_->Measure(space_->Sample(stream_rng_.get()),
+                                               1 + static_cast<int>(stream_rng_->Uniform(4))))
+                    .ok());
   }
   EXPECT_EQ(recal_->status().action, RecalibrationAction::kRefit);
   EXPECT_TRUE(ModelKinds().count("refit"));
   EXPECT_EQ(recal_->model().meta().offset, 0);
   const double after = HeldOutAccuracy();
-  std::printf("attention 3x slowdown, refit on the new regime: accuracy %.3f -> %.3f\n", before, after);
+  std::printf("attention 3x slowdown, refit on the new regime: accuracy %.3f -> %.3f\n", before,
+              after);
   EXPECT_GE(after, 0.6);
   EXPECT_GT(after, before + 0.4);
 }

@@ -3,9 +3,9 @@
 #include "absl/strings/str_cat.h"
 #include "arch/arch_config.h"
 #include "base/atomic_file.h"
+#include "base/json.h"
 #include "gtest/gtest.h"
 #include "predictor/csv.h"
-#include "base/json.h"
 #include "predictor/features.h"
 #include "tests/predictor/predictor_test_util.h"
 #include "tests/test_util.h"
@@ -67,7 +67,8 @@ TEST(StoreIoTest, CsvExportImportRoundTrip) {
   const int first = table->Column(FeatureNames()[0]);
   ASSERT_EQ(first, table->Column("source") + 1);
   ASSERT_EQ(table->rows[0].size(), static_cast<size_t>(first + NumFeatures()));
-  const std::vector<float> expected = ComputeFeatures((*before)[3].m.arch, (*before)[3].m.batch_size);
+  const std::vector<float> expected =
+      ComputeFeatures((*before)[3].m.arch, (*before)[3].m.batch_size);
   for (int f = 0; f < NumFeatures(); ++f) {
     EXPECT_FLOAT_EQ(std::stof(table->rows[3][first + f]), expected[f]) << FeatureNames()[f];
   }
@@ -79,18 +80,25 @@ TEST(StoreIoTest, CsvExportImportRoundTrip) {
 TEST(StoreIoTest, CsvBadInput) {
   const std::string arch = CsvField(ArchToJson(BaselineArch()));
   // Missing median column.
-  auto missing = ParseMeasurementCsv("device,arch_json,batch_size\nd," + arch + ",1\n", "x.csv", "");
+  auto missing =
+      ParseMeasurementCsv("device,arch_json,batch_size\nd," + arch + ",1\n", "x.csv", "");
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("median_ms"), std::string::npos) << missing.status();
   // Non-numeric latency.
-  auto nan = ParseMeasurementCsv("device,arch_json,batch_size,median_ms\nd," + arch + ",1,fast\n", "x.csv", "");
+  auto nan = ParseMeasurementCsv("device,arch_json,batch_size,median_ms\nd," + arch + ",1,fast\n",
+                                 "x.csv", "");
   ASSERT_FALSE(nan.ok());
   EXPECT_NE(nan.status().message().find("line 2"), std::string::npos) << nan.status();
   // No device column and no default device.
-  EXPECT_FALSE(ParseMeasurementCsv("arch_json,batch_size,median_ms\n" + arch + ",1,3\n", "x.csv", "").ok());
-  EXPECT_TRUE(ParseMeasurementCsv("arch_json,batch_size,median_ms\n" + arch + ",1,3\n", "x.csv", "dflt").ok());
+  EXPECT_FALSE(
+      ParseMeasurementCsv("arch_json,batch_size,median_ms\n" + arch + ",1,3\n", "x.csv", "").ok());
+  EXPECT_TRUE(
+      ParseMeasurementCsv("arch_json,batch_size,median_ms\n" + arch + ",1,3\n", "x.csv", "dflt")
+          .ok());
   // Bad architecture.
-  EXPECT_FALSE(ParseMeasurementCsv("device,arch_json,batch_size,median_ms\nd,{\"embed_dim\":7},1,3\n", "x.csv", "").ok());
+  EXPECT_FALSE(ParseMeasurementCsv(
+                   "device,arch_json,batch_size,median_ms\nd,{\"embed_dim\":7},1,3\n", "x.csv", "")
+                   .ok());
 }
 
 std::string Entry(const std::string& name, const std::string& label, int batch, double time,
@@ -111,11 +119,13 @@ TEST(StoreIoTest, MicrobenchJsonConvention) {
       Entry("BM_Forward/baseline/1", base, 1, 1000), ",",
       Entry("BM_Forward/baseline/1", base, 1, 3000), ",",
       Entry("BM_Forward/baseline/1", base, 1, 2000), ",",
-      Entry("BM_Forward/small/2", small, 2, 500, ",\"median_ms\":0.45,\"peak_memory_bytes\":1024"), ",",
-      "{\"name\":\"BM_Forward/baseline/1_median\",\"run_name\":\"BM_Forward/baseline/1\",\"run_type\":"
-      "\"aggregate\",\"aggregate_name\":\"median\",\"real_time\":2000,\"time_unit\":\"us\",\"label\":",
-      base, ",\"batch\":1}", ",",
-      "{\"name\":\"BM_Broken\",\"error_occurred\":true}]}");
+      Entry("BM_Forward/small/2", small, 2, 500, ",\"median_ms\":0.45,\"peak_memory_bytes\":1024"),
+      ",",
+      "{\"name\":\"BM_Forward/baseline/1_median\",\"run_name\":\"BM_Forward/baseline/"
+      "1\",\"run_type\":"
+      "\"aggregate\",\"aggregate_name\":\"median\",\"real_time\":2000,\"time_unit\":\"us\","
+      "\"label\":",
+      base, ",\"batch\":1}", ",", "{\"name\":\"BM_Broken\",\"error_occurred\":true}]}");
   auto ms = ParseMicrobenchJson(json, "mb.json", "");
   ASSERT_TRUE(ms.ok()) << ms.status();
   ASSERT_EQ(ms->size(), 2u);
@@ -124,8 +134,8 @@ TEST(StoreIoTest, MicrobenchJsonConvention) {
   EXPECT_TRUE(ArchEqual(a.arch, BaselineArch()));
   EXPECT_EQ(a.batch_size, 1);
   EXPECT_EQ(a.threads, 2);
-  EXPECT_EQ(a.runs, 3);                  // three repetitions
-  EXPECT_DOUBLE_EQ(a.median_ms, 2.0);    // us -> ms
+  EXPECT_EQ(a.runs, 3);                // three repetitions
+  EXPECT_DOUBLE_EQ(a.median_ms, 2.0);  // us -> ms
   EXPECT_DOUBLE_EQ(a.min_ms, 1.0);
   EXPECT_DOUBLE_EQ(a.max_ms, 3.0);
   EXPECT_DOUBLE_EQ(a.mean_ms, 2.0);
@@ -144,7 +154,8 @@ TEST(StoreIoTest, MicrobenchBadInput) {
   const std::string base = JsonQuote(ArchToJson(BaselineArch()));
   auto no_label = ParseMicrobenchJson(
       "{\"context\":{\"edgeloop_device\":\"d\"},\"benchmarks\":[{\"name\":\"BM_X\",\"real_time\":1,"
-      "\"batch\":1}]}", "mb.json", "");
+      "\"batch\":1}]}",
+      "mb.json", "");
   ASSERT_FALSE(no_label.ok());
   EXPECT_NE(no_label.status().message().find("label"), std::string::npos) << no_label.status();
   auto no_batch = ParseMicrobenchJson(

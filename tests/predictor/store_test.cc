@@ -20,8 +20,8 @@ namespace {
 
 using testing::TempDir;
 
-std::unique_ptr<MeasurementStore> OpenOrDie(const std::string& path,
-                                            MeasurementStore::Mode mode = MeasurementStore::Mode::kReadWrite) {
+std::unique_ptr<MeasurementStore> OpenOrDie(
+    const std::string& path, MeasurementStore::Mode mode = MeasurementStore::Mode::kReadWrite) {
   auto store = MeasurementStore::Open(path, mode);
   EXPECT_TRUE(store.ok()) << store.status();
   return store.ok() ? std::move(*store) : nullptr;
@@ -142,32 +142,35 @@ TEST(StoreTest, RejectsInvalidMeasurementsWithoutWriting) {
 
 TEST(StoreTest, CorruptForeignAndMissingFilesAreClearErrors) {
   TempDir dir;
-  {
-    std::ofstream(dir.File("junk.db")) << "this is not an SQLite database, just text\n";
-  }
+  { std::ofstream(dir.File("junk.db")) << "this is not an SQLite database, just text\n"; }
   auto junk = MeasurementStore::Open(dir.File("junk.db"));
   ASSERT_FALSE(junk.ok());
   EXPECT_TRUE(absl::IsInvalidArgument(junk.status())) << junk.status();
-  EXPECT_NE(junk.status().message().find("not a valid edgeloop store"), std::string::npos) << junk.status();
+  EXPECT_NE(junk.status().message().find("not a valid edgeloop store"), std::string::npos)
+      << junk.status();
   // The junk file is left as it was.
   EXPECT_EQ(*ReadFile(dir.File("junk.db")), "this is not an SQLite database, just text\n");
 
-  ASSERT_EQ(testing::RunCommand("sqlite3 " + dir.File("foreign.db") + " 'CREATE TABLE t(x);'").exit_code, 0);
+  ASSERT_EQ(
+      testing::RunCommand("sqlite3 " + dir.File("foreign.db") + " 'CREATE TABLE t(x);'").exit_code,
+      0);
   auto foreign = MeasurementStore::Open(dir.File("foreign.db"));
   ASSERT_FALSE(foreign.ok());
-  EXPECT_NE(foreign.status().message().find("not an edgeloop store"), std::string::npos) << foreign.status();
+  EXPECT_NE(foreign.status().message().find("not an edgeloop store"), std::string::npos)
+      << foreign.status();
 
   EXPECT_TRUE(absl::IsNotFound(
       MeasurementStore::Open(dir.File("missing.db"), MeasurementStore::Mode::kReadOnly).status()));
 
-  {
-    auto store = OpenOrDie(dir.File("new.db"));
-  }
+  { auto store = OpenOrDie(dir.File("new.db")); }
   ASSERT_EQ(testing::RunCommand("sqlite3 " + dir.File("new.db") +
-                                " \"UPDATE meta SET value='99' WHERE key='schema_version'\"").exit_code, 0);
+                                " \"UPDATE meta SET value='99' WHERE key='schema_version'\"")
+                .exit_code,
+            0);
   auto newer = MeasurementStore::Open(dir.File("new.db"));
   ASSERT_FALSE(newer.ok());
-  EXPECT_NE(newer.status().message().find("schema version 99"), std::string::npos) << newer.status();
+  EXPECT_NE(newer.status().message().find("schema version 99"), std::string::npos)
+      << newer.status();
 }
 
 TEST(StoreTest, KilledWriterLosesNoCommittedRow) {
@@ -219,7 +222,7 @@ TEST(StoreTest, ReadersSeeConsistentDataWhileAnotherProcessWrites) {
   for (;;) {
     auto n = reader->CountMeasurements();
     ASSERT_TRUE(n.ok()) << n.status();  // never SQLITE_BUSY for a WAL reader
-    EXPECT_GE(*n, last);                 // committed rows never disappear
+    EXPECT_GE(*n, last);                // committed rows never disappear
     last = *n;
     ++reads;
     if (*n > 0 && *n < kRows) ++seen_mid_write;

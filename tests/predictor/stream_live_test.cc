@@ -32,8 +32,9 @@ class ServerProcess {
   ServerProcess(int port, const std::string& log) {
     pid_ = fork();
     if (pid_ == 0) {
-      const std::string cmd = absl::StrCat("exec ", testing::EdgeloopBinary(), " serve --listen 127.0.0.1:", port,
-                                           " --threads 1 > ", log, " 2>&1");
+      const std::string cmd =
+          absl::StrCat("exec ", testing::EdgeloopBinary(), " serve --listen 127.0.0.1:", port,
+                       " --threads 1 > ", log, " 2>&1");
       execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
@@ -71,18 +72,18 @@ TEST(StreamLiveTest, BootstrapThenStreamSurvivesAServerRestart) {
   const std::string db = dir.File("live.db");
   auto server = std::make_unique<ServerProcess>(port, dir.File("serve1.log"));
 
-  auto boot = testing::RunEdgeloop(absl::StrCat("predictor bootstrap --edge ", url, " --space ", space,
-                                                " --samples 8 --folds 2 --device cpu-test --db ", db,
-                                                " --out ", dir.File("m.json"), kQuick));
+  auto boot = testing::RunEdgeloop(absl::StrCat(
+      "predictor bootstrap --edge ", url, " --space ", space,
+      " --samples 8 --folds 2 --device cpu-test --db ", db, " --out ", dir.File("m.json"), kQuick));
   ASSERT_EQ(boot.exit_code, 0) << boot.out;
   EXPECT_NE(boot.out.find("8 new measurements"), std::string::npos) << boot.out;
 
   // The stream runs while the server is killed after its first row and restarted a
   // moment later on the same port: the client reconnects and resends. It asks for
   // paired-reference (speed-normalised) measurements.
-  const std::string cmd = absl::StrCat(testing::EdgeloopBinary(), " predictor stream --edge ", url, " --space ", space,
-                                       " --samples 4 --seed 2 --device cpu-test --db ", db, kQuick,
-                                       " --paired-reference 2>&1");
+  const std::string cmd = absl::StrCat(
+      testing::EdgeloopBinary(), " predictor stream --edge ", url, " --space ", space,
+      " --samples 4 --seed 2 --device cpu-test --db ", db, kQuick, " --paired-reference 2>&1");
   FILE* pipe = popen(cmd.c_str(), "r");
   ASSERT_NE(pipe, nullptr);
   std::string out;
@@ -101,7 +102,8 @@ TEST(StreamLiveTest, BootstrapThenStreamSurvivesAServerRestart) {
   ASSERT_EQ(WEXITSTATUS(status), 0) << out;
   EXPECT_NE(out.find("4 measured, 0 skipped"), std::string::npos) << out;
   EXPECT_NE(out.find("before-update predictions: n=4"), std::string::npos) << out;
-  for (int i = 1; i <= 4; ++i) EXPECT_NE(out.find(absl::StrCat("[", i, "/4] ")), std::string::npos) << out;
+  for (int i = 1; i <= 4; ++i)
+    EXPECT_NE(out.find(absl::StrCat("[", i, "/4] ")), std::string::npos) << out;
 
   // 12 distinct architectures committed: the 8 of the bootstrap as measured, the 4
   // streamed ones speed-normalised.
@@ -116,7 +118,9 @@ TEST(StreamLiveTest, BootstrapThenStreamSurvivesAServerRestart) {
     keys.insert(CanonicalKey(m.arch));
     EXPECT_EQ(m.source, i < 8 ? "edge" : "edge-normalized");
     EXPECT_GT(m.median_ms, 0);
-    if (i >= 8) EXPECT_EQ(m.drift_factor, 1.0);
+    if (i >= 8) {
+      EXPECT_EQ(m.drift_factor, 1.0);
+    }
   }
   EXPECT_EQ(keys.size(), 12u);
 }
@@ -126,24 +130,29 @@ TEST(StreamLiveTest, NoServerIsAClearErrorWithExitCode2) {
   const std::string url = absl::StrCat("ws://127.0.0.1:", testing::FreeLoopbackPort());
   const std::string space = testing::SourcePath("supernet/spaces/tiny.textproto");
   auto r = testing::RunEdgeloop(absl::StrCat("predictor stream --edge ", url, " --space ", space,
-                                             " --samples 2 --connect-timeout 1 --db ", dir.File("x.db")));
+                                             " --samples 2 --connect-timeout 1 --db ",
+                                             dir.File("x.db")));
   EXPECT_EQ(r.exit_code, 2) << r.out;
   EXPECT_NE(r.out.find("no edge server reachable"), std::string::npos) << r.out;
   auto b = testing::RunEdgeloop(absl::StrCat("predictor bootstrap --edge ", url, " --space ", space,
-                                             " --samples 2 --connect-timeout 1 --db ", dir.File("x.db"),
-                                             " --out ", dir.File("m.json")));
+                                             " --samples 2 --connect-timeout 1 --db ",
+                                             dir.File("x.db"), " --out ", dir.File("m.json")));
   EXPECT_EQ(b.exit_code, 2) << b.out;
   // Bad flags of the stream.
-  auto neither = testing::RunEdgeloop(absl::StrCat("predictor stream --space ", space, " --db ", dir.File("x.db")));
+  auto neither = testing::RunEdgeloop(
+      absl::StrCat("predictor stream --space ", space, " --db ", dir.File("x.db")));
   EXPECT_EQ(neither.exit_code, 2) << neither.out;
-  EXPECT_NE(neither.out.find("exactly one of --edge and --simulate"), std::string::npos) << neither.out;
-  auto no_model = testing::RunEdgeloop(absl::StrCat("predictor stream --simulate --space ", space,
-                                                    " --db ", dir.File("x.db")));
+  EXPECT_NE(neither.out.find("exactly one of --edge and --simulate"), std::string::npos)
+      << neither.out;
+  auto no_model = testing::RunEdgeloop(
+      absl::StrCat("predictor stream --simulate --space ", space, " --db ", dir.File("x.db")));
   EXPECT_EQ(no_model.exit_code, 2) << no_model.out;
-  auto bad_design = testing::RunEdgeloop(absl::StrCat("predictor bootstrap --simulate --design sobol --space ", space,
-                                                      " --db ", dir.File("x.db"), " --out ", dir.File("m.json")));
+  auto bad_design = testing::RunEdgeloop(
+      absl::StrCat("predictor bootstrap --simulate --design sobol --space ", space, " --db ",
+                   dir.File("x.db"), " --out ", dir.File("m.json")));
   EXPECT_EQ(bad_design.exit_code, 2) << bad_design.out;
-  EXPECT_NE(bad_design.out.find("expected flops, lhs or mixed"), std::string::npos) << bad_design.out;
+  EXPECT_NE(bad_design.out.find("expected flops, lhs or mixed"), std::string::npos)
+      << bad_design.out;
 }
 
 }  // namespace

@@ -86,7 +86,8 @@ TEST_F(StreamTest, MeasuresOnlyUnseenArchitecturesAndScoresBeforeUpdatePredictio
   EXPECT_EQ(result->recovered_after, 0);
   // Deterministic under the seed: the same stream on a copy excludes what it just measured.
   EXPECT_EQ(SampleNewArchitectures(*space_, 40, 3, before).size(), 40u);
-  for (const auto& a : SampleNewArchitectures(*space_, 40, 3, before)) EXPECT_EQ(streamed.count(CanonicalKey(a)), 1u);
+  for (const auto& a : SampleNewArchitectures(*space_, 40, 3, before))
+    EXPECT_EQ(streamed.count(CanonicalKey(a)), 1u);
 }
 
 TEST_F(StreamTest, CountsMeasurementsUntilAccurateAfterDrift) {
@@ -137,7 +138,8 @@ TEST_F(StreamTest, FailsWithTheMeasurerStatusAfterCommitting) {
   options.samples = 5;
   auto result = RunStream(*space_, options, failing, store_.get(), recal_.get(), nullptr);
   EXPECT_TRUE(absl::IsUnavailable(result.status())) << result.status();
-  EXPECT_NE(result.status().message().find("2 measurements committed"), std::string::npos) << result.status();
+  EXPECT_NE(result.status().message().find("2 measurements committed"), std::string::npos)
+      << result.status();
   EXPECT_EQ(*store_->CountMeasurements(kDevice), 82);
 }
 
@@ -145,7 +147,8 @@ TEST(StreamMetricsTest, MeasurementsToRecover) {
   EXPECT_EQ(MeasurementsToRecover({true, true, true}, 3, 0.9), 0);
   EXPECT_EQ(MeasurementsToRecover({false, false, true, true, true}, 3, 0.9), 2);
   // 9 of 10 is enough at 90%.
-  std::vector<bool> hits = {false, false, false, true, true, true, true, false, true, true, true, true, true};
+  std::vector<bool> hits = {false, false, false, true, true, true, true,
+                            false, true,  true,  true, true, true};
   EXPECT_EQ(MeasurementsToRecover(hits, 10, 0.9), 3);
   EXPECT_EQ(MeasurementsToRecover({false, true, false, true}, 2, 0.9), -1);
   EXPECT_EQ(MeasurementsToRecover({true}, 2, 0.9), -1);

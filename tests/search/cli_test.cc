@@ -6,8 +6,8 @@
 #include <fstream>
 #include <thread>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "base/atomic_file.h"
 #include "base/json.h"
@@ -28,8 +28,8 @@ class EdgeServerProcess {
     const std::string log = dir + "/serve.log";
     const std::string pid_file = dir + "/serve.pid";
     RunCommand(absl::StrCat(testing::EdgeloopBinary(),
-                            " serve --listen 127.0.0.1:0 --threads 1 --sentinel-interval -1 > ", log,
-                            " 2>&1 & echo $! > ", pid_file));
+                            " serve --listen 127.0.0.1:0 --threads 1 --sentinel-interval -1 > ",
+                            log, " 2>&1 & echo $! > ", pid_file));
     for (int i = 0; i < 200 && url_.empty(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       auto text = ReadFile(log);
@@ -57,23 +57,27 @@ class SearchCliTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new TempDir;
     const std::string d = dir_->path();
-    auto r = RunEdgeloop(absl::StrCat("data synth --out ", d, "/lpbf.h5 --objects C027,C028 --layers 4 "
+    auto r = RunEdgeloop(absl::StrCat("data synth --out ", d,
+                                      "/lpbf.h5 --objects C027,C028 --layers 4 "
                                       "--lines-per-layer 6 --frame-size 48 --seed 1"));
     ASSERT_EQ(r.exit_code, 0) << r.out;
-    r = RunEdgeloop(absl::StrCat("init --space ", testing::SourcePath("supernet/spaces/tiny.textproto"),
-                                 " --out ", d, "/run --seed 1"));
+    r = RunEdgeloop(absl::StrCat("init --space ",
+                                 testing::SourcePath("supernet/spaces/tiny.textproto"), " --out ",
+                                 d, "/run --seed 1"));
     ASSERT_EQ(r.exit_code, 0) << r.out;
     r = RunEdgeloop(absl::StrCat("predictor bootstrap --simulate --space ",
                                  testing::SourcePath("supernet/spaces/tiny.textproto"),
-                                 " --samples 16 --db ", d, "/boot.db --out ", d, "/model.json --folds 3"));
+                                 " --samples 16 --db ", d, "/boot.db --out ", d,
+                                 "/model.json --folds 3"));
     ASSERT_EQ(r.exit_code, 0) << r.out;
   }
   static void TearDownTestSuite() { delete dir_; }
 
   static std::string Base(const std::string& out, const std::string& db) {
     const std::string d = dir_->path();
-    return absl::StrCat("search --run ", d, "/run --data ", d, "/lpbf.h5 --val-split C028 --predictor ",
-                        d, "/model.json --db ", db, " --out ", out,
+    return absl::StrCat("search --run ", d, "/run --data ", d,
+                        "/lpbf.h5 --val-split C028 --predictor ", d, "/model.json --db ", db,
+                        " --out ", out,
                         " --population 6 --generations 2 --samples 12 --eval-batch 6 --threads 1 "
                         "--workers 1 --seed 3 --quiet");
   }
@@ -95,7 +99,8 @@ TEST_F(SearchCliTest, LiveEdgeVerifiesTheFrontAndWritesEveryOutput) {
   ASSERT_FALSE(server.url().empty());
   const std::string out = work.File("search");
   auto r = RunEdgeloop(Base(out, work.File("m.db")) + " --edge " + server.url() +
-                       " --measure-per-gen 2 --edge-wait 120 --warmup-runs 2 --min-runs 5 --max-time-ms 300 --target-ci 0.05");
+                       " --measure-per-gen 2 --edge-wait 120 --warmup-runs 2 --min-runs 5 "
+                       "--max-time-ms 300 --target-ci 0.05");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   // The predictor was bootstrapped on the simulated device: the search says so and
   // recalibrates it on the live stream.
@@ -159,9 +164,11 @@ TEST_F(SearchCliTest, TwoRanksScoreLikeOne) {
   const int port = testing::FreeLoopbackPort();
   auto rank = [&](int r) {
     return absl::StrCat("RANK=", r, " WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=", port, " ",
-                        testing::EdgeloopBinary(), " ", Base(work.File("two"), work.File("two.db")));
+                        testing::EdgeloopBinary(), " ",
+                        Base(work.File("two"), work.File("two.db")));
   };
-  auto two = RunCommand(absl::StrCat("{ (", rank(0), "; echo rc0=$?) & (", rank(1), "; echo rc1=$?); wait; } 2>&1"));
+  auto two = RunCommand(
+      absl::StrCat("{ (", rank(0), "; echo rc0=$?) & (", rank(1), "; echo rc1=$?); wait; } 2>&1"));
   EXPECT_NE(two.out.find("rc0=0"), std::string::npos) << two.out;
   EXPECT_NE(two.out.find("rc1=0"), std::string::npos) << two.out;
   EXPECT_EQ(ReadFile(work.File("two") + "/front.csv").value_or("two"),
@@ -171,13 +178,15 @@ TEST_F(SearchCliTest, TwoRanksScoreLikeOne) {
 TEST_F(SearchCliTest, UnreachableEdgeLeavesLatenciesMarkedUnverified) {
   TempDir work;
   const std::string out = work.File("search");
-  auto r = RunEdgeloop(Base(out, work.File("m.db")) +
-                       " --edge ws://127.0.0.1:9 --connect-timeout 1 --edge-wait 0.2 --verify-rounds 1");
+  auto r =
+      RunEdgeloop(Base(out, work.File("m.db")) +
+                  " --edge ws://127.0.0.1:9 --connect-timeout 1 --edge-wait 0.2 --verify-rounds 1");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("edge unreachable"), std::string::npos) << r.out;
   auto front = ReadJson(out + "/front.json");
   EXPECT_FALSE(JsonField(front, "verified")->bool_value());
-  EXPECT_NE(JsonString(front, "message", "").value().find("predicted latencies only"), std::string::npos);
+  EXPECT_NE(JsonString(front, "message", "").value().find("predicted latencies only"),
+            std::string::npos);
   auto csv = ReadFile(out + "/front.csv");
   EXPECT_NE(csv->find(",0,"), std::string::npos);  // verified = 0
 }
@@ -198,18 +207,21 @@ TEST_F(SearchCliTest, BadInputIsRefusedClearly) {
   EXPECT_NE(r.out.find("unknown objective"), std::string::npos) << r.out;
 
   ASSERT_TRUE(WriteFileAtomically(work.File("bad.json"), "{not json").ok());
-  r = RunEdgeloop(absl::StrCat("search --run ", d, "/run --data ", d, "/lpbf.h5 --val-split C028 --predictor ",
-                               work.File("bad.json"), " --db ", work.File("m.db"), " --out ", work.File("y")));
+  r = RunEdgeloop(absl::StrCat("search --run ", d, "/run --data ", d,
+                               "/lpbf.h5 --val-split C028 --predictor ", work.File("bad.json"),
+                               " --db ", work.File("m.db"), " --out ", work.File("y")));
   EXPECT_EQ(r.exit_code, 2) << r.out;
 
   r = RunEdgeloop(Base(work.File("z"), work.File("m.db")) + " --val-split C099");
   EXPECT_EQ(r.exit_code, 2) << r.out;
 
   // A saved search resumed against a run of another space.
-  auto made = RunEdgeloop(absl::StrCat("init --space ", testing::SourcePath("supernet/spaces/swin3d_lpbf.textproto"),
+  auto made = RunEdgeloop(absl::StrCat("init --space ",
+                                       testing::SourcePath("supernet/spaces/swin3d_lpbf.textproto"),
                                        " --out ", work.File("other_run"), " --seed 1"));
   ASSERT_EQ(made.exit_code, 0) << made.out;
-  std::string resume = Base(work.File("c"), work.File("m.db")) + " --objective constrained --max-latency-ms 0.000001 --resume";
+  std::string resume = Base(work.File("c"), work.File("m.db")) +
+                       " --objective constrained --max-latency-ms 0.000001 --resume";
   resume.replace(resume.find(d + "/run"), (d + "/run").size(), work.File("other_run"));
   r = RunEdgeloop(resume);
   EXPECT_EQ(r.exit_code, 2) << r.out;

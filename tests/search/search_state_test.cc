@@ -13,9 +13,9 @@
 #include "arch/space.h"
 #include "base/atomic_file.h"
 #include "base/json.h"
+#include "base/proto_json.h"
 #include "gtest/gtest.h"
 #include "search/candidate.h"
-#include "base/proto_json.h"
 #include "tests/test_util.h"
 
 namespace edgeloop::search {
@@ -32,9 +32,10 @@ void ExpectSameCandidate(const Candidate& a, const Candidate& b) {
   EXPECT_EQ(a.flops, b.flops);
   EXPECT_EQ(a.generation, b.generation);
   const double Candidate::*fields[] = {
-      &Candidate::val_mse,     &Candidate::rmse_speed_mm_s,   &Candidate::rmse_power_w,
-      &Candidate::predicted_ms, &Candidate::predicted_log_std, &Candidate::measured_ms,
-      &Candidate::measured_p90_ms, &Candidate::predicted_before_measurement_ms};
+      &Candidate::val_mse,           &Candidate::rmse_speed_mm_s,
+      &Candidate::rmse_power_w,      &Candidate::predicted_ms,
+      &Candidate::predicted_log_std, &Candidate::measured_ms,
+      &Candidate::measured_p90_ms,   &Candidate::predicted_before_measurement_ms};
   for (auto field : fields) {
     EXPECT_TRUE(SameBits(a.*field, b.*field)) << a.key << ": " << a.*field << " vs " << b.*field;
   }
@@ -100,9 +101,9 @@ TEST(SearchStateTest, KeysAndValuesReadAsBefore) {
   const std::string text = SearchStateToJson(SampleState()).value();
   absl::StatusOr<google::protobuf::Struct> state = ParseJsonObject(text, "state");
   ASSERT_TRUE(state.ok()) << state.status();
-  for (const char* key : {"format", "identity", "strategy", "seed", "generation", "finished", "rng",
-                          "reference_point", "population", "es_parent", "baseline",
-                          "latency_state", "archive"}) {
+  for (const char* key :
+       {"format", "identity", "strategy", "seed", "generation", "finished", "rng",
+        "reference_point", "population", "es_parent", "baseline", "latency_state", "archive"}) {
     EXPECT_NE(JsonField(*state, key), nullptr) << key;
   }
   EXPECT_EQ(JsonString(*state, "format", "").value(), "edgeloop-search-v1");
@@ -193,8 +194,8 @@ TEST(SearchStateTest, ResumeChecksSettingsAndDropsLaterLogLines) {
   absl::StatusOr<SearchState> resumed =
       ResumeSearchState(dir.path(), {"space 42 checkpoint run/ckpt.pt", "pareto", 7});
   ASSERT_TRUE(resumed.ok()) << resumed.status();
-  std::vector<std::string> kept = absl::StrSplit(ReadFile(dir.File("log.jsonl")).value(), '\n',
-                                                 absl::SkipEmpty());
+  std::vector<std::string> kept =
+      absl::StrSplit(ReadFile(dir.File("log.jsonl")).value(), '\n', absl::SkipEmpty());
   ASSERT_EQ(kept.size(), 3u);
   for (int g = 0; g < 3; ++g) {
     EXPECT_TRUE(absl::StartsWith(kept[g], absl::StrCat("{\"generation\":", g, ","))) << kept[g];
@@ -214,8 +215,8 @@ TEST(SearchStateTest, VerificationLinesOfAFinishedSearchStay) {
   ASSERT_TRUE(AppendSearchLog(dir.path(), generation).ok());
   ASSERT_TRUE(AppendSearchLog(dir.path(), verify).ok());
   ASSERT_TRUE(ResumeSearchState(dir.path(), state.settings).ok());
-  std::vector<std::string> kept = absl::StrSplit(ReadFile(dir.File("log.jsonl")).value(), '\n',
-                                                 absl::SkipEmpty());
+  std::vector<std::string> kept =
+      absl::StrSplit(ReadFile(dir.File("log.jsonl")).value(), '\n', absl::SkipEmpty());
   EXPECT_EQ(kept.size(), 2u);
   RemoveSearchLog(dir.path());
   EXPECT_FALSE(ReadFile(dir.File("log.jsonl")).ok());
@@ -235,8 +236,8 @@ TEST(SearchStateTest, LogLinesKeepTheirKeys) {
   verify.set_phase("verify");
   *verify.mutable_hypervolume() = NumberOrNull(std::numeric_limits<double>::infinity());
   ASSERT_TRUE(AppendSearchLog(dir.path(), verify).ok());
-  std::vector<std::string> lines = absl::StrSplit(ReadFile(dir.File("log.jsonl")).value(), '\n',
-                                                  absl::SkipEmpty());
+  std::vector<std::string> lines =
+      absl::StrSplit(ReadFile(dir.File("log.jsonl")).value(), '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 2u);
   for (const char* needle : {"\"generation\":4", "\"new\":3", "\"measured_new\":0",
                              "\"edge_connected\":false", "\"predictor_mape_new_pct\":null",

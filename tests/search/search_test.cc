@@ -22,7 +22,9 @@ using testing::SyntheticAccuracy;
 using testing::SyntheticMse;
 using testing::TrueLatencyMs;
 
-Space TinySpace() { return Space::FromFile(edgeloop::testing::SourcePath("supernet/spaces/tiny.textproto")).value(); }
+Space TinySpace() {
+  return Space::FromFile(edgeloop::testing::SourcePath("supernet/spaces/tiny.textproto")).value();
+}
 
 // Every architecture of the (512-member) tiny space.
 std::vector<ArchConfig> Enumerate(const Space& space) {
@@ -77,8 +79,12 @@ TEST(SearchTest, ParetoFindsTheKnownFrontOfTheTinySpace) {
   const std::vector<Point> truth = TruePoints(all);
   std::set<std::string> true_front;
   for (int i : ParetoFront(truth)) true_front.insert(CanonicalKey(all[i]));
-  const Point reference = {1.1 * std::max_element(truth.begin(), truth.end(), [](auto& a, auto& b) { return a[0] < b[0]; })->at(0),
-                           1.1 * std::max_element(truth.begin(), truth.end(), [](auto& a, auto& b) { return a[1] < b[1]; })->at(1)};
+  const Point reference = {1.1 * std::max_element(truth.begin(), truth.end(),
+                                                  [](auto& a, auto& b) { return a[0] < b[0]; })
+                                     ->at(0),
+                           1.1 * std::max_element(truth.begin(), truth.end(), [](auto& a, auto& b) {
+                                   return a[1] < b[1];
+                                 })->at(1)};
   const double true_hv = Hypervolume(truth, reference);
 
   edgeloop::testing::TempDir dir;
@@ -127,7 +133,8 @@ TEST(SearchTest, EveryStrategyRespectsTheBudgetAndParetoBeatsRandom) {
   const Space space = TinySpace();
   const std::vector<Point> truth = TruePoints(Enumerate(space));
   Point reference = {0, 0};
-  for (const Point& p : truth) reference = {std::max(reference[0], p[0] * 1.1), std::max(reference[1], p[1] * 1.1)};
+  for (const Point& p : truth)
+    reference = {std::max(reference[0], p[0] * 1.1), std::max(reference[1], p[1] * 1.1)};
   const double pareto = MeanHypervolume(Strategy::kPareto, space, reference);
   const double random = MeanHypervolume(Strategy::kRandom, space, reference);
   const double weighted = MeanHypervolume(Strategy::kWeighted, space, reference);
@@ -167,7 +174,8 @@ TEST(SearchTest, ConstrainedChoiceHoldsOnMeasuredLatency) {
   auto impossible = RunSearch(space, o, &accuracy2, &latency2);
   ASSERT_TRUE(impossible.ok()) << impossible.status();
   EXPECT_FALSE(impossible->feasible);
-  EXPECT_NE(impossible->message.find("no subnet found under"), std::string::npos) << impossible->message;
+  EXPECT_NE(impossible->message.find("no subnet found under"), std::string::npos)
+      << impossible->message;
   ASSERT_GE(impossible->chosen, 0);
   for (const Candidate& c : impossible->archive) {
     EXPECT_GE(c.latency_ms(), impossible->archive[impossible->chosen].latency_ms());
@@ -288,7 +296,8 @@ TEST(SearchTest, OutputsAgreeWithEachOther) {
   }
   const auto* chosen = JsonField(*parsed, "chosen");
   ASSERT_TRUE(chosen != nullptr && chosen->has_struct_value());
-  EXPECT_EQ(JsonString(chosen->struct_value(), "key", "").value(), result->archive[result->chosen].key);
+  EXPECT_EQ(JsonString(chosen->struct_value(), "key", "").value(),
+            result->archive[result->chosen].key);
 }
 
 TEST(SearchTest, BadSettingsAreRefused) {
@@ -298,9 +307,11 @@ TEST(SearchTest, BadSettingsAreRefused) {
   FakeEdgeLatency latency(false);
   SearchOptions o = Options(dir.path());
   o.population = 1;
-  EXPECT_EQ(RunSearch(space, o, &accuracy, &latency).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RunSearch(space, o, &accuracy, &latency).status().code(),
+            absl::StatusCode::kInvalidArgument);
   o = Options(dir.path(), Strategy::kConstrained);
-  EXPECT_EQ(RunSearch(space, o, &accuracy, &latency).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RunSearch(space, o, &accuracy, &latency).status().code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_FALSE(ParseStrategy("best").ok());
 }
 

@@ -38,7 +38,8 @@ class SyntheticAccuracy : public AccuracyEvaluator {
  public:
   // Cancels (as a SIGINT would) on the `cancel_at`-th call when > 0.
   explicit SyntheticAccuracy(int cancel_at = 0) : cancel_at_(cancel_at) {}
-  absl::StatusOr<std::vector<AccuracyScore>> Evaluate(const std::vector<ArchConfig>& archs) override {
+  absl::StatusOr<std::vector<AccuracyScore>> Evaluate(
+      const std::vector<ArchConfig>& archs) override {
     if (++calls_ == cancel_at_) return absl::CancelledError("search interrupted");
     std::vector<AccuracyScore> out;
     for (const ArchConfig& a : archs) out.push_back({SyntheticMse(a), 1, 1});
@@ -63,7 +64,8 @@ class FakeEdgeLatency : public LatencySource {
       : has_edge_(has_edge), down_collects_(down_collects) {}
   int measurements() const { return measurements_; }
 
-  absl::StatusOr<std::vector<LatencyEstimate>> Predict(const std::vector<ArchConfig>& archs) override {
+  absl::StatusOr<std::vector<LatencyEstimate>> Predict(
+      const std::vector<ArchConfig>& archs) override {
     std::vector<LatencyEstimate> out;
     for (const ArchConfig& a : archs) {
       out.push_back({TrueLatencyMs(a) * (1 + bias_) * (0.9 + 0.2 * Jitter(a, "noise")),

@@ -46,8 +46,8 @@ class SupernetCliTest : public ::testing::Test {
 TempDir* SupernetCliTest::dir_ = nullptr;
 
 TEST_F(SupernetCliTest, InitWritesTheRunLayout) {
-  for (const char* f : {"space.textproto", "run.json", "checkpoints/latest",
-                        "checkpoints/ckpt-000000000.pt"}) {
+  for (const char* f :
+       {"space.textproto", "run.json", "checkpoints/latest", "checkpoints/ckpt-000000000.pt"}) {
     EXPECT_TRUE(std::filesystem::exists(Run() + "/" + f)) << f;
   }
   auto run = RunDir::Open(Run());
@@ -132,8 +132,8 @@ TEST_F(SupernetCliTest, ExportFromStateDict) {
   r = RunEdgeloop("export --from-state-dict " + File("bad.pt") + " --arch " + File("arch.json") +
                   " --out " + File("bad_out.pt"));
   EXPECT_EQ(r.exit_code, 2) << r.out;
-  for (const char* needle :
-       {"missing: norm.bias", "unexpected: bogus", "linear_layers.2.weight [3,200] (expected [2,200])"})
+  for (const char* needle : {"missing: norm.bias", "unexpected: bogus",
+                             "linear_layers.2.weight [3,200] (expected [2,200])"})
     EXPECT_NE(r.out.find(needle), std::string::npos) << r.out;
   EXPECT_FALSE(std::filesystem::exists(File("bad_out.pt")));
 }
@@ -144,10 +144,12 @@ TEST_F(SupernetCliTest, BadInputExitsWithTwo) {
   };
   const std::vector<Case> cases = {
       // architecture outside the run's space
-      {"export --run " + Run() + " --arch baseline --out " + File("x.pt"), "outside the run's space"},
+      {"export --run " + Run() + " --arch baseline --out " + File("x.pt"),
+       "outside the run's space"},
       {"eval --run " + Run() + " --arch baseline --data " + Data(), "outside the run's space"},
       // not a run directory / not a state dict
-      {"export --run " + File("nowhere") + " --arch min --out " + File("x.pt"), "not a run directory"},
+      {"export --run " + File("nowhere") + " --arch min --out " + File("x.pt"),
+       "not a run directory"},
       {"export --from-state-dict " + kTiny + " --arch baseline --out " + File("x.pt"),
        "not a torch.save file"},
       {"export --run " + Run() + " --from-state-dict x.pt --arch min --out " + File("x.pt"),
@@ -201,8 +203,7 @@ TEST_F(SupernetCliTest, EvalReportsLossAndRmse) {
   EXPECT_EQ(result->samples, 6);
   EXPECT_GT(result->mse, 0);
   EXPECT_NEAR(result->rmse_speed_mm_s,
-              std::sqrt(2 * result->mse - std::pow(result->rmse_power_w / 215.0, 2)) * 900.0,
-              1e-3);
+              std::sqrt(2 * result->mse - std::pow(result->rmse_power_w / 215.0, 2)) * 900.0, 1e-3);
   char buf[64];
   std::snprintf(buf, sizeof(buf), "\"mse\":%.9g", result->mse);
   EXPECT_NE(r.out.find(buf), std::string::npos) << r.out << " vs " << buf;

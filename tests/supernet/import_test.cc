@@ -79,9 +79,9 @@ std::string FloatTensor(uint32_t numel, const std::vector<uint32_t>& size,
     for (uint32_t x : v) out += Int(x);
     return out + "t";
   };
-  return "ctorch._utils\n_rebuild_tensor_v2\n((" + Unicode("storage") +
-         "ctorch\nFloatStorage\n" + Unicode("0") + Unicode("cpu") + Int(numel) + "tQ" + Int(0) +
-         tuple(size) + tuple(stride) + "\x89)tR";
+  return "ctorch._utils\n_rebuild_tensor_v2\n((" + Unicode("storage") + "ctorch\nFloatStorage\n" +
+         Unicode("0") + Unicode("cpu") + Int(numel) + "tQ" + Int(0) + tuple(size) + tuple(stride) +
+         "\x89)tR";
 }
 
 TEST(TorchSaveImportTest, OrderedDictStateDictReadsWithItsDtypes) {
@@ -149,8 +149,10 @@ TEST(TorchSaveImportTest, DamagedArchivesExitWithTwo) {
   const size_t at = flipped.find("data/0") + 200;
   flipped[at] = static_cast<char>(flipped[at] ^ 0x5a);
   ASSERT_TRUE(WriteFileAtomically(dir.File("flipped.pt"), flipped).ok());
-  EXPECT_NE(ReadStateDictFile(dir.File("flipped.pt")).status().message().find(
-                "record data/0 fails its CRC-32 check"),
+  EXPECT_NE(ReadStateDictFile(dir.File("flipped.pt"))
+                .status()
+                .message()
+                .find("record data/0 fails its CRC-32 check"),
             std::string::npos);
   r = RunEdgeloop("export --from-state-dict " + dir.File("flipped.pt") + arch);
   EXPECT_EQ(r.exit_code, 2) << r.out;
@@ -169,19 +171,18 @@ TEST(TorchSaveImportTest, UnknownGlobalsAreNamed) {
   TempDir dir;
   // The top object is os.system("echo hi"): nothing is run, the name is reported.
   ASSERT_TRUE(WriteFileAtomically(dir.File("global.pt"),
-                                  Archive(kProto + "cos\nsystem\n" + Unicode("echo hi") +
-                                          "\x85R."))
+                                  Archive(kProto + "cos\nsystem\n" + Unicode("echo hi") + "\x85R."))
                   .ok());
   auto r = RunEdgeloop("export --from-state-dict " + dir.File("global.pt") + " --arch " +
                        Fixture("tiny_swin.json") + " --out " + dir.File("m.pt"));
   EXPECT_EQ(r.exit_code, 2) << r.out;
   EXPECT_NE(r.out.find("a Python object built by os.system"), std::string::npos) << r.out;
   // An entry of a state dict built by an unknown global.
-  auto entry = ParseStateDict(
-      Archive(kProto + "}(" + Unicode("w") + FloatTensor(2, {2}, {1}) + Unicode("hook") +
-                  "cbuiltins\neval\n" + Unicode("1") + "\x85Ru.",
-              {{"0", std::string(8, '\0')}}),
-      "entry.pt");
+  auto entry =
+      ParseStateDict(Archive(kProto + "}(" + Unicode("w") + FloatTensor(2, {2}, {1}) +
+                                 Unicode("hook") + "cbuiltins\neval\n" + Unicode("1") + "\x85Ru.",
+                             {{"0", std::string(8, '\0')}}),
+                     "entry.pt");
   EXPECT_EQ(entry.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(entry.status().message().find("hook (a Python object built by builtins.eval)"),
             std::string::npos)
@@ -198,7 +199,8 @@ TEST(TorchSaveImportTest, ViewsOfASharedStorageReadTheirElements) {
       "views.pt");
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_TRUE(torch::equal(parsed->at("every_other"), torch::tensor({1.0f, 3.0f})));
-  EXPECT_TRUE(torch::equal(parsed->at("transposed"), torch::tensor({1.0f, 3.0f, 2.0f, 4.0f}).view({2, 2})));
+  EXPECT_TRUE(
+      torch::equal(parsed->at("transposed"), torch::tensor({1.0f, 3.0f, 2.0f, 4.0f}).view({2, 2})));
 }
 
 TEST(TorchSaveImportTest, MalformedPicklesAreInvalidArgument) {
@@ -211,12 +213,14 @@ TEST(TorchSaveImportTest, MalformedPicklesAreInvalidArgument) {
       {kProto + "}" + Unicode("w"), "ends before its STOP"},
       {kProto + "h\x07.", "memo index 7 was never stored"},
       {kProto + "s.", "stack underflow"},
-      {kProto + "}(" + Unicode("w") + FloatTensor(4, {5}, {1}) + "u.", "reaches outside its storage"},
+      {kProto + "}(" + Unicode("w") + FloatTensor(4, {5}, {1}) + "u.",
+       "reaches outside its storage"},
       {kProto + "}(" + Unicode("w") + FloatTensor(4, {2, 2}, {3, 1}) + "u.",
        "reaches outside its storage"},
       {kProto + "}(" + Unicode("w") + FloatTensor(4, {1u << 24, 1u << 24}, {0, 0}) + "u.",
        "too large for its storage of 4 elements"},
-      {kProto + "}(" + Unicode("w") + FloatTensor(6, {2}, {1}) + "u.", "holds 16 bytes, expected 6 x 4"},
+      {kProto + "}(" + Unicode("w") + FloatTensor(6, {2}, {1}) + "u.",
+       "holds 16 bytes, expected 6 x 4"},
       {kProto + "ctorch._utils\n_rebuild_tensor_v2\n(K\x01tR.", "malformed tensor record"},
       {kProto + "(" + Unicode("storage") + "ctorch\nQuantumStorage\n" + Unicode("0") +
            Unicode("cpu") + "K\x04tQ.",

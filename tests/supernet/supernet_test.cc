@@ -91,8 +91,8 @@ TEST_F(TinySupernetTest, ArchitectureOutsideTheSpaceIsRejected) {
 // and in none that does not.
 TEST_F(TinySupernetTest, WeightSharingReallyShares) {
   torch::NoGradGuard no_grad;
-  ArchConfig big = space_.Max();      // mlp_ratio 2: uses hidden units 0..2C-1
-  ArchConfig small = big;             // mlp_ratio 1: uses hidden units 0..C-1
+  ArchConfig big = space_.Max();  // mlp_ratio 2: uses hidden units 0..2C-1
+  ArchConfig small = big;         // mlp_ratio 1: uses hidden units 0..C-1
   small.set_mlp_ratio(1);
   const int64_t c = StageWidth(big, 0);
   torch::Tensor x = InputFor(big, 1, 9);

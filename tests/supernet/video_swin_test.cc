@@ -51,8 +51,8 @@ TEST(VideoSwinTest, ReferenceParameterNames) {
         "layers.0.blocks.1.norm1.weight", "layers.0.blocks.1.norm2.bias",
         "layers.0.blocks.1.mlp.fc1.weight", "layers.0.blocks.1.mlp.fc2.weight",
         "layers.2.blocks.5.mlp.fc2.bias", "layers.0.downsample.reduction.weight",
-        "layers.0.downsample.norm.weight", "norm.weight", "head.fc_cls.weight",
-        "head.fc_cls.bias", "linear_layers.0.weight", "linear_layers.2.weight"}) {
+        "layers.0.downsample.norm.weight", "norm.weight", "head.fc_cls.weight", "head.fc_cls.bias",
+        "linear_layers.0.weight", "linear_layers.2.weight"}) {
     EXPECT_NE(params.find(name), nullptr) << name;
   }
   EXPECT_EQ(params.find("layers.3.downsample.norm.weight"), nullptr);

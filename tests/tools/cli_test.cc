@@ -89,9 +89,9 @@ TEST(CliTest, SpaceInfoText) {
 TEST(CliTest, SpaceInfoJson) {
   auto r = RunEdgeloop("space info --json " + kSpace);
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  ExpectOutputContains(r.out, {"\"architectures\":1244160", "\"baseline\":{\"params\":28232336,",
-                               "\"min\":{\"params\":", "\"max\":{\"params\":",
-                               "\"arch\":{\"patch_size\":[2,4,4]"});
+  ExpectOutputContains(
+      r.out, {"\"architectures\":1244160", "\"baseline\":{\"params\":28232336,",
+              "\"min\":{\"params\":", "\"max\":{\"params\":", "\"arch\":{\"patch_size\":[2,4,4]"});
 }
 
 TEST(CliTest, SpaceSampleIsDeterministic) {
@@ -140,8 +140,8 @@ TEST(CliTest, VersionNamesEdgeloopAndEveryLibrary) {
   auto r = RunEdgeloop("--version");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(r.out.rfind("edgeloop 0.", 0), 0u) << r.out;
-  for (const char* name : {"LibTorch", "XGBoost", "SQLite", "Protobuf", "Abseil", "Boost",
-                           "OpenSSL", "HDF5"}) {
+  for (const char* name :
+       {"LibTorch", "XGBoost", "SQLite", "Protobuf", "Abseil", "Boost", "OpenSSL", "HDF5"}) {
     const std::string line = std::string("\n") + name + " ";
     const size_t at = r.out.find(line);
     ASSERT_NE(at, std::string::npos) << name << " missing in:\n" << r.out;

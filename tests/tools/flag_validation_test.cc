@@ -67,8 +67,9 @@ TEST(FlagRangeTest, RangesReadAsTheyAreDeclaredAndShowInTheHelp) {
   int64_t folds = 5;
   cli::FlagSet f("test", "summary");
   f.Int("folds", &folds, "cross-validation folds", cli::Between(2, 100).Or(0));
-  EXPECT_NE(f.Usage().find("--folds INT\n      cross-validation folds (default: 5; 0 or in [2, 100])"),
-            std::string::npos)
+  EXPECT_NE(
+      f.Usage().find("--folds INT\n      cross-validation folds (default: 5; 0 or in [2, 100])"),
+      std::string::npos)
       << f.Usage();
 }
 
@@ -91,7 +92,8 @@ TEST(FlagPathTest, PathsAreCheckedForWhatTheyMustBe) {
 
   EXPECT_EQ(Message(f.Parse({"--in", dir.File("none.txt")})),
             "flag --in: no such file: " + dir.File("none.txt"));
-  EXPECT_EQ(Message(f.Parse({"--in", sub})), "flag --in: " + sub + " is a directory, expected a file");
+  EXPECT_EQ(Message(f.Parse({"--in", sub})),
+            "flag --in: " + sub + " is a directory, expected a file");
   EXPECT_EQ(Message(f.Parse({"--out", sub})),
             "flag --out: " + sub + " is a directory, expected a file to write");
   EXPECT_EQ(Message(f.Parse({"--out", file + "/x.json"})),
@@ -149,11 +151,13 @@ TEST(FlagValidationCliTest, EveryInvalidValueIsOneLineAndExitTwo) {
       {"search --crossover 1.5", "flag --crossover: got 1.5, expected in [0, 1]"},
       {"serve --max-gflops nan", "flag --max-gflops: got nan, expected a finite number"},
       {"serve --max-gflops 1e300", "flag --max-gflops: got 1e300, expected in (0, 1000000000]"},
-      {"serve --max-batch 3000000000", "flag --max-batch: got 3000000000, expected in [1, 1048576]"},
+      {"serve --max-batch 3000000000",
+       "flag --max-batch: got 3000000000, expected in [1, 1048576]"},
       {"serve --idle-timeout nan", "flag --idle-timeout: got nan, expected a finite number"},
       {"serve --idle-timeout inf", "flag --idle-timeout: got inf, expected a finite number"},
       {"serve --max-request-seconds 0", "flag --max-request-seconds: got 0, expected in (0, "},
-      {"serve --cache " + sub, "flag --cache: " + sub + " is a directory, expected a file to write"},
+      {"serve --cache " + sub,
+       "flag --cache: " + sub + " is a directory, expected a file to write"},
       {"serve --token-file " + dir.File("no-token"),
        "flag --token-file: no such file: " + dir.File("no-token")},
       {"measure --edge ws://127.0.0.1:1 --arch baseline --timeout -1",
@@ -162,7 +166,8 @@ TEST(FlagValidationCliTest, EveryInvalidValueIsOneLineAndExitTwo) {
        "flag --timeout: got nan, expected a finite number"},
       {"measure --edge ws://127.0.0.1:1 --arch " + sub + "/",
        "flag --arch: " + sub + "/ is a directory, expected a file"},
-      {"data synth --out " + sub, "flag --out: " + sub + " is a directory, expected a file to write"},
+      {"data synth --out " + sub,
+       "flag --out: " + sub + " is a directory, expected a file to write"},
       {"store export --db " + dir.File("s.db") + " --csv " + sub,
        "flag --csv: " + sub + " is a directory, expected a file to write"},
       {"store import --db " + dir.File("s.db") + " --csv " + sub,

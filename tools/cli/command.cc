@@ -1,7 +1,7 @@
 #include "tools/cli/command.h"
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <map>
 
 #include "absl/strings/match.h"
@@ -76,8 +76,7 @@ int Registry::Dispatch(const std::vector<std::string>& args) const {
       return help ? kExitOk : kExitBadInput;
     }
   }
-  std::fprintf(stderr, "edgeloop: unknown command '%s'\n\n%s", args[0].c_str(),
-               Help("").c_str());
+  std::fprintf(stderr, "edgeloop: unknown command '%s'\n\n%s", args[0].c_str(), Help("").c_str());
   return kExitBadInput;
 }
 

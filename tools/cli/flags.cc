@@ -40,8 +40,8 @@ absl::Status CheckCreatable(const std::string& name, const std::string& path) {
   while (!parent.empty() && !fs::exists(parent, ec)) parent = parent.parent_path();
   if (parent.empty()) parent = ".";
   if (!fs::is_directory(parent, ec)) {
-    return FlagError(name, absl::StrCat("cannot create ", path, ": ", parent.string(),
-                                        " is not a directory"));
+    return FlagError(
+        name, absl::StrCat("cannot create ", path, ": ", parent.string(), " is not a directory"));
   }
   if (access(parent.c_str(), W_OK | X_OK) != 0) {
     return FlagError(name, absl::StrCat("cannot create ", path, ": directory ", parent.string(),
@@ -59,7 +59,9 @@ absl::Status CheckOnePath(const std::string& name, const std::string& path, Path
   const bool input = kind == K::kInputFile || kind == K::kInputDir || kind == K::kInputPath;
   if (input) {
     if (!exists)
-      return FlagError(name, absl::StrCat(kind == K::kInputDir ? "no such directory: " : "no such file: ", path));
+      return FlagError(
+          name,
+          absl::StrCat(kind == K::kInputDir ? "no such directory: " : "no such file: ", path));
     if (kind == K::kInputFile && dir)
       return FlagError(name, absl::StrCat(path, " is a directory, expected a file"));
     if (kind == K::kInputDir && !dir)
@@ -200,8 +202,7 @@ void FlagSet::Int(const std::string& name, int64_t* out, const std::string& help
   f.range = range;
   f.has_range = true;
 }
-void FlagSet::Double(const std::string& name, double* out, const std::string& help,
-                     bool required) {
+void FlagSet::Double(const std::string& name, double* out, const std::string& help, bool required) {
   Add(name, Kind::kDouble, out, help, required, absl::StrFormat("%g", *out));
 }
 void FlagSet::Double(const std::string& name, double* out, const std::string& help,
@@ -242,8 +243,9 @@ absl::Status FlagSet::AssignNumber(Flag* f, const std::string& value) {
   if (f->kind == Kind::kInt) {
     int64_t i;
     if (!absl::SimpleAtoi(value, &i)) {
-      const bool digits = !value.empty() && std::all_of(value.begin() + (value[0] == '-' || value[0] == '+'),
-                                                        value.end(), absl::ascii_isdigit);
+      const bool digits =
+          !value.empty() && std::all_of(value.begin() + (value[0] == '-' || value[0] == '+'),
+                                        value.end(), absl::ascii_isdigit);
       return FlagError(f->name, absl::StrCat("'", value, "' is ",
                                              digits ? "out of range" : "not an integer", expected));
     }
@@ -301,7 +303,7 @@ absl::Status FlagSet::Parse(const std::vector<std::string>& args) {
   bool only_positional = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (only_positional || a.size() < 2 || a[0] != '-' ) {
+    if (only_positional || a.size() < 2 || a[0] != '-') {
       free.push_back(a);
       continue;
     }
@@ -331,9 +333,9 @@ absl::Status FlagSet::Parse(const std::vector<std::string>& args) {
       }
     }
     if (f == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unknown flag --", name, " for 'edgeloop ", command_, "' (see edgeloop ", command_,
-          " --help)"));
+      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name, " for 'edgeloop ",
+                                                     command_, "' (see edgeloop ", command_,
+                                                     " --help)"));
     }
     if (f->kind == Kind::kBool && !has_value) {
       f->set = true;
@@ -354,16 +356,15 @@ absl::Status FlagSet::Parse(const std::vector<std::string>& args) {
   }
   if (positional_ == nullptr) {
     if (!free.empty())
-      return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", free[0],
-                                                     "' for 'edgeloop ", command_, "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unexpected argument '", free[0], "' for 'edgeloop ", command_, "'"));
   } else {
     if (static_cast<int>(free.size()) < positional_min_)
       return absl::InvalidArgumentError(
           absl::StrCat("'edgeloop ", command_, "' needs ", positional_name_));
     if (positional_max_ > 0 && static_cast<int>(free.size()) > positional_max_)
-      return absl::InvalidArgumentError(absl::StrCat("too many arguments for 'edgeloop ",
-                                                     command_, "': expected at most ",
-                                                     positional_max_));
+      return absl::InvalidArgumentError(absl::StrCat("too many arguments for 'edgeloop ", command_,
+                                                     "': expected at most ", positional_max_));
     *positional_ = free;
   }
   return absl::OkStatus();

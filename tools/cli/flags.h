@@ -56,10 +56,10 @@ class Range {
   std::vector<double> sentinels_;
 };
 
-Range AtLeast(double min);               // [min, inf)
-Range Positive();                        // (0, inf)
-Range Fraction();                        // [0, 1]
-Range Between(double min, double max);   // [min, max]
+Range AtLeast(double min);              // [min, inf)
+Range Positive();                       // (0, inf)
+Range Fraction();                       // [0, 1]
+Range Between(double min, double max);  // [min, max]
 
 // What a String flag's value names on disk. Parse checks a set, non-empty value; a command
 // whose kind depends on other flags calls CheckPath after Parse instead.
@@ -114,8 +114,7 @@ class FlagSet {
   void Int(const std::string& name, int64_t* out, const std::string& help, bool required = false);
   void Int(const std::string& name, int64_t* out, const std::string& help, const Range& range,
            bool required = false);
-  void Double(const std::string& name, double* out, const std::string& help,
-              bool required = false);
+  void Double(const std::string& name, double* out, const std::string& help, bool required = false);
   void Double(const std::string& name, double* out, const std::string& help, const Range& range,
               bool required = false);
   void Bool(const std::string& name, bool* out, const std::string& help);
@@ -145,7 +144,7 @@ class FlagSet {
     bool set = false;
   };
   Flag& Add(const std::string& name, Kind kind, void* out, const std::string& help, bool required,
-           std::string default_text);
+            std::string default_text);
   Flag* Find(const std::string& name);
   absl::Status Assign(Flag* flag, const std::string& value);
   absl::Status AssignNumber(Flag* flag, const std::string& value);

@@ -19,9 +19,10 @@ namespace edgeloop::pipeline {
 
 absl::StatusOr<std::unique_ptr<LocalEdgeServer>> LocalEdgeServer::Start(
     const std::string& log_path, const std::string& cache_path, int threads) {
-  std::vector<std::string> args = {"edgeloop", "serve", "--listen", "127.0.0.1:0", "--threads",
-                                   absl::StrCat(threads), "--cache", cache_path,
-                                   "--sentinel-interval", "-1"};
+  std::vector<std::string> args = {"edgeloop",    "serve",     "--listen",
+                                   "127.0.0.1:0", "--threads", absl::StrCat(threads),
+                                   "--cache",     cache_path,  "--sentinel-interval",
+                                   "-1"};
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -41,7 +42,8 @@ absl::StatusOr<std::unique_ptr<LocalEdgeServer>> LocalEdgeServer::Start(
   const int rc = posix_spawn(&pid, "/proc/self/exe", &actions, &attr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
-  if (rc != 0) return absl::UnavailableError(absl::StrCat("cannot start the local edge server: errno ", rc));
+  if (rc != 0)
+    return absl::UnavailableError(absl::StrCat("cannot start the local edge server: errno ", rc));
   for (int i = 0; i < 300; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     int status = 0;
@@ -58,7 +60,8 @@ absl::StatusOr<std::unique_ptr<LocalEdgeServer>> LocalEdgeServer::Start(
   }
   ::kill(pid, SIGKILL);
   waitpid(pid, nullptr, 0);
-  return absl::UnavailableError(absl::StrCat("the local edge server did not start in 30 s; see ", log_path));
+  return absl::UnavailableError(
+      absl::StrCat("the local edge server did not start in 30 s; see ", log_path));
 }
 
 LocalEdgeServer::~LocalEdgeServer() {

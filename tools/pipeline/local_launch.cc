@@ -50,8 +50,9 @@ absl::StatusOr<LocalRanks> LocalRanks::Start(int nproc, const std::vector<std::s
     for (char** e = environ; *e != nullptr; ++e) {
       const std::string var = *e;
       // A launcher's own variables must not leak into the ranks started here.
-      if (var.rfind("SLURM_", 0) == 0 || var.rfind("RANK=", 0) == 0 || var.rfind("WORLD_SIZE=", 0) == 0 ||
-          var.rfind("LOCAL_RANK=", 0) == 0 || var.rfind("MASTER_", 0) == 0) {
+      if (var.rfind("SLURM_", 0) == 0 || var.rfind("RANK=", 0) == 0 ||
+          var.rfind("WORLD_SIZE=", 0) == 0 || var.rfind("LOCAL_RANK=", 0) == 0 ||
+          var.rfind("MASTER_", 0) == 0) {
         continue;
       }
       env.push_back(var);
@@ -71,12 +72,14 @@ absl::StatusOr<LocalRanks> LocalRanks::Start(int nproc, const std::vector<std::s
     const std::string log = absl::StrCat(log_prefix, r, ".log");
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
     pid_t pid = 0;
     const int rc = posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) return absl::UnavailableError(absl::StrCat("cannot start rank ", r, ": ", std::strerror(rc)));
+    if (rc != 0)
+      return absl::UnavailableError(absl::StrCat("cannot start rank ", r, ": ", std::strerror(rc)));
     ranks.pids_.push_back(pid);
   }
   return ranks;
@@ -90,7 +93,8 @@ absl::Status LocalRanks::Wait() {
     waitpid(pids_[k], &status, 0);
     const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (!ok && first.ok()) {
-      first = absl::InternalError(absl::StrCat("rank ", k + 1, " failed; see ", log_prefix_, k + 1, ".log"));
+      first = absl::InternalError(
+          absl::StrCat("rank ", k + 1, " failed; see ", log_prefix_, k + 1, ".log"));
     }
     pids_[k] = 0;
   }

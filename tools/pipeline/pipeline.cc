@@ -17,18 +17,18 @@
 #include "arch/space.h"
 #include "base/atomic_file.h"
 #include "base/interrupt.h"
+#include "base/proto_json.h"
 #include "data/synth.h"
+#include "dist/launch_env.h"
 #include "edge_bench/client.h"
 #include "predictor/bootstrap.h"
 #include "predictor/edge_adapter.h"
 #include "predictor/metrics.h"
 #include "predictor/model_io.h"
-#include "base/proto_json.h"
 #include "search/search_job.h"
 #include "search/search_state.h"
 #include "supernet/evaluate.h"
 #include "supernet/run_dir.h"
-#include "dist/launch_env.h"
 #include "supernet/train/trainer.h"
 #include "tools/pipeline/local_edge.h"
 #include "tools/pipeline/local_launch.h"
@@ -121,7 +121,8 @@ template <typename Record, typename Body>
 absl::StatusOr<Record> Pipeline::Stage(const std::string& name, const Body& body) {
   const std::string path = Path("stages/" + name + ".json");
   if (std::optional<Record> done = Recorded<Record>(path)) {
-    if (!config_.quiet) std::fprintf(stderr, "== pipeline: %s: done earlier (%s)\n", name.c_str(), path.c_str());
+    if (!config_.quiet)
+      std::fprintf(stderr, "== pipeline: %s: done earlier (%s)\n", name.c_str(), path.c_str());
     return *std::move(done);
   }
   if (Interrupted()) return absl::CancelledError("pipeline interrupted");
@@ -148,7 +149,8 @@ absl::Status Pipeline::EnsureEdge() {
   if (client_) return absl::OkStatus();
   edges_ = config_.edges;
   if (edges_.empty()) {
-    auto server = LocalEdgeServer::Start(Path("edge/serve.log"), Path("edge/results_cache.pb"), p_.threads);
+    auto server =
+        LocalEdgeServer::Start(Path("edge/serve.log"), Path("edge/results_cache.pb"), p_.threads);
     if (!server.ok()) return server.status();
     local_edge_ = std::move(*server);
     edges_ = {local_edge_->url()};
@@ -213,19 +215,42 @@ absl::StatusOr<TrainStage> Pipeline::TrainRun(const std::string& out, const std:
   c.device = config_.device;
   c.resume = PathExists(out + "/run.json");
   c.quiet = config_.quiet;
-  absl::StatusOr<dist::LaunchEnv> env = all_ranks ? dist::LaunchEnvFromProcess() : dist::LaunchEnv{};
+  absl::StatusOr<dist::LaunchEnv> env =
+      all_ranks ? dist::LaunchEnvFromProcess() : dist::LaunchEnv{};
   if (!env.ok()) return env.status();
   const auto start = std::chrono::steady_clock::now();
   std::optional<LocalRanks> ranks;
   if (all_ranks && config_.nproc > 1 && env->world_size == 1) {
     std::vector<std::string> args = {
-        "train", "--space", space_path, "--data", absl::StrJoin(files_, ","),
-        "--train-split", train_split_, "--val-split", val_split_, "--out", out,
-        "--epochs", absl::StrCat(epochs), "--batch-size", absl::StrCat(c.batch_size),
-        "--lr", absl::StrCat(lr), "--distill-weight", absl::StrCat(c.sandwich.distill_weight),
+        "train",
+        "--space",
+        space_path,
+        "--data",
+        absl::StrJoin(files_, ","),
+        "--train-split",
+        train_split_,
+        "--val-split",
+        val_split_,
+        "--out",
+        out,
+        "--epochs",
+        absl::StrCat(epochs),
+        "--batch-size",
+        absl::StrCat(c.batch_size),
+        "--lr",
+        absl::StrCat(lr),
+        "--distill-weight",
+        absl::StrCat(c.sandwich.distill_weight),
         absl::StrCat("--head-dropout=", c.head_dropout ? "true" : "false"),
-        "--seed", absl::StrCat(c.seed), "--threads", absl::StrCat(c.threads),
-        "--val-samples", absl::StrCat(c.val_samples), "--device", c.device, "--quiet"};
+        "--seed",
+        absl::StrCat(c.seed),
+        "--threads",
+        absl::StrCat(c.threads),
+        "--val-samples",
+        absl::StrCat(c.val_samples),
+        "--device",
+        c.device,
+        "--quiet"};
     if (c.resume) args.push_back("--resume");
     auto started = LocalRanks::Start(config_.nproc, args, out + "_rank");
     if (!started.ok()) return started.status();
@@ -239,7 +264,8 @@ absl::StatusOr<TrainStage> Pipeline::TrainRun(const std::string& out, const std:
     if (!s.ok() && summary.ok() && !summary->interrupted) return s;
   }
   if (!summary.ok()) return summary.status();
-  if (summary->interrupted) return absl::CancelledError("training interrupted (checkpoint written)");
+  if (summary->interrupted)
+    return absl::CancelledError("training interrupted (checkpoint written)");
   TrainStage record;
   record.set_run(out);
   record.set_steps(static_cast<double>(summary->steps_done));
@@ -266,10 +292,12 @@ absl::StatusOr<PredictorStage> Pipeline::Predictor() {
   predictor::EdgeMeasurerOptions mo;
   mo.device = o.device;
   mo.settings = MeasurementSettingsOf(p_);
-  auto result = predictor::RunBootstrap(*space, o, predictor::MakeEdgeMeasurer(client_.get(), mo), store->get());
+  auto result = predictor::RunBootstrap(*space, o, predictor::MakeEdgeMeasurer(client_.get(), mo),
+                                        store->get());
   if (!result.ok()) return result.status();
   if (absl::Status s = MakeDirectories(Path("predictor")); !s.ok()) return s;
-  if (absl::Status s = predictor::SaveModel(result->model, Path("predictor/model.json")); !s.ok()) return s;
+  if (absl::Status s = predictor::SaveModel(result->model, Path("predictor/model.json")); !s.ok())
+    return s;
   absl::StatusOr<google::protobuf::Struct> cv = MetricsObject(result->cv);
   if (!cv.ok()) return cv.status();
   PredictorStage record;
@@ -293,8 +321,9 @@ absl::StatusOr<double> Pipeline::LatencyBudget() {
   auto baseline_latency = client_->Measure(request, 3600);
   if (!baseline_latency.ok()) return baseline_latency.status();
   const double budget_ms = baseline_latency->batches(0).median_ms() / kReferenceLatencyRatio;
-  Say(absl::StrFormat("baseline %.4g ms on the edge: choosing the most accurate subnet under %.4g ms",
-                      baseline_latency->batches(0).median_ms(), budget_ms));
+  Say(absl::StrFormat(
+      "baseline %.4g ms on the edge: choosing the most accurate subnet under %.4g ms",
+      baseline_latency->batches(0).median_ms(), budget_ms));
   return budget_ms;
 }
 
@@ -438,21 +467,34 @@ absl::StatusOr<TestStage> Pipeline::Test() {
 
 absl::Status Pipeline::RunAfterSupernet(std::chrono::steady_clock::time_point start,
                                         ReportInputs* in) {
-  absl::Status s = StageInto("predictor", [&] { return Predictor(); }, &in->predictor);
-  if (s.ok()) s = StageInto("search", [&] { return Search(); }, &in->search);
+  absl::Status s = StageInto(
+      "predictor", [&] { return Predictor(); }, &in->predictor);
+  if (s.ok())
+    s = StageInto(
+        "search", [&] { return Search(); }, &in->search);
   if (s.ok()) {
-    s = StageInto("finetune", [&] {
-      return TrainRun(Path("finetune"), "", Path("search/chosen/model.json"), Path("supernet"),
-                      p_.finetune_epochs, p_.finetune_lr, false);
-    }, &in->finetune);
+    s = StageInto(
+        "finetune",
+        [&] {
+          return TrainRun(Path("finetune"), "", Path("search/chosen/model.json"), Path("supernet"),
+                          p_.finetune_epochs, p_.finetune_lr, false);
+        },
+        &in->finetune);
   }
   if (s.ok()) {
-    s = StageInto("baseline", [&] {
-      return TrainRun(Path("baseline"), "", Path("baseline.json"), "", p_.epochs, p_.lr, false);
-    }, &in->baseline);
+    s = StageInto(
+        "baseline",
+        [&] {
+          return TrainRun(Path("baseline"), "", Path("baseline.json"), "", p_.epochs, p_.lr, false);
+        },
+        &in->baseline);
   }
-  if (s.ok()) s = StageInto("measure", [&] { return Measure(); }, &in->measure);
-  if (s.ok()) s = StageInto("test", [&] { return Test(); }, &in->test);
+  if (s.ok())
+    s = StageInto(
+        "measure", [&] { return Measure(); }, &in->measure);
+  if (s.ok())
+    s = StageInto(
+        "test", [&] { return Test(); }, &in->test);
   if (!s.ok()) return s;
   client_.reset();
   local_edge_.reset();
@@ -473,13 +515,16 @@ absl::Status Pipeline::Run() {
   if (!PathExists(Path("space.textproto"))) {
     auto space = Space::FromText(p_.space_text, p_.name);
     if (!space.ok()) return space.status();
-    if (absl::Status s = WriteFileAtomically(Path("space.textproto"), p_.space_text); !s.ok()) return s;
+    if (absl::Status s = WriteFileAtomically(Path("space.textproto"), p_.space_text); !s.ok())
+      return s;
   }
   if (!PathExists(Path("baseline.json"))) {
     ArchConfig baseline = BaselineArch();
     if (p_.baseline_resolution > 0) baseline.set_resolution(p_.baseline_resolution);
     if (p_.baseline_frames > 0) baseline.set_frames(p_.baseline_frames);
-    if (absl::Status s = WriteFileAtomically(Path("baseline.json"), ArchToJson(baseline) + "\n"); !s.ok()) return s;
+    if (absl::Status s = WriteFileAtomically(Path("baseline.json"), ArchToJson(baseline) + "\n");
+        !s.ok())
+      return s;
   }
   const auto start = std::chrono::steady_clock::now();
   absl::StatusOr<dist::LaunchEnv> env = dist::LaunchEnvFromProcess();

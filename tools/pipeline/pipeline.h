@@ -27,9 +27,9 @@ namespace edgeloop::pipeline {
 
 struct PipelineConfig {
   Profile profile;
-  std::vector<std::string> data_files;  // empty: generate synthetic data
+  std::vector<std::string> data_files;             // empty: generate synthetic data
   std::string train_split, val_split, test_split;  // empty: the profile's
-  std::vector<std::string> edges;       // empty: a local server on loopback
+  std::vector<std::string> edges;                  // empty: a local server on loopback
   std::string token;
   std::string out_dir;
   uint64_t seed = 1;

@@ -7,12 +7,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "base/atomic_file.h"
 #include "base/json.h"
-#include "predictor/metrics.h"
 #include "base/proto_json.h"
+#include "predictor/metrics.h"
 #include "search/search_state.h"
 #include "tools/version.h"
 
@@ -55,12 +55,11 @@ std::string Header(const ReportInputs& in) {
   const std::time_t now = std::time(nullptr);
   std::strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
   const DataStage& data = in.data;
-  return absl::StrCat("# edgeloop pipeline report\n\nProfile `", in.profile, "`, written ", when,
-                      ". Data: ",
-                      JsonStringArray(std::vector<std::string>(data.files().begin(), data.files().end())),
-                      data.synthetic() ? " (synthetic, RAISE-LPBF format)" : "",
-                      "; train `", data.train_split(), "`, validation `", data.val_split(),
-                      "`, test `", data.test_split(), "`.\n\n");
+  return absl::StrCat(
+      "# edgeloop pipeline report\n\nProfile `", in.profile, "`, written ", when, ". Data: ",
+      JsonStringArray(std::vector<std::string>(data.files().begin(), data.files().end())),
+      data.synthetic() ? " (synthetic, RAISE-LPBF format)" : "", "; train `", data.train_split(),
+      "`, validation `", data.val_split(), "`, test `", data.test_split(), "`.\n\n");
 }
 
 // The rows of measured latency, one per batch size, by batch size.
@@ -82,17 +81,19 @@ std::string LatencyRows(const MeasureStage& ms) {
 std::string Comparison(const ReportInputs& in) {
   const TestedSubnet& chosen = in.test.chosen();
   const TestedSubnet& base = in.test.baseline();
-  const double latency_ratio = MedianMs(in.measure.baseline(), 1) / MedianMs(in.measure.chosen(), 1);
+  const double latency_ratio =
+      MedianMs(in.measure.baseline(), 1) / MedianMs(in.measure.chosen(), 1);
   const double loss_ratio = base.mse() / chosen.mse();
-  std::string md = absl::StrCat(
-      "## Chosen subnet vs the human-designed baseline\n\n",
-      "| | chosen (searched, fine-tuned) | baseline (human-designed, stand-alone) | baseline / chosen |\n",
-      "|---|---|---|---|\n");
+  std::string md = absl::StrCat("## Chosen subnet vs the human-designed baseline\n\n",
+                                "| | chosen (searched, fine-tuned) | baseline (human-designed, "
+                                "stand-alone) | baseline / chosen |\n",
+                                "|---|---|---|---|\n");
   absl::StrAppend(&md, "| architecture | `", chosen.key(), "` | `", base.key(), "` | |\n");
-  absl::StrAppend(&md, "| parameters | ", Fmt(chosen.params(), "%.0f"), " | ", Fmt(base.params(), "%.0f"),
-                  " | ", Ratio(base.params(), chosen.params()), " |\n");
+  absl::StrAppend(&md, "| parameters | ", Fmt(chosen.params(), "%.0f"), " | ",
+                  Fmt(base.params(), "%.0f"), " | ", Ratio(base.params(), chosen.params()), " |\n");
   absl::StrAppend(&md, "| FLOPs (MMAC / sample) | ", Fmt(chosen.flops() / 1e6, "%.1f"), " | ",
-                  Fmt(base.flops() / 1e6, "%.1f"), " | ", Ratio(base.flops(), chosen.flops()), " |\n");
+                  Fmt(base.flops() / 1e6, "%.1f"), " | ", Ratio(base.flops(), chosen.flops()),
+                  " |\n");
   absl::StrAppend(&md, LatencyRows(in.measure));
   absl::StrAppend(&md, "| test MSE (normalised targets) | ", Fmt(chosen.mse(), "%.5f"), " | ",
                   Fmt(base.mse(), "%.5f"), " | ", Ratio(base.mse(), chosen.mse()), " |\n");
@@ -109,9 +110,10 @@ std::string Comparison(const ReportInputs& in) {
   };
   absl::StrAppend(&md, "- **Latency ratio** (baseline / chosen, batch 1, measured on the edge): ",
                   verdict(latency_ratio, kReferenceLatencyRatio), "\n");
-  absl::StrAppend(&md, "- **Test-loss ratio** (baseline MSE / chosen MSE): ", verdict(loss_ratio, kReferenceLossRatio),
-                  "\n");
-  absl::StrAppend(&md, "- The chosen subnet with inherited weights only (before fine-tuning): test MSE ",
+  absl::StrAppend(&md, "- **Test-loss ratio** (baseline MSE / chosen MSE): ",
+                  verdict(loss_ratio, kReferenceLossRatio), "\n");
+  absl::StrAppend(&md,
+                  "- The chosen subnet with inherited weights only (before fine-tuning): test MSE ",
                   Fmt(in.test.chosen_inherited().mse(), "%.5f"), ".\n\n");
   return md;
 }
@@ -120,10 +122,12 @@ std::string ParetoSection(const SearchStage& search) {
   return absl::StrCat(
       "## Pareto front\n\n![Pareto front](search/pareto.png)\n\n",
       "Chosen: the most accurate subnet (inherited-weight val MSE) whose measured latency is "
-      "under the baseline's / 8.8 = ", Fmt(search.latency_budget_ms()), " ms",
+      "under the baseline's / 8.8 = ",
+      Fmt(search.latency_budget_ms()), " ms",
       search.budget_met() ? "" : " (no subnet met it: the fastest one was taken)", ". ",
       "Search: ", Fmt(search.evaluated(), "%.0f"), " subnets scored with inherited weights, ",
-      Fmt(search.measured(), "%.0f"), " measured live; front of ", Fmt(search.front_size(), "%.0f"), ", ",
+      Fmt(search.measured(), "%.0f"), " measured live; front of ", Fmt(search.front_size(), "%.0f"),
+      ", ",
       search.verified() ? "every front latency measured" : "some front latencies predicted only",
       ". Full front: `search/front.csv`; per-generation log: `search/log.jsonl`.\n\n");
 }
@@ -142,7 +146,8 @@ std::string LiveAccuracy(const absl::StatusOr<search::SearchState>& state) {
       predicted.push_back(c.predicted_before_measurement_ms);
     }
   }
-  if (measured.size() < 2) return "Too few live measurements in the search to score the predictor.\n";
+  if (measured.size() < 2)
+    return "Too few live measurements in the search to score the predictor.\n";
   const predictor::AccuracyMetrics m = predictor::ComputeMetrics(measured, predicted);
   return absl::StrFormat(
       "| live measurements | within +-10%% | within +-5%% | MAPE | Spearman | Kendall |\n"
@@ -154,8 +159,8 @@ std::string LiveAccuracy(const absl::StatusOr<search::SearchState>& state) {
 
 std::string PredictorSection(const PredictorStage& predictor,
                              const absl::StatusOr<search::SearchState>& state) {
-  return absl::StrCat("## Latency predictor on the search's live measurements\n\n", LiveAccuracy(state),
-                      "\nBootstrap: ", Fmt(predictor.measured(), "%.0f"),
+  return absl::StrCat("## Latency predictor on the search's live measurements\n\n",
+                      LiveAccuracy(state), "\nBootstrap: ", Fmt(predictor.measured(), "%.0f"),
                       " new live measurements; cross-validation within +-10%: ",
                       Fmt(100 * CvMetric(predictor, "within_10"), "%.0f"), "%, Spearman ",
                       Fmt(CvMetric(predictor, "spearman"), "%.3f"), ".\n\n");
@@ -179,11 +184,12 @@ std::string CostSection(const ReportInputs& in, const absl::StatusOr<search::Sea
   return absl::StrCat(
       "## Cost of the search\n\n", "| approach | wall time |\n|---|---|\n",
       "| edgeloop: one supernet training + predictor bootstrap + search (", Fmt(candidates, "%.0f"),
-      " candidates scored) | ", Minutes(ours), " |\n",
-      "| reference: each of the ", Fmt(candidates, "%.0f"), " candidates trained stand-alone for ",
-      Fmt(epochs, "%.3g"), " epochs (estimated: the chosen subnet's measured ",
-      Fmt(chosen_epoch_s, "%.1f"), " s per epoch, scaled by FLOPs) | ", Minutes(theirs), " |\n\n",
-      "edgeloop is **", Ratio(theirs, ours), "** cheaper for this search, and its supernet serves "
+      " candidates scored) | ", Minutes(ours), " |\n", "| reference: each of the ",
+      Fmt(candidates, "%.0f"), " candidates trained stand-alone for ", Fmt(epochs, "%.3g"),
+      " epochs (estimated: the chosen subnet's measured ", Fmt(chosen_epoch_s, "%.1f"),
+      " s per epoch, scaled by FLOPs) | ", Minutes(theirs), " |\n\n", "edgeloop is **",
+      Ratio(theirs, ours),
+      "** cheaper for this search, and its supernet serves "
       "every further search (another device, another budget) without retraining.\n\n");
 }
 
@@ -191,10 +197,10 @@ std::string StagesSection(const ReportInputs& in) {
   std::string md = "## Stages\n\n| stage | wall time |\n|---|---|\n";
   double total = 0;
   const std::pair<const char*, double> stages[] = {
-      {"data", in.data.seconds()},         {"supernet", in.supernet.seconds()},
+      {"data", in.data.seconds()},           {"supernet", in.supernet.seconds()},
       {"predictor", in.predictor.seconds()}, {"search", in.search.seconds()},
-      {"finetune", in.finetune.seconds()}, {"baseline", in.baseline.seconds()},
-      {"measure", in.measure.seconds()},   {"test", in.test.seconds()}};
+      {"finetune", in.finetune.seconds()},   {"baseline", in.baseline.seconds()},
+      {"measure", in.measure.seconds()},     {"test", in.test.seconds()}};
   for (const auto& [name, s] : stages) {
     total += std::isfinite(s) ? s : 0;
     absl::StrAppend(&md, "| ", name, " | ", Fmt(s, "%.1f"), " s |\n");
@@ -236,10 +242,9 @@ std::string BuildSection() {
 
 absl::Status WriteReport(const ReportInputs& in) {
   const absl::StatusOr<search::SearchState> state = search::LoadSearchState(in.out_dir + "/search");
-  const std::string md = absl::StrCat(Header(in), Comparison(in), ParetoSection(in.search),
-                                      PredictorSection(in.predictor, state), CostSection(in, state),
-                                      StagesSection(in), EdgeSection(in.measure.edge()),
-                                      BuildSection());
+  const std::string md = absl::StrCat(
+      Header(in), Comparison(in), ParetoSection(in.search), PredictorSection(in.predictor, state),
+      CostSection(in, state), StagesSection(in), EdgeSection(in.measure.edge()), BuildSection());
   return WriteFileAtomically(in.out_dir + "/report.md", md);
 }
 
