@@ -12,7 +12,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 
-namespace edgeloop {
+namespace edgeloop::arch {
 namespace {
 
 using google::protobuf::Value;
@@ -232,4 +232,4 @@ ArchConfig BaselineArch() {
   return a;
 }
 
-}  // namespace edgeloop
+}  // namespace edgeloop::arch

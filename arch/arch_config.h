@@ -20,7 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "proto/arch.pb.h"
 
-namespace edgeloop {
+namespace edgeloop::arch {
 
 inline constexpr int kNumStages = 4;
 inline constexpr int kInChans = 1;        // grey melt-pool video
@@ -47,6 +47,6 @@ ArchConfig BaselineArch();
 
 bool ArchEqual(const ArchConfig& a, const ArchConfig& b);
 
-}  // namespace edgeloop
+}  // namespace edgeloop::arch
 
 #endif  // EDGELOOP_ARCH_ARCH_CONFIG_H_

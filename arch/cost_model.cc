@@ -4,7 +4,7 @@
 
 #include "arch/arch_config.h"
 
-namespace edgeloop {
+namespace edgeloop::arch {
 namespace {
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -106,4 +106,4 @@ Cost ComputeCost(const ArchConfig& arch) {
   return cost;
 }
 
-}  // namespace edgeloop
+}  // namespace edgeloop::arch

@@ -16,7 +16,7 @@
 
 #include "proto/arch.pb.h"
 
-namespace edgeloop {
+namespace edgeloop::arch {
 
 struct StageGeometry {
   int64_t d = 0, h = 0, w = 0;      // token grid of the stage (before merging)
@@ -59,6 +59,6 @@ struct Cost {
 Cost ComputeCost(const ArchConfig& arch);
 int64_t CountParams(const ArchConfig& arch);
 
-}  // namespace edgeloop
+}  // namespace edgeloop::arch
 
 #endif  // EDGELOOP_ARCH_COST_MODEL_H_

@@ -13,7 +13,7 @@
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 
-namespace edgeloop {
+namespace edgeloop::arch {
 namespace {
 
 class CollectErrors : public google::protobuf::io::ErrorCollector {
@@ -450,4 +450,4 @@ absl::StatusOr<ArchConfig> ResolveArch(absl::string_view arg, const Space* space
       "--arch '", trimmed, "' is neither JSON, a .json file, nor a known name (baseline)"));
 }
 
-}  // namespace edgeloop
+}  // namespace edgeloop::arch

@@ -18,7 +18,7 @@
 #include "base/rng.h"
 #include "proto/arch.pb.h"
 
-namespace edgeloop {
+namespace edgeloop::arch {
 
 class Space {
  public:
@@ -75,6 +75,6 @@ class Space {
 // space (min, max, baseline, ...). `space` may be null, then only JSON and "baseline".
 absl::StatusOr<ArchConfig> ResolveArch(absl::string_view arg, const Space* space);
 
-}  // namespace edgeloop
+}  // namespace edgeloop::arch
 
 #endif  // EDGELOOP_ARCH_SPACE_H_

@@ -17,7 +17,7 @@ ArchConfig DefaultSentinelArch() {
   ArchConfig a;
   for (int v : {4, 4, 4}) a.add_patch_size(v);
   a.set_embed_dim(24);
-  for (int i = 0; i < kNumStages; ++i) {
+  for (int i = 0; i < arch::kNumStages; ++i) {
     a.add_depths(1);
     a.add_num_heads(3);
   }
@@ -103,7 +103,7 @@ absl::StatusOr<std::unique_ptr<MeasureService>> MeasureService::Create(
   if (absl::Status st = CheckSettings(o.defaults); !st.ok()) return st;
   o.sentinel_settings = ResolveSettings(o.sentinel_settings, QuickSentinelSettings());
   if (absl::Status st = CheckSettings(o.sentinel_settings); !st.ok()) return st;
-  if (absl::Status st = ValidateStructure(o.sentinel); !st.ok()) return st;
+  if (absl::Status st = arch::ValidateStructure(o.sentinel); !st.ok()) return st;
   auto cache = ResultCache::Open(o.cache_file);
   if (!cache.ok()) return cache.status();
   service->cache_ = std::move(*cache);
@@ -135,7 +135,7 @@ std::pair<ErrorCode, std::string> MeasureService::Validate(const MeasureRequest&
     largest = std::max(largest, b);
   }
   const ArchConfig& a = req.arch();
-  if (absl::Status st = ValidateStructure(a); !st.ok())
+  if (absl::Status st = arch::ValidateStructure(a); !st.ok())
     return {ERROR_INVALID_ARCH, std::string(st.message())};
   // Bound the token count first, so the FLOP count below cannot overflow.
   auto ceil_div = [](int64_t x, int64_t y) { return (x + y - 1) / y; };
@@ -146,7 +146,7 @@ std::pair<ErrorCode, std::string> MeasureService::Validate(const MeasureRequest&
     return {ERROR_LIMIT_EXCEEDED,
             absl::StrCat("architecture too large: ", tokens, " tokens, embed_dim ", a.embed_dim(),
                          "; allowed <= 16777216 tokens, embed_dim <= 1024")};
-  const Cost cost = ComputeCost(a);
+  const arch::Cost cost = arch::ComputeCost(a);
   if (cost.flops > max_flops / largest)
     return {ERROR_LIMIT_EXCEEDED,
             absl::StrCat("forward at batch ", largest, " needs ", cost.flops, " x ", largest,
@@ -162,7 +162,8 @@ std::pair<ErrorCode, std::string> MeasureService::Validate(const MeasureRequest&
 // Parameters, input and memory at the largest batch. The memory estimate: the float
 // weights, the input, and three live tensors the size of the largest activation (the
 // residual stream, an attention or MLP intermediate and its output) per sample.
-std::pair<ErrorCode, std::string> MeasureService::CheckMemory(const ArchConfig& a, const Cost& cost,
+std::pair<ErrorCode, std::string> MeasureService::CheckMemory(const ArchConfig& a,
+                                                              const arch::Cost& cost,
                                                               int largest) const {
   const ServerLimits& l = opts_.limits;
   if (cost.params > l.max_params())
@@ -237,7 +238,7 @@ absl::Status MeasureService::PrepareReference(const Call& call) {
   if (!nominal.ok()) return nominal.status();
   reference_ = std::move(*built);
   reference_nominal_ms_ = *nominal;
-  Log(absl::StrCat("paired reference ", CanonicalKey(opts_.reference), ": nominal ",
+  Log(absl::StrCat("paired reference ", arch::CanonicalKey(opts_.reference), ": nominal ",
                    reference_nominal_ms_, " ms"));
   return absl::OkStatus();
 }
@@ -296,7 +297,7 @@ Envelope MeasureService::Process(const MeasureRequest& request,
   Envelope out;
   MeasureResult* result = out.mutable_measure_result();
   result->set_request_id(request.request_id());
-  result->set_arch_key(CanonicalKey(request.arch()));
+  result->set_arch_key(arch::CanonicalKey(request.arch()));
   *result->mutable_device() = device_;
   for (call.batch_index = 0; call.batch_index < request.batch_sizes_size(); ++call.batch_index) {
     call.batch = request.batch_sizes(call.batch_index);

@@ -111,7 +111,7 @@ class MeasureService {
   void Log(const std::string& line) const;
   void Post(const Call& call, MeasureProgress progress) const;
   Envelope ErrorFor(const Call& call, const absl::Status& status) const;
-  std::pair<ErrorCode, std::string> CheckMemory(const ArchConfig& arch, const Cost& cost,
+  std::pair<ErrorCode, std::string> CheckMemory(const ArchConfig& arch, const arch::Cost& cost,
                                                 int largest) const;
   absl::Status MaybeMeasureSentinel(const Call& call);
   absl::Status PrepareReference(const Call& call);

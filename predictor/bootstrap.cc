@@ -21,15 +21,15 @@ class DesignSet {
  public:
   explicit DesignSet(int n) : n_(n) {}
   bool full() const { return static_cast<int>(archs_.size()) >= n_; }
-  bool Has(const ArchConfig& a) const { return keys_.count(CanonicalKey(a)) > 0; }
+  bool Has(const ArchConfig& a) const { return keys_.count(arch::CanonicalKey(a)) > 0; }
   // False when full or already present.
   bool Take(const ArchConfig& a) {
-    if (full() || !keys_.insert(CanonicalKey(a)).second) return false;
+    if (full() || !keys_.insert(arch::CanonicalKey(a)).second) return false;
     archs_.push_back(a);
     return true;
   }
   // Takes `a`, or when it is already present a mutation of it that is not.
-  void TakeOrRedraw(const Space& space, ArchConfig a, Rng* rng) {
+  void TakeOrRedraw(const arch::Space& space, ArchConfig a, Rng* rng) {
     for (int attempt = 0; attempt < 50 && !full(); ++attempt) {
       if (Take(a)) return;
       a = space.Mutate(a, 0.15, rng);
@@ -46,7 +46,7 @@ class DesignSet {
 // Round-robin picks from `bins` equal-width bins of log FLOPs over a uniform pool: up to
 // `n` architectures not in `design`, in the order they should be taken (the first `bins`
 // span the whole range; later ones are spares for collisions and small spaces).
-std::vector<ArchConfig> FlopsStratifiedPicks(const Space& space, int bins, int n,
+std::vector<ArchConfig> FlopsStratifiedPicks(const arch::Space& space, int bins, int n,
                                              const DesignSet& design, Rng* rng) {
   bins = std::max(1, bins);
   const int pool_size = std::max(1000, 20 * std::max(bins, n));
@@ -54,8 +54,8 @@ std::vector<ArchConfig> FlopsStratifiedPicks(const Space& space, int bins, int n
   std::set<std::string> in_pool;
   for (int i = 0; i < pool_size; ++i) {
     ArchConfig a = space.Sample(rng);
-    if (!design.Has(a) && in_pool.insert(CanonicalKey(a)).second) {
-      pool.emplace_back(std::log(ComputeCost(a).flops), a);
+    if (!design.Has(a) && in_pool.insert(arch::CanonicalKey(a)).second) {
+      pool.emplace_back(std::log(arch::ComputeCost(a).flops), a);
     }
   }
   std::vector<ArchConfig> picks;
@@ -90,8 +90,8 @@ std::vector<ArchConfig> FlopsStratifiedPicks(const Space& space, int bins, int n
 std::vector<int> DimensionSizes(const SearchSpace& s) {
   std::vector<int> sizes = {s.patch_size().t_size(), s.patch_size().h_size(),
                             s.patch_size().w_size(), s.embed_dim_size()};
-  for (int st = 0; st < kNumStages; ++st) sizes.push_back(s.stage(st).depth_size());
-  for (int st = 0; st < kNumStages; ++st) sizes.push_back(s.stage(st).num_heads_size());
+  for (int st = 0; st < arch::kNumStages; ++st) sizes.push_back(s.stage(st).depth_size());
+  for (int st = 0; st < arch::kNumStages; ++st) sizes.push_back(s.stage(st).num_heads_size());
   sizes.push_back(s.mlp_ratio_size());
   sizes.push_back(s.resolution_size());
   sizes.push_back(s.frames_size());
@@ -106,8 +106,8 @@ ArchConfig LevelsToArch(const SearchSpace& s, const std::vector<int>& level) {
   a.add_patch_size(s.patch_size().h(level[1]));
   a.add_patch_size(s.patch_size().w(level[2]));
   a.set_embed_dim(s.embed_dim(level[3]));
-  for (int st = 0; st < kNumStages; ++st) a.add_depths(s.stage(st).depth(level[4 + st]));
-  for (int st = 0; st < kNumStages; ++st) {
+  for (int st = 0; st < arch::kNumStages; ++st) a.add_depths(s.stage(st).depth(level[4 + st]));
+  for (int st = 0; st < arch::kNumStages; ++st) {
     const auto& heads = s.stage(st).num_heads();
     const int64_t width = static_cast<int64_t>(a.embed_dim()) << st;
     const int want = level[8 + st];
@@ -133,7 +133,7 @@ ArchConfig LevelsToArch(const SearchSpace& s, const std::vector<int>& level) {
 
 // `m` points of a Latin hypercube over the dimensions: level i of a dimension with c
 // choices is choice floor(perm[i] * c / m), perm a random permutation per dimension.
-std::vector<ArchConfig> LatinHypercube(const Space& space, int m, Rng* rng) {
+std::vector<ArchConfig> LatinHypercube(const arch::Space& space, int m, Rng* rng) {
   const std::vector<int> sizes = DimensionSizes(space.spec());
   std::vector<std::vector<int>> levels(m, std::vector<int>(sizes.size()));
   std::vector<int> perm(m);
@@ -172,7 +172,7 @@ const char* DesignKindName(DesignKind kind) {
   return "?";
 }
 
-std::vector<ArchConfig> DesignArchitectures(const Space& space, int n, uint64_t seed,
+std::vector<ArchConfig> DesignArchitectures(const arch::Space& space, int n, uint64_t seed,
                                             DesignKind kind) {
   DesignSet design(std::max(0, n));
   if (n <= 0) return design.Release();
@@ -204,7 +204,8 @@ std::vector<ArchConfig> DesignArchitectures(const Space& space, int n, uint64_t 
   return design.Release();
 }
 
-absl::StatusOr<BootstrapResult> RunBootstrap(const Space& space, const BootstrapOptions& options,
+absl::StatusOr<BootstrapResult> RunBootstrap(const arch::Space& space,
+                                             const BootstrapOptions& options,
                                              const Measurer& measurer, MeasurementStore* store) {
   if (options.device.empty())
     return absl::InvalidArgumentError("bootstrap needs a device fingerprint");
@@ -217,7 +218,7 @@ absl::StatusOr<BootstrapResult> RunBootstrap(const Space& space, const Bootstrap
   if (!existing.ok()) return existing.status();
   std::set<std::string> measured;
   for (const auto& s : *existing)
-    measured.insert(absl::StrCat(CanonicalKey(s.m.arch), "|", s.m.batch_size));
+    measured.insert(absl::StrCat(arch::CanonicalKey(s.m.arch), "|", s.m.batch_size));
 
   int64_t new_measurements = 0, reused = 0;
   const std::vector<ArchConfig> design =
@@ -231,14 +232,14 @@ absl::StatusOr<BootstrapResult> RunBootstrap(const Space& space, const Bootstrap
         return absl::CancelledError(
             absl::StrCat("bootstrap interrupted after ", done, " design points; rerun to resume"));
       }
-      if (measured.count(absl::StrCat(CanonicalKey(arch), "|", batch))) {
+      if (measured.count(absl::StrCat(arch::CanonicalKey(arch), "|", batch))) {
         ++reused;
       } else {
         auto m = measurer(arch, batch);
         if (!m.ok()) {
           return absl::Status(m.status().code(),
-                              absl::StrCat("measuring ", CanonicalKey(arch), " at batch ", batch,
-                                           ": ", m.status().message()));
+                              absl::StrCat("measuring ", arch::CanonicalKey(arch), " at batch ",
+                                           batch, ": ", m.status().message()));
         }
         if (m->device.empty()) m->device = options.device;
         if (m->device != options.device) {

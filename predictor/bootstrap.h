@@ -43,7 +43,7 @@ inline constexpr DesignKind kDefaultDesign = DesignKind::kMixed;
 absl::StatusOr<DesignKind> ParseDesignKind(absl::string_view name);
 const char* DesignKindName(DesignKind kind);
 
-std::vector<ArchConfig> DesignArchitectures(const Space& space, int n, uint64_t seed,
+std::vector<ArchConfig> DesignArchitectures(const arch::Space& space, int n, uint64_t seed,
                                             DesignKind kind = kDefaultDesign);
 
 struct BootstrapOptions {
@@ -63,7 +63,8 @@ struct BootstrapResult {
   LatencyModel model;
 };
 
-absl::StatusOr<BootstrapResult> RunBootstrap(const Space& space, const BootstrapOptions& options,
+absl::StatusOr<BootstrapResult> RunBootstrap(const arch::Space& space,
+                                             const BootstrapOptions& options,
                                              const Measurer& measurer, MeasurementStore* store);
 
 }  // namespace edgeloop::predictor

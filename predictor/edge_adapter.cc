@@ -129,7 +129,7 @@ Measurer MakeEdgeMeasurer(edge_bench::EdgeClient* client, EdgeMeasurerOptions op
       return m;
     }
     return absl::InternalError(absl::StrCat("the server returned no result for batch ", batch,
-                                            " of ", CanonicalKey(arch)));
+                                            " of ", arch::CanonicalKey(arch)));
   };
 }
 

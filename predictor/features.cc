@@ -33,7 +33,7 @@ std::vector<std::string> BuildNames() {
                                     "activation_total",
                                     "tokens_total",
                                     "windows_total"};
-  for (int s = 0; s < kNumStages; ++s)
+  for (int s = 0; s < arch::kNumStages; ++s)
     for (const char* f : kStageFields) names.push_back(absl::StrCat("s", s, "_", f));
   for (const char* f : {"batch_flops", "batch_flops_patch_embed", "batch_flops_qkv",
                         "batch_flops_attention", "batch_flops_proj", "batch_flops_mlp",
@@ -60,11 +60,11 @@ int FeatureIndex(const std::string& name) {
 }
 
 void ComputeFeatures(const ArchConfig& arch, int batch, float* out) {
-  const Cost cost = ComputeCost(arch);
-  const auto geo = ComputeGeometry(arch);
-  const FlopsByOp& f = cost.by_op;
+  const arch::Cost cost = arch::ComputeCost(arch);
+  const auto geo = arch::ComputeGeometry(arch);
+  const arch::FlopsByOp& f = cost.by_op;
   double activation_total = 0, tokens_total = 0, windows_total = 0;
-  for (const StageGeometry& g : geo) {
+  for (const arch::StageGeometry& g : geo) {
     const double attn =
         static_cast<double>(g.windows) * g.heads * g.window_tokens * g.window_tokens;
     activation_total += g.depth * (3.0 * g.padded_tokens * g.width + attn +
@@ -94,7 +94,7 @@ void ComputeFeatures(const ArchConfig& arch, int batch, float* out) {
   put(activation_total);
   put(tokens_total);
   put(windows_total);
-  for (const StageGeometry& g : geo) {
+  for (const arch::StageGeometry& g : geo) {
     put(g.depth);
     put(g.width);
     put(g.heads);

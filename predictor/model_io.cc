@@ -1,5 +1,7 @@
 #include "predictor/model_io.h"
 
+#include <cmath>
+#include <cstdint>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -42,6 +44,17 @@ ModelParamsJson ParamsToMessage(const ModelParams& p) {
   return j;
 }
 
+// A count, version or seed stored as a JSON number (model_meta.proto): a whole number in
+// [0, limit); anything else (1e300, -1, 2.5) is a damaged sidecar, not a value to cast.
+absl::StatusOr<uint64_t> WholeNumber(double v, absl::string_view field, absl::string_view origin,
+                                     double limit = 9007199254740992.0 /* 2^53 */) {
+  if (!(v >= 0 && v < limit) || v != std::floor(v)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(origin, ": \"", field, "\" must be a whole number >= 0, got ", v));
+  }
+  return static_cast<uint64_t>(v);
+}
+
 ModelParams ParamsFromMessage(const ModelParamsJson& j) {
   ModelParams p;
   p.ensemble = j.ensemble();
@@ -54,7 +67,6 @@ ModelParams ParamsFromMessage(const ModelParamsJson& j) {
   p.lambda = j.lambda();
   p.max_bin = j.max_bin();
   p.nthread = j.nthread();
-  p.seed = static_cast<uint64_t>(j.seed());
   return p;
 }
 
@@ -100,15 +112,25 @@ absl::StatusOr<ModelMeta> MetaFromMessage(const ModelMetaJson& j, absl::string_v
   m.feature_version = j.feature_version();
   m.feature_names.assign(j.feature_names().begin(), j.feature_names().end());
   m.target = j.target();
-  m.training_size = static_cast<int64_t>(j.training_size());
+  const absl::StatusOr<uint64_t> training_size =
+      WholeNumber(j.training_size(), "training_size", origin);
+  const absl::StatusOr<uint64_t> residual_rounds =
+      WholeNumber(j.residual_rounds(), "residual_rounds", origin);
+  const absl::StatusOr<uint64_t> version = WholeNumber(j.version(), "version", origin);
+  const absl::StatusOr<uint64_t> seed =
+      WholeNumber(j.params().seed(), "params.seed", origin, 18446744073709551616.0 /* 2^64 */);
+  for (const auto* n : {&training_size, &residual_rounds, &version, &seed})
+    if (!n->ok()) return n->status();
+  m.training_size = static_cast<int64_t>(*training_size);
   m.has_cv = j.has_cv();
   if (m.has_cv) m.cv = MetricsFromMessage(j.cv());
   m.prior_features.assign(j.prior().features().begin(), j.prior().features().end());
   m.prior_coef.assign(j.prior().coef().begin(), j.prior().coef().end());
   m.offset = j.log_offset();
-  m.residual_rounds = static_cast<int64_t>(j.residual_rounds());
-  m.version = static_cast<int64_t>(j.version());
+  m.residual_rounds = static_cast<int64_t>(*residual_rounds);
+  m.version = static_cast<int64_t>(*version);
   m.params = ParamsFromMessage(j.params());
+  m.params.seed = *seed;
   return m;
 }
 

@@ -233,7 +233,7 @@ absl::Status Recalibrator::Observe(const Measurement& m) {
                                                    "\" given to the recalibrator of \"",
                                                    model_.meta().device, "\""));
   }
-  if (auto s = ValidateStructure(m.arch); !s.ok()) return s;
+  if (auto s = arch::ValidateStructure(m.arch); !s.ok()) return s;
   if (m.batch_size < 1 || !(m.median_ms > 0)) {
     return absl::InvalidArgumentError("measurement needs batch_size >= 1 and median_ms > 0");
   }

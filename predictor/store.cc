@@ -263,7 +263,7 @@ absl::StatusOr<int64_t> MeasurementStore::DeviceId(const std::string& fingerprin
 }
 
 absl::StatusOr<int64_t> MeasurementStore::ArchitectureId(const ArchConfig& arch) {
-  const std::string key = CanonicalKey(arch);
+  const std::string key = arch::CanonicalKey(arch);
   {
     Statement q(db_, "SELECT id FROM network_architectures WHERE canonical_key = ?1");
     q.Bind(1, key);
@@ -271,12 +271,12 @@ absl::StatusOr<int64_t> MeasurementStore::ArchitectureId(const ArchConfig& arch)
     if (rc == SQLITE_ROW) return q.Int(0);
     if (rc != SQLITE_DONE) return Error("looking up an architecture");
   }
-  const Cost cost = ComputeCost(arch);
+  const arch::Cost cost = arch::ComputeCost(arch);
   Statement ins(db_,
                 "INSERT INTO network_architectures(canonical_key, arch_json, params, flops) "
                 "VALUES (?1, ?2, ?3, ?4)");
   ins.Bind(1, key);
-  ins.Bind(2, ArchToJson(arch));
+  ins.Bind(2, arch::ArchToJson(arch));
   ins.Bind(3, cost.params);
   ins.Bind(4, cost.flops);
   if (ins.Step() != SQLITE_DONE) return Error("adding an architecture");
@@ -288,7 +288,7 @@ absl::StatusOr<int64_t> MeasurementStore::InsertMeasurementLocked(const Measurem
                                                                   int64_t model_version) {
   if (m.device.empty())
     return absl::InvalidArgumentError("measurement without a device fingerprint");
-  if (auto s = ValidateStructure(m.arch); !s.ok()) return s;
+  if (auto s = arch::ValidateStructure(m.arch); !s.ok()) return s;
   if (m.batch_size < 1) {
     return absl::InvalidArgumentError(absl::StrCat("batch size ", m.batch_size, ", expected >= 1"));
   }
@@ -372,7 +372,7 @@ absl::StatusOr<std::vector<StoredMeasurement>> MeasurementStore::Measurements(
     Measurement& m = s.m;
     m.measured_at = q.Text(2);
     m.device = q.Text(3);
-    auto arch = ArchFromJson(q.Text(4));
+    auto arch = arch::ArchFromJson(q.Text(4));
     if (!arch.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
           path_, ": measurement ", s.id, ": bad architecture JSON: ", arch.status().message()));

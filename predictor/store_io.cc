@@ -63,8 +63,8 @@ absl::StatusOr<int64_t> ExportCsv(const MeasurementStore& store, const std::stri
   for (const StoredMeasurement& s : *rows) {
     const Measurement& m = s.m;
     std::vector<std::string> f = {m.device,
-                                  CanonicalKey(m.arch),
-                                  ArchToJson(m.arch),
+                                  arch::CanonicalKey(m.arch),
+                                  arch::ArchToJson(m.arch),
                                   absl::StrCat(m.batch_size),
                                   absl::StrCat(m.threads),
                                   Num(m.median_ms)};
@@ -108,10 +108,10 @@ absl::StatusOr<std::vector<Measurement>> ParseMeasurementCsv(absl::string_view t
     Measurement m;
     m.device = device_col >= 0 && !row[device_col].empty() ? row[device_col] : default_device;
     if (m.device.empty()) return absl::InvalidArgumentError(absl::StrCat(where, ": empty device"));
-    auto arch = ArchFromJson(row[arch_col]);
+    auto arch = arch::ArchFromJson(row[arch_col]);
     if (!arch.ok())
       return absl::InvalidArgumentError(absl::StrCat(where, ": ", arch.status().message()));
-    if (auto s = ValidateStructure(*arch); !s.ok()) {
+    if (auto s = arch::ValidateStructure(*arch); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": ", s.message()));
     }
     m.arch = *arch;
@@ -200,12 +200,12 @@ absl::StatusOr<std::vector<Measurement>> ParseMicrobenchJson(absl::string_view t
       run_name = rn->string_value();
     auto label = JsonString(b, "label", absl::StrCat(where, " (", *name, ")"));
     if (!label.ok()) return label.status();
-    auto arch = ArchFromJson(*label);
+    auto arch = arch::ArchFromJson(*label);
     if (!arch.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, " (", *name, "): label: ", arch.status().message()));
     }
-    if (auto s = ValidateStructure(*arch); !s.ok()) {
+    if (auto s = arch::ValidateStructure(*arch); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(where, " (", *name, "): ", s.message()));
     }
     const double batch = NumberOr(b, "batch", NumberOr(b, "batch_size", 0));
@@ -221,7 +221,7 @@ absl::StatusOr<std::vector<Measurement>> ParseMicrobenchJson(absl::string_view t
       return absl::InvalidArgumentError(absl::StrCat(where, ": unknown time_unit \"", unit, "\""));
     auto real_time = JsonNumber(b, "real_time", where);
     if (!real_time.ok()) return real_time.status();
-    const std::string canonical = ArchToJson(*arch);
+    const std::string canonical = arch::ArchToJson(*arch);
     auto key = std::make_tuple(run_name, canonical, static_cast<int>(batch));
     auto [it, inserted] = groups.try_emplace(key);
     if (inserted) order.push_back(key);

@@ -11,7 +11,7 @@
 
 namespace edgeloop::predictor {
 
-std::vector<ArchConfig> SampleNewArchitectures(const Space& space, int n, uint64_t seed,
+std::vector<ArchConfig> SampleNewArchitectures(const arch::Space& space, int n, uint64_t seed,
                                                const std::set<std::string>& exclude) {
   std::vector<ArchConfig> out;
   std::set<std::string> taken;
@@ -20,14 +20,14 @@ std::vector<ArchConfig> SampleNewArchitectures(const Space& space, int n, uint64
   for (int64_t attempt = 0; static_cast<int>(out.size()) < n && attempt < 200LL * std::max(n, 1);
        ++attempt) {
     ArchConfig a = space.Sample(&rng);
-    const std::string key = CanonicalKey(a);
+    const std::string key = arch::CanonicalKey(a);
     if (exclude.count(key) || !taken.insert(key).second) continue;
     out.push_back(std::move(a));
   }
   return out;
 }
 
-absl::StatusOr<StreamResult> RunStream(const Space& space, const StreamOptions& options,
+absl::StatusOr<StreamResult> RunStream(const arch::Space& space, const StreamOptions& options,
                                        const Measurer& measurer, MeasurementStore* store,
                                        Recalibrator* recalibrator,
                                        const StreamRowCallback& on_row) {
@@ -41,7 +41,7 @@ absl::StatusOr<StreamResult> RunStream(const Space& space, const StreamOptions& 
     auto stored = store->Measurements(device);
     if (!stored.ok()) return stored.status();
     for (const auto& s : *stored) {
-      if (s.m.batch_size == options.batch) exclude.insert(CanonicalKey(s.m.arch));
+      if (s.m.batch_size == options.batch) exclude.insert(arch::CanonicalKey(s.m.arch));
     }
   }
   const std::vector<ArchConfig> archs =
@@ -69,7 +69,7 @@ absl::StatusOr<StreamResult> RunStream(const Space& space, const StreamOptions& 
     } else if (!m.ok()) {
       return absl::Status(
           m.status().code(),
-          absl::StrCat("measuring ", CanonicalKey(archs[i]), ": ", m.status().message(), " (",
+          absl::StrCat("measuring ", arch::CanonicalKey(archs[i]), ": ", m.status().message(), " (",
                        result.streamed, " measurements committed)"));
     } else {
       if (m->device.empty()) m->device = device;

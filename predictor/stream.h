@@ -33,7 +33,7 @@ namespace edgeloop::predictor {
 
 // Up to `n` distinct architectures drawn uniformly from the space (deterministic under
 // the seed) whose canonical keys are not in `exclude`. Fewer when the space runs out.
-std::vector<ArchConfig> SampleNewArchitectures(const Space& space, int n, uint64_t seed,
+std::vector<ArchConfig> SampleNewArchitectures(const arch::Space& space, int n, uint64_t seed,
                                                const std::set<std::string>& exclude);
 
 struct StreamOptions {
@@ -67,7 +67,7 @@ struct StreamResult {
 
 using StreamRowCallback = std::function<void(const StreamRow&)>;
 
-absl::StatusOr<StreamResult> RunStream(const Space& space, const StreamOptions& options,
+absl::StatusOr<StreamResult> RunStream(const arch::Space& space, const StreamOptions& options,
                                        const Measurer& measurer, MeasurementStore* store,
                                        Recalibrator* recalibrator, const StreamRowCallback& on_row);
 

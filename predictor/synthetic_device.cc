@@ -12,7 +12,7 @@ SyntheticDevice::SyntheticDevice(std::string fingerprint, uint64_t seed, double 
     : fingerprint_(std::move(fingerprint)), rng_(seed), noise_(noise) {}
 
 double SyntheticDevice::TrueLatencyMs(const ArchConfig& arch, int batch) const {
-  const FlopsByOp f = ComputeCost(arch).by_op;
+  const arch::FlopsByOp f = arch::ComputeCost(arch).by_op;
   const double macs[kOps] = {double(f.patch_embed), double(f.qkv), double(f.attention),
                              double(f.proj),        double(f.mlp), double(f.merge),
                              double(f.head)};

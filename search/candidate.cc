@@ -10,8 +10,8 @@ namespace edgeloop::search {
 Candidate MakeCandidate(const ArchConfig& arch, int generation) {
   Candidate c;
   c.arch = arch;
-  c.key = CanonicalKey(arch);
-  const Cost cost = ComputeCost(arch);
+  c.key = arch::CanonicalKey(arch);
+  const arch::Cost cost = arch::ComputeCost(arch);
   c.params = cost.params;
   c.flops = cost.flops;
   c.generation = generation;
@@ -42,7 +42,7 @@ absl::StatusOr<Candidate> CandidateFromRecord(const CandidateRecord& record,
   if (!record.has_arch()) {
     return absl::InvalidArgumentError(absl::StrCat(origin, ": a candidate has no \"arch\" object"));
   }
-  if (absl::Status s = ValidateStructure(record.arch()); !s.ok()) {
+  if (absl::Status s = arch::ValidateStructure(record.arch()); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(origin, ": ", s.message()));
   }
   Candidate c = MakeCandidate(record.arch(), record.generation());

@@ -19,7 +19,7 @@ absl::StatusOr<std::vector<ArchConfig>> DistributedAccuracy::Exchange(
   std::string text;
   if (group_->is_primary()) {
     std::vector<std::string> lines;
-    for (const ArchConfig& a : archs) lines.push_back(ArchToJson(a));
+    for (const ArchConfig& a : archs) lines.push_back(arch::ArchToJson(a));
     text = absl::StrJoin(lines, "\n");
   }
   torch::Tensor header = torch::tensor({shutdown ? int64_t{-1} : static_cast<int64_t>(archs.size()),
@@ -37,7 +37,7 @@ absl::StatusOr<std::vector<ArchConfig>> DistributedAccuracy::Exchange(
   const std::string received(static_cast<const char*>(payload.data_ptr()),
                              static_cast<size_t>(bytes));
   for (absl::string_view line : absl::StrSplit(received, '\n', absl::SkipEmpty())) {
-    absl::StatusOr<ArchConfig> arch = ArchFromJson(line);
+    absl::StatusOr<ArchConfig> arch = arch::ArchFromJson(line);
     if (!arch.ok()) return arch.status();
     out.push_back(*arch);
   }

@@ -39,7 +39,7 @@ absl::Status WriteFrontCsv(const SearchResult& result, const std::string& path) 
                     Num(c.rmse_speed_mm_s), ",", Num(c.rmse_power_w), ",", Num(c.latency_ms()), ",",
                     Num(c.measured_ms), ",", Num(c.measured_p90_ms), ",", Num(c.predicted_ms), ",",
                     c.params, ",", c.flops, ",", i == result.chosen ? 1 : 0, ",",
-                    CsvQuote(ArchToJson(c.arch)), "\n");
+                    CsvQuote(arch::ArchToJson(c.arch)), "\n");
   }
   return WriteFileAtomically(path, text);
 }

@@ -56,7 +56,7 @@ class PredictorLatency : public LatencySource {
 
   void RequestMeasurement(const ArchConfig& arch) override {
     if (!client_) return;
-    const std::string key = CanonicalKey(arch);
+    const std::string key = arch::CanonicalKey(arch);
     std::unique_lock<std::mutex> lock(mu_);
     for (const Request& r : queue_) {
       if (r.key == key) return;

@@ -54,7 +54,7 @@ struct GenerationStats {
 
 class Searcher {
  public:
-  Searcher(const Space& space, const SearchOptions& options, AccuracyEvaluator* accuracy,
+  Searcher(const arch::Space& space, const SearchOptions& options, AccuracyEvaluator* accuracy,
            LatencySource* latency)
       : space_(space),
         options_(options),
@@ -115,7 +115,7 @@ class Searcher {
                                     double seconds) const;
   SearchResult Finish(int generations_run, double seconds);
 
-  const Space& space_;
+  const arch::Space& space_;
   const SearchOptions& options_;
   AccuracyEvaluator* accuracy_;
   LatencySource* latency_;
@@ -249,7 +249,7 @@ std::optional<ArchConfig> Searcher::Novel(const std::optional<ArchConfig>& arch,
     ArchConfig candidate = (arch && attempt < kNoveltyTries)
                                ? space_.Mutate(*arch, options_.mutation_prob, &rng_)
                                : space_.Sample(&rng_);
-    const std::string key = CanonicalKey(candidate);
+    const std::string key = arch::CanonicalKey(candidate);
     if (Find(key) < 0 && !taken.contains(key)) return candidate;
   }
   return std::nullopt;
@@ -291,18 +291,18 @@ absl::StatusOr<std::vector<int>> Searcher::Offspring(int generation) {
       ArchConfig mixed =
           rng_.Bernoulli(options_.crossover_prob) ? space_.Crossover(a, b, &rng_) : a;
       ArchConfig mutated = space_.Mutate(mixed, options_.mutation_prob, &rng_);
-      const std::string key = CanonicalKey(mutated);
+      const std::string key = arch::CanonicalKey(mutated);
       if (Find(key) >= 0 || taken.contains(key)) continue;
       child = std::move(mutated);
     }
-    taken.insert(CanonicalKey(*child));
+    taken.insert(arch::CanonicalKey(*child));
     children.push_back(std::move(*child));
   }
   // A crowded neighbourhood (small spaces late in a search): fill up with fresh draws.
   while (static_cast<int>(children.size()) < options_.population) {
     std::optional<ArchConfig> child = Novel(std::nullopt, taken);
     if (!child) break;
-    taken.insert(CanonicalKey(*child));
+    taken.insert(arch::CanonicalKey(*child));
     children.push_back(std::move(*child));
   }
   std::vector<int> indices;
@@ -746,7 +746,7 @@ Point ReferencePoint(const std::vector<Candidate>& initial) {
   return {worst[0] * 1.1, worst[1] * 1.1};
 }
 
-absl::StatusOr<SearchResult> RunSearch(const Space& space, const SearchOptions& options,
+absl::StatusOr<SearchResult> RunSearch(const arch::Space& space, const SearchOptions& options,
                                        AccuracyEvaluator* accuracy, LatencySource* latency) {
   if (options.population < 2) return absl::InvalidArgumentError("--population must be >= 2");
   if (options.generations < 0) return absl::InvalidArgumentError("--generations must be >= 0");

@@ -70,7 +70,7 @@ struct SearchResult {
   double seconds = 0;
 };
 
-absl::StatusOr<SearchResult> RunSearch(const Space& space, const SearchOptions& options,
+absl::StatusOr<SearchResult> RunSearch(const arch::Space& space, const SearchOptions& options,
                                        AccuracyEvaluator* accuracy, LatencySource* latency);
 
 // The reference point of hypervolumes reported for a search: 10% beyond the worst val MSE

@@ -53,12 +53,12 @@ absl::StatusOr<EvalResult> EvaluateModel(VideoSwinImpl& model, const EvalOptions
       absl::StatusOr<bool> more = (*pipeline)->Next(&batch);
       if (!more.ok()) return more.status();
       if (!*more) break;
-      const std::vector<int64_t> shape = {batch.batch_size, kInChans, batch.frames,
+      const std::vector<int64_t> shape = {batch.batch_size, arch::kInChans, batch.frames,
                                           batch.resolution, batch.resolution};
       if (absl::Status s = CheckInput(arch, shape); !s.ok()) return s;
       torch::Tensor x = torch::from_blob(batch.inputs.data(), shape, torch::kFloat);
-      torch::Tensor y =
-          torch::from_blob(batch.targets.data(), {batch.batch_size, kNumTargets}, torch::kFloat);
+      torch::Tensor y = torch::from_blob(batch.targets.data(),
+                                         {batch.batch_size, arch::kNumTargets}, torch::kFloat);
       torch::Tensor err = (model.forward(x) - y).square().sum(0).to(torch::kDouble);
       sum_speed += err[0].item<double>();
       sum_power += err[1].item<double>();

@@ -9,9 +9,9 @@ namespace F = torch::nn::functional;
 
 PatchEmbed3DImpl::PatchEmbed3DImpl(int64_t width, const Dims3& patch) : patch_(patch) {
   proj = register_module(
-      "proj",
-      torch::nn::Conv3d(torch::nn::Conv3dOptions(kInChans, width, {patch[0], patch[1], patch[2]})
-                            .stride({patch[0], patch[1], patch[2]})));
+      "proj", torch::nn::Conv3d(
+                  torch::nn::Conv3dOptions(arch::kInChans, width, {patch[0], patch[1], patch[2]})
+                      .stride({patch[0], patch[1], patch[2]})));
 }
 
 torch::Tensor PatchEmbed3DImpl::forward(const torch::Tensor& x, int64_t c) {

@@ -47,7 +47,7 @@ int64_t ExtraInt(const Checkpoint& checkpoint, const std::string& key, int64_t f
 
 }  // namespace
 
-std::string SpaceFingerprint(const Space& space) {
+std::string SpaceFingerprint(const arch::Space& space) {
   std::string text;
   google::protobuf::TextFormat::PrintToString(space.spec(), &text);
   return absl::StrFormat("%016x", Fnv1a64(text));
@@ -148,13 +148,13 @@ absl::StatusOr<RunDir> RunDir::Create(const std::string& dir, const std::string&
                                       uint64_t seed) {
   absl::StatusOr<std::string> text = ReadFile(space_path);
   if (!text.ok()) return text.status();
-  absl::StatusOr<Space> space = Space::FromText(*text, space_path);
+  absl::StatusOr<arch::Space> space = arch::Space::FromText(*text, space_path);
   if (!space.ok()) return space.status();
   return CreateWith(dir, *text, *space, seed);
 }
 
 absl::StatusOr<RunDir> RunDir::CreateWith(const std::string& dir, const std::string& text,
-                                          const Space& space, uint64_t seed) {
+                                          const arch::Space& space, uint64_t seed) {
   std::error_code ec;
   if (std::filesystem::exists(Join(dir, kRunFile), ec)) {
     return absl::AlreadyExistsError(
@@ -179,7 +179,7 @@ absl::StatusOr<RunDir> RunDir::CreateWith(const std::string& dir, const std::str
   return run;
 }
 
-absl::Status RunDir::PrepareForTraining(const std::string& dir, const Space& space,
+absl::Status RunDir::PrepareForTraining(const std::string& dir, const arch::Space& space,
                                         const std::string& space_text, uint64_t seed, bool resume) {
   absl::StatusOr<RunDir> existing = Open(dir);
   if (existing.ok()) {
@@ -220,7 +220,7 @@ absl::StatusOr<RunDir> RunDir::Open(const std::string& dir) {
   uint64_t seed = 0;
   if (root.fields().contains("seed"))
     seed = static_cast<uint64_t>(root.fields().at("seed").number_value());
-  absl::StatusOr<Space> space = Space::FromFile(Join(dir, kSpaceFile));
+  absl::StatusOr<arch::Space> space = arch::Space::FromFile(Join(dir, kSpaceFile));
   if (!space.ok()) return space.status();
   RemoveStaleTempFiles(dir);  // checkpoints and files of writers that were killed
   RemoveStaleTempFiles(Join(dir, kCheckpointDir));

@@ -40,7 +40,7 @@
 namespace edgeloop::supernet {
 
 // Hex FNV-1a 64 of the space's canonical text format.
-std::string SpaceFingerprint(const Space& space);
+std::string SpaceFingerprint(const arch::Space& space);
 
 struct Checkpoint {
   std::string space_name;
@@ -85,13 +85,13 @@ class RunDir {
   // under `seed`, or NotFound when `resume` (there is nothing to continue). When it holds one:
   // AlreadyExists unless `resume`, InvalidArgument when that run belongs to another space. A
   // damaged or foreign directory is never overwritten (the error of Open).
-  static absl::Status PrepareForTraining(const std::string& dir, const Space& space,
+  static absl::Status PrepareForTraining(const std::string& dir, const arch::Space& space,
                                          const std::string& space_text, uint64_t seed, bool resume);
   // Opens an existing run; NotFound / InvalidArgument when it is not one.
   static absl::StatusOr<RunDir> Open(const std::string& dir);
 
   const std::string& dir() const { return dir_; }
-  const Space& space() const { return space_; }
+  const arch::Space& space() const { return space_; }
   uint64_t seed() const { return seed_; }
 
   // Path of the newest checkpoint as `latest` names it; NotFound when none was saved.
@@ -114,14 +114,14 @@ class RunDir {
                                       const TrainingPosition& position, int keep_last) const;
 
  private:
-  RunDir(std::string dir, Space space, uint64_t seed)
+  RunDir(std::string dir, arch::Space space, uint64_t seed)
       : dir_(std::move(dir)), space_(std::move(space)), seed_(seed) {}
   // Create's work once the space is read: `text` is stored verbatim as the space file.
   static absl::StatusOr<RunDir> CreateWith(const std::string& dir, const std::string& text,
-                                           const Space& space, uint64_t seed);
+                                           const arch::Space& space, uint64_t seed);
 
   std::string dir_;
-  Space space_;
+  arch::Space space_;
   uint64_t seed_ = 0;
 };
 

@@ -9,8 +9,9 @@ SubnetDims DimsOf(const ArchConfig& arch) {
     dims.window[i] = arch.window_size(i);
   }
   dims.embed = arch.embed_dim();
-  for (int s = 0; s < kNumStages; ++s) {
-    dims.stages[s] = {arch.depths(s), StageWidth(arch, s), arch.num_heads(s), MlpHidden(arch, s)};
+  for (int s = 0; s < arch::kNumStages; ++s) {
+    dims.stages[s] = {arch.depths(s), arch::StageWidth(arch, s), arch.num_heads(s),
+                      arch::MlpHidden(arch, s)};
   }
   return dims;
 }

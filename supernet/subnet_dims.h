@@ -24,8 +24,8 @@ struct SubnetDims {
   Dims3 patch{};
   Dims3 window{};
   int64_t embed = 0;
-  std::array<StageDims, kNumStages> stages{};
-  int64_t final_width() const { return stages[kNumStages - 1].width; }
+  std::array<StageDims, arch::kNumStages> stages{};
+  int64_t final_width() const { return stages[arch::kNumStages - 1].width; }
 };
 
 SubnetDims DimsOf(const ArchConfig& arch);

@@ -11,12 +11,12 @@ namespace edgeloop::supernet {
 namespace {
 
 // The widest value of every dimension over the space's choices.
-SubnetDims WidestDims(const Space& space) {
+SubnetDims WidestDims(const arch::Space& space) {
   const SearchSpace& spec = space.spec();
   ArchConfig widest = space.Max();
   widest.set_embed_dim(*std::max_element(spec.embed_dim().begin(), spec.embed_dim().end()));
   widest.set_mlp_ratio(*std::max_element(spec.mlp_ratio().begin(), spec.mlp_ratio().end()));
-  for (int s = 0; s < kNumStages; ++s) {
+  for (int s = 0; s < arch::kNumStages; ++s) {
     const StageChoices& stage = spec.stage(s);
     widest.set_depths(s, *std::max_element(stage.depth().begin(), stage.depth().end()));
     widest.set_num_heads(s, *std::max_element(stage.num_heads().begin(), stage.num_heads().end()));
@@ -60,7 +60,7 @@ absl::Status Guarded(const std::function<absl::Status()>& body) {
 // little (at most 8 choices x C x 64 weights, under 1% of the largest subnet) and make
 // extraction an exact copy. Cropping would also need a kernel of the largest patch, while
 // the space's maximum subnet has the smallest.
-SupernetImpl::SupernetImpl(const Space& space)
+SupernetImpl::SupernetImpl(const arch::Space& space)
     : space_(space), active_(space.Max()), widest_(WidestDims(space)) {
   active_dims_ = DimsOf(active_);
   patch_embeds_ = register_module("patch_embeds", torch::nn::ModuleDict());
@@ -92,8 +92,8 @@ const ArchConfig& SupernetImpl::sample_active(Rng* rng) {
 }
 
 torch::Tensor SupernetImpl::forward(const torch::Tensor& x) {
-  TORCH_CHECK(x.dim() == 5 && x.size(1) == kInChans, "supernet input must be [B, 1, T, H, W], got ",
-              x.sizes());
+  TORCH_CHECK(x.dim() == 5 && x.size(1) == arch::kInChans,
+              "supernet input must be [B, 1, T, H, W], got ", x.sizes());
   return trunk_.Forward(x, EmbedFor(active_dims_.patch), active_dims_, is_training());
 }
 
@@ -126,7 +126,7 @@ absl::Status SupernetImpl::LoadSubnetWeights(const ArchConfig& arch, const State
   });
 }
 
-absl::StatusOr<Supernet> MakeSupernet(const Space& space, uint64_t seed) {
+absl::StatusOr<Supernet> MakeSupernet(const arch::Space& space, uint64_t seed) {
   try {
     Supernet net(space);
     InitSwinWeights(*net, seed);

@@ -32,9 +32,9 @@ class SupernetImpl : public torch::nn::Module {
  public:
   // The active subnet starts as space.Max(). Weights are zero until InitSwinWeights or a
   // checkpoint load; MakeSupernet does the former.
-  explicit SupernetImpl(const Space& space);
+  explicit SupernetImpl(const arch::Space& space);
 
-  const Space& space() const { return space_; }
+  const arch::Space& space() const { return space_; }
   const ArchConfig& active() const { return active_; }
 
   // InvalidArgument (naming the field) when `arch` is outside the space.
@@ -58,7 +58,7 @@ class SupernetImpl : public torch::nn::Module {
  private:
   PatchEmbed3DImpl& EmbedFor(const Dims3& patch);
 
-  Space space_;
+  arch::Space space_;
   ArchConfig active_;
   SubnetDims widest_;
   SubnetDims active_dims_;
@@ -68,7 +68,7 @@ class SupernetImpl : public torch::nn::Module {
 TORCH_MODULE(Supernet);
 
 // Builds the supernet of `space` with deterministic initial weights under `seed`.
-absl::StatusOr<Supernet> MakeSupernet(const Space& space, uint64_t seed = 0);
+absl::StatusOr<Supernet> MakeSupernet(const arch::Space& space, uint64_t seed = 0);
 
 }  // namespace edgeloop::supernet
 

@@ -13,22 +13,22 @@ namespace edgeloop::supernet {
 namespace F = torch::nn::functional;
 
 ClsHeadImpl::ClsHeadImpl(int64_t width) {
-  fc_cls = register_module("fc_cls", torch::nn::Linear(width, kHeadClasses));
+  fc_cls = register_module("fc_cls", torch::nn::Linear(width, arch::kHeadClasses));
 }
 
 SwinTrunk SwinTrunk::RegisterOn(torch::nn::Module* owner, const SubnetDims& widest) {
   SwinTrunk trunk;
   auto layers = owner->register_module("layers", torch::nn::ModuleList());
-  for (int s = 0; s < kNumStages; ++s) {
-    trunk.stages.push_back(SwinStage(widest.stages[s], widest.window, s < kNumStages - 1));
+  for (int s = 0; s < arch::kNumStages; ++s) {
+    trunk.stages.push_back(SwinStage(widest.stages[s], widest.window, s < arch::kNumStages - 1));
     layers->push_back(trunk.stages.back());
   }
   const int64_t width = widest.final_width();
   trunk.norm =
       owner->register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
   trunk.head = owner->register_module("head", ClsHead(width));
-  trunk.hidden = torch::nn::Linear(kHeadClasses, kHeadHidden);
-  trunk.output = torch::nn::Linear(kHeadHidden, kNumTargets);
+  trunk.hidden = torch::nn::Linear(arch::kHeadClasses, arch::kHeadHidden);
+  trunk.output = torch::nn::Linear(arch::kHeadHidden, arch::kNumTargets);
   owner->register_module("linear_layers",
                          torch::nn::Sequential(trunk.hidden, torch::nn::ReLU(), trunk.output));
   return trunk;
@@ -37,11 +37,11 @@ SwinTrunk SwinTrunk::RegisterOn(torch::nn::Module* owner, const SubnetDims& wide
 torch::Tensor SwinTrunk::Forward(const torch::Tensor& x, PatchEmbed3DImpl& embed,
                                  const SubnetDims& active, bool training) {
   torch::Tensor y = embed.forward(x, active.embed).permute({0, 2, 3, 4, 1}).contiguous();
-  for (int s = 0; s < kNumStages; ++s) y = stages[s]->forward(y, active.stages[s]);
+  for (int s = 0; s < arch::kNumStages; ++s) y = stages[s]->forward(y, active.stages[s]);
   const int64_t c = active.final_width();
   y = SlicedLayerNorm(y, norm, c).mean({1, 2, 3});
   y = F::dropout(y, F::DropoutFuncOptions().p(0.5).training(training));
-  y = SlicedLinear(y, head->fc_cls, c, kHeadClasses);
+  y = SlicedLinear(y, head->fc_cls, c, arch::kHeadClasses);
   return output(torch::relu(hidden(y)));
 }
 

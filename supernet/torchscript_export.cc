@@ -184,7 +184,7 @@ std::string TopSource(const ArchConfig& arch, const SubnetDims& dims) {
                         "self.patch_embed.proj.bias, [%d, %d, %d])\n",
                         p[0], p[1], p[2]);
   s += "    x = x.permute(0, 2, 3, 4, 1).contiguous()\n";
-  for (int st = 0; st < kNumStages; ++st)
+  for (int st = 0; st < arch::kNumStages; ++st)
     absl::StrAppendFormat(&s, "    x = getattr(self.layers, \"%d\").forward(x)\n", st);
   absl::StrAppendFormat(
       &s,
@@ -219,7 +219,7 @@ absl::StatusOr<torch::jit::Module> ToTorchScript(VideoSwinImpl& model) {
                   (arch.resolution() + dims.patch[1] - 1) / dims.patch[1],
                   (arch.resolution() + dims.patch[2] - 1) / dims.patch[2]};
     Module layers = top.attr("layers").toModule();
-    for (int st = 0; st < kNumStages; ++st) {
+    for (int st = 0; st < arch::kNumStages; ++st) {
       const StageDims& sd = dims.stages[st];
       const WindowPlan plan = PlanWindows(grid, dims.window);
       Module stage = layers.attr(std::to_string(st)).toModule();
@@ -229,7 +229,7 @@ absl::StatusOr<torch::jit::Module> ToTorchScript(VideoSwinImpl& model) {
             .toModule()
             .define(BlockSource(plan, b % 2 == 1 && plan.shifted(), sd.heads, sd.width));
       }
-      stage.define(StageSource(plan, sd.depth, sd.width, st < kNumStages - 1));
+      stage.define(StageSource(plan, sd.depth, sd.width, st < arch::kNumStages - 1));
       grid = {grid[0], (grid[1] + 1) / 2, (grid[2] + 1) / 2};
     }
     top.define(TopSource(arch, dims));
@@ -250,7 +250,7 @@ absl::Status ExportTorchScript(VideoSwinImpl& model, const std::string& path) {
     return absl::InternalError(absl::StrCat("serialising TorchScript: ", e.what()));
   }
   if (absl::Status s = WriteFileAtomically(path, bytes.str()); !s.ok()) return s;
-  return WriteFileAtomically(ArchJsonPath(path), ArchToJson(model.arch()) + "\n");
+  return WriteFileAtomically(ArchJsonPath(path), arch::ArchToJson(model.arch()) + "\n");
 }
 
 }  // namespace edgeloop::supernet

@@ -17,7 +17,7 @@ torch::Tensor VideoSwinImpl::forward(const torch::Tensor& x) {
 }
 
 absl::StatusOr<VideoSwin> MakeVideoSwin(const ArchConfig& arch, uint64_t seed) {
-  if (absl::Status s = ValidateStructure(arch); !s.ok()) return s;
+  if (absl::Status s = arch::ValidateStructure(arch); !s.ok()) return s;
   try {
     VideoSwin model(arch);
     InitSwinWeights(*model, seed);
@@ -30,13 +30,13 @@ absl::StatusOr<VideoSwin> MakeVideoSwin(const ArchConfig& arch, uint64_t seed) {
 }
 
 absl::Status CheckInput(const ArchConfig& arch, c10::IntArrayRef sizes) {
-  const bool ok = sizes.size() == 5 && sizes[0] >= 1 && sizes[1] == kInChans &&
+  const bool ok = sizes.size() == 5 && sizes[0] >= 1 && sizes[1] == arch::kInChans &&
                   sizes[2] == arch.frames() && sizes[3] == arch.resolution() &&
                   sizes[4] == arch.resolution();
   if (ok) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
       "input shape [", absl::StrJoin(sizes, ","), "] does not match the architecture: expected [B,",
-      kInChans, ",", arch.frames(), ",", arch.resolution(), ",", arch.resolution(), "]"));
+      arch::kInChans, ",", arch.frames(), ",", arch.resolution(), ",", arch.resolution(), "]"));
 }
 
 }  // namespace edgeloop::supernet

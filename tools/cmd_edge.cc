@@ -194,13 +194,13 @@ int Measure(const std::vector<std::string>& args) {
   int code;
   if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
 
-  std::unique_ptr<Space> space;
+  std::unique_ptr<arch::Space> space;
   if (!space_path.empty()) {
-    auto s = Space::FromFile(space_path);
+    auto s = arch::Space::FromFile(space_path);
     if (!s.ok()) return cli::ReportError(kCmd, s.status());
-    space = std::make_unique<Space>(*std::move(s));
+    space = std::make_unique<arch::Space>(*std::move(s));
   }
-  auto arch = ResolveArch(arch_arg, space.get());
+  auto arch = arch::ResolveArch(arch_arg, space.get());
   if (!arch.ok()) return cli::ReportError(kCmd, arch.status());
   auto batch_list = ParseBatches(batches);
   if (!batch_list.ok()) return cli::ReportError(kCmd, batch_list.status());

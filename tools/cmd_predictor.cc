@@ -247,15 +247,15 @@ int PredictorPredict(const std::vector<std::string>& args) {
   flags.Bool("json", &json, "print JSON");
   int code;
   if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
-  std::optional<Space> space;
+  std::optional<arch::Space> space;
   if (!space_path.empty()) {
-    auto s = Space::FromFile(space_path);
+    auto s = arch::Space::FromFile(space_path);
     if (!s.ok()) return cli::ReportError(kCmd, s.status());
     space = std::move(*s);
   }
-  auto arch = ResolveArch(arch_arg, space ? &*space : nullptr);
+  auto arch = arch::ResolveArch(arch_arg, space ? &*space : nullptr);
   if (!arch.ok()) return cli::ReportError(kCmd, arch.status());
-  if (auto s = ValidateStructure(*arch); !s.ok()) return cli::ReportError(kCmd, s);
+  if (auto s = arch::ValidateStructure(*arch); !s.ok()) return cli::ReportError(kCmd, s);
   auto model = predictor::LoadModel(model_path);
   if (!model.ok()) return cli::ReportError(kCmd, model.status());
   if (auto s = model->CheckCompatible(device); !s.ok()) return cli::ReportError(kCmd, s);
@@ -265,11 +265,11 @@ int PredictorPredict(const std::vector<std::string>& args) {
   if (json) {
     std::printf("{\"latency_ms\":%s,\"log_std\":%s,\"batch\":%lld,\"key\":%s,\"device\":%s}\n",
                 JsonNumberText(r.ms).c_str(), JsonNumberText(r.log_std).c_str(),
-                static_cast<long long>(batch), JsonQuote(CanonicalKey(*arch)).c_str(),
+                static_cast<long long>(batch), JsonQuote(arch::CanonicalKey(*arch)).c_str(),
                 JsonQuote(model->meta().device).c_str());
   } else {
     std::printf("%.4f ms (ensemble +-%.1f%%) for %s at batch %lld on %s\n", r.ms,
-                (std::exp(r.log_std) - 1) * 100, CanonicalKey(*arch).c_str(),
+                (std::exp(r.log_std) - 1) * 100, arch::CanonicalKey(*arch).c_str(),
                 static_cast<long long>(batch), model->meta().device.c_str());
   }
   return cli::kExitOk;

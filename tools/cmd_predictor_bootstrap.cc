@@ -158,7 +158,7 @@ int PredictorBootstrap(const std::vector<std::string>& args) {
   if (!design_kind.ok()) return cli::ReportError(kCmd, design_kind.status());
   auto batch_list = ParseBatchList(batches);
   if (!batch_list.ok()) return cli::ReportError(kCmd, batch_list.status());
-  auto space = Space::FromFile(space_path);
+  auto space = arch::Space::FromFile(space_path);
   if (!space.ok()) return cli::ReportError(kCmd, space.status());
   auto store = predictor::MeasurementStore::Open(db);
   if (!store.ok()) return cli::ReportError(kCmd, store.status());
@@ -217,7 +217,7 @@ int PredictorStream(const std::vector<std::string>& args) {
   flags.Bool("json", &json, "print the summary as JSON");
   int code;
   if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
-  auto space = Space::FromFile(space_path);
+  auto space = arch::Space::FromFile(space_path);
   if (!space.ok()) return cli::ReportError(kCmd, space.status());
   auto store = predictor::MeasurementStore::Open(db);
   if (!store.ok()) return cli::ReportError(kCmd, store.status());
@@ -238,11 +238,11 @@ int PredictorStream(const std::vector<std::string>& args) {
     if (quiet) return;
     if (!row.skipped.ok()) {
       std::printf("[%lld/%lld] %s skipped: %s\n", static_cast<long long>(row.index),
-                  static_cast<long long>(total), CanonicalKey(row.arch).c_str(),
+                  static_cast<long long>(total), arch::CanonicalKey(row.arch).c_str(),
                   std::string(row.skipped.message()).c_str());
     } else {
       std::printf("[%lld/%lld] %s %s\n", static_cast<long long>(row.index),
-                  static_cast<long long>(total), CanonicalKey(row.arch).c_str(),
+                  static_cast<long long>(total), arch::CanonicalKey(row.arch).c_str(),
                   predictor::RecalibrationRowText(row.measurement.median_ms, row.status).c_str());
     }
     std::fflush(stdout);

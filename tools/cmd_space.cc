@@ -28,10 +28,10 @@ std::string Thousands(int64_t v) {
 }
 
 std::string CostJson(const ArchConfig& arch, bool in_space) {
-  Cost c = ComputeCost(arch);
+  arch::Cost c = arch::ComputeCost(arch);
   return absl::StrCat("{\"params\":", c.params, ",\"flops\":", c.flops, ",\"key\":\"",
-                      CanonicalKey(arch), "\",\"in_space\":", in_space ? "true" : "false",
-                      ",\"arch\":", ArchToJson(arch), "}");
+                      arch::CanonicalKey(arch), "\",\"in_space\":", in_space ? "true" : "false",
+                      ",\"arch\":", arch::ArchToJson(arch), "}");
 }
 
 int SpaceInfo(const std::vector<std::string>& args) {
@@ -47,7 +47,7 @@ int SpaceInfo(const std::vector<std::string>& args) {
   flags.Bool("json", &json, "print one JSON object instead of a table");
   int code;
   if (!cli::ParseFlags(&flags, "space info", args, &code)) return code;
-  auto space = Space::FromFile(space_path);
+  auto space = arch::Space::FromFile(space_path);
   if (!space.ok()) return cli::ReportError("space info", space.status());
 
   const ArchConfig min = space->Min(), max = space->Max();
@@ -80,9 +80,9 @@ int SpaceInfo(const std::vector<std::string>& args) {
   for (auto [label, arch] : {std::pair<const char*, const ArchConfig*>{"min", &min},
                              {"max", &max},
                              {"baseline", &baseline}}) {
-    Cost c = ComputeCost(*arch);
+    arch::Cost c = arch::ComputeCost(*arch);
     std::printf("  %-9s %14s %18s  %s%s\n", label, Thousands(c.params).c_str(),
-                Thousands(c.flops).c_str(), ArchToJson(*arch).c_str(),
+                Thousands(c.flops).c_str(), arch::ArchToJson(*arch).c_str(),
                 (arch == &baseline && !baseline_in) ? "  (outside this space)" : "");
   }
   return cli::kExitOk;
@@ -102,12 +102,12 @@ int SpaceSample(const std::vector<std::string>& args) {
              "print {\"params\",\"flops\",\"key\",\"arch\"} objects instead of bare architectures");
   int code;
   if (!cli::ParseFlags(&flags, "space sample", args, &code)) return code;
-  auto space = Space::FromFile(space_path);
+  auto space = arch::Space::FromFile(space_path);
   if (!space.ok()) return cli::ReportError("space sample", space.status());
   Rng rng(static_cast<uint64_t>(seed));
   for (int64_t i = 0; i < n; ++i) {
     ArchConfig a = space->Sample(&rng);
-    std::printf("%s\n", with_cost ? CostJson(a, true).c_str() : ArchToJson(a).c_str());
+    std::printf("%s\n", with_cost ? CostJson(a, true).c_str() : arch::ArchToJson(a).c_str());
   }
   return cli::kExitOk;
 }
@@ -124,9 +124,9 @@ int SpaceValidate(const std::vector<std::string>& args) {
                cli::InputFileIfPathLike(), true);
   int code;
   if (!cli::ParseFlags(&flags, "space validate", args, &code)) return code;
-  auto space = Space::FromFile(space_path);
+  auto space = arch::Space::FromFile(space_path);
   if (!space.ok()) return cli::ReportError("space validate", space.status());
-  auto arch = ResolveArch(arch_arg, &*space);
+  auto arch = arch::ResolveArch(arch_arg, &*space);
   if (!arch.ok()) return cli::ReportError("space validate", arch.status());
   if (auto s = space->Contains(*arch); !s.ok()) return cli::ReportError("space validate", s);
   std::printf("%s\n", CostJson(*arch, true).c_str());

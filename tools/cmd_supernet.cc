@@ -83,7 +83,7 @@ int Export(const std::vector<std::string>& args) {
   if (!run_dir.empty()) {
     auto run = supernet::RunDir::Open(run_dir);
     if (!run.ok()) return cli::ReportError("export", run.status());
-    auto arch = ResolveArch(arch_arg, &run->space());
+    auto arch = arch::ResolveArch(arch_arg, &run->space());
     if (!arch.ok()) return cli::ReportError("export", arch.status());
     if (auto s = run->space().Contains(*arch); !s.ok())
       return cli::ReportError(
@@ -95,9 +95,9 @@ int Export(const std::vector<std::string>& args) {
     if (!extracted.ok()) return cli::ReportError("export", extracted.status());
     model = *extracted;
   } else {
-    auto arch = ResolveArch(arch_arg, nullptr);
+    auto arch = arch::ResolveArch(arch_arg, nullptr);
     if (!arch.ok()) return cli::ReportError("export", arch.status());
-    if (auto s = ValidateStructure(*arch); !s.ok()) return cli::ReportError("export", s);
+    if (auto s = arch::ValidateStructure(*arch); !s.ok()) return cli::ReportError("export", s);
     auto state = supernet::ReadStateDictFile(state_dict);
     if (!state.ok()) return cli::ReportError("export", state.status());
     model = VideoSwin(*arch);
@@ -109,7 +109,7 @@ int Export(const std::vector<std::string>& args) {
   if (auto s = supernet::ExportTorchScript(*model, out); !s.ok())
     return cli::ReportError("export", s);
   std::printf("wrote %s and %s (%s)\n", out.c_str(), supernet::ArchJsonPath(out).c_str(),
-              CanonicalKey(model->arch()).c_str());
+              arch::CanonicalKey(model->arch()).c_str());
   return cli::kExitOk;
 }
 
@@ -136,7 +136,7 @@ int Eval(const std::vector<std::string>& args) {
   torch::set_num_threads(static_cast<int>(threads));
   auto run = supernet::RunDir::Open(run_dir);
   if (!run.ok()) return cli::ReportError("eval", run.status());
-  auto arch = ResolveArch(arch_arg, &run->space());
+  auto arch = arch::ResolveArch(arch_arg, &run->space());
   if (!arch.ok()) return cli::ReportError("eval", arch.status());
   if (auto s = run->space().Contains(*arch); !s.ok())
     return cli::ReportError("eval", absl::InvalidArgumentError(absl::StrCat(
@@ -157,12 +157,13 @@ int Eval(const std::vector<std::string>& args) {
     std::printf(
         "{\"key\":\"%s\",\"mse\":%.9g,\"rmse_speed_mm_s\":%.6g,\"rmse_power_w\":%.6g,"
         "\"samples\":%lld,\"seconds\":%.3f,\"arch\":%s}\n",
-        CanonicalKey(*arch).c_str(), result->mse, result->rmse_speed_mm_s, result->rmse_power_w,
-        static_cast<long long>(result->samples), result->seconds, ArchToJson(*arch).c_str());
+        arch::CanonicalKey(*arch).c_str(), result->mse, result->rmse_speed_mm_s,
+        result->rmse_power_w, static_cast<long long>(result->samples), result->seconds,
+        arch::ArchToJson(*arch).c_str());
   } else {
     std::printf("%s\n  samples %lld  MSE %.6g  RMSE speed %.2f mm/s  RMSE power %.2f W  (%.2f s)\n",
-                CanonicalKey(*arch).c_str(), static_cast<long long>(result->samples), result->mse,
-                result->rmse_speed_mm_s, result->rmse_power_w, result->seconds);
+                arch::CanonicalKey(*arch).c_str(), static_cast<long long>(result->samples),
+                result->mse, result->rmse_speed_mm_s, result->rmse_power_w, result->seconds);
   }
   return cli::kExitOk;
 }
@@ -187,13 +188,13 @@ int Bench(const std::vector<std::string>& args) {
   if (!cli::ParseFlags(&flags, "supernet bench", args, &code)) return code;
   torch::set_num_threads(static_cast<int>(threads));
   UseTimingHeap();  // base/timing_heap.h: no page faults in the timed forwards
-  std::optional<Space> space;
+  std::optional<arch::Space> space;
   if (!space_path.empty()) {
-    auto loaded = Space::FromFile(space_path);
+    auto loaded = arch::Space::FromFile(space_path);
     if (!loaded.ok()) return cli::ReportError("supernet bench", loaded.status());
     space = *loaded;
   }
-  auto arch = ResolveArch(arch_arg, space ? &*space : nullptr);
+  auto arch = arch::ResolveArch(arch_arg, space ? &*space : nullptr);
   if (!arch.ok()) return cli::ReportError("supernet bench", arch.status());
   std::function<torch::Tensor(const torch::Tensor&)> forward;
   VideoSwin model{nullptr};
@@ -218,8 +219,8 @@ int Bench(const std::vector<std::string>& args) {
   try {
     torch::InferenceMode inference;
     torch::manual_seed(0);
-    torch::Tensor x =
-        torch::randn({batch, kInChans, arch->frames(), arch->resolution(), arch->resolution()});
+    torch::Tensor x = torch::randn(
+        {batch, arch::kInChans, arch->frames(), arch->resolution(), arch->resolution()});
     for (int64_t i = 0; i < warmup + runs; ++i) {
       const auto start = std::chrono::steady_clock::now();
       forward(x);
@@ -237,8 +238,9 @@ int Bench(const std::vector<std::string>& args) {
   std::printf(
       "{\"key\":\"%s\",\"batch\":%lld,\"threads\":%lld,\"runs\":%lld,\"median_ms\":%.3f,"
       "\"mean_ms\":%.3f,\"min_ms\":%.3f}\n",
-      CanonicalKey(*arch).c_str(), static_cast<long long>(batch), static_cast<long long>(threads),
-      static_cast<long long>(runs), ms[ms.size() / 2], mean, ms.front());
+      arch::CanonicalKey(*arch).c_str(), static_cast<long long>(batch),
+      static_cast<long long>(threads), static_cast<long long>(runs), ms[ms.size() / 2], mean,
+      ms.front());
   return cli::kExitOk;
 }
 

@@ -114,7 +114,7 @@ int64_t ProcStatusKb(const std::string& key) {
 void BM_StreamPeakRss(benchmark::State& state) {
   const char* env = std::getenv("EDGELOOP_BENCH_STREAM_LAYERS");
   const int layers = env ? std::atoi(env) : 96;
-  const std::string& file = Dataset("stream", layers, 64);
+  const std::string file = Dataset("stream", layers, 64);
   const double file_mb = static_cast<double>(std::filesystem::file_size(file)) / (1 << 20);
   for (auto _ : state) {
     PipelineOptions o;

@@ -85,9 +85,9 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "edgeloop_edge_loadtest: error: --edge=ws://HOST:PORT is required\n");
     return 2;
   }
-  ArchConfig arch = BaselineArch();
+  ArchConfig arch = arch::BaselineArch();
   if (!arch_json.empty()) {
-    auto parsed = ArchFromJson(arch_json);
+    auto parsed = arch::ArchFromJson(arch_json);
     if (!parsed.ok()) {
       std::fprintf(stderr, "edgeloop_edge_loadtest: error: --arch: %s\n",
                    std::string(parsed.status().message()).c_str());
@@ -154,7 +154,7 @@ int Main(int argc, char** argv) {
       "\"served\":%d,\"medians_ms\":[%s],\"mean_median_ms\":%.4f,\"cv\":%.5f,"
       "\"arch\":%s,\"batch\":%d}\n",
       ping_rate, rtt_p50, rtt_p99, clients, served, absl::StrJoin(medians, ",").c_str(), mean, cv,
-      ArchToJson(arch).c_str(), batch);
+      arch::ArchToJson(arch).c_str(), batch);
   return 0;
 }
 

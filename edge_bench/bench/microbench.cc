@@ -98,12 +98,12 @@ void RegisterSubnet(WorkloadFactory* factory, const std::string& name, const Arc
           }
           (*workload)->ResetPeakMemory();
           TimeIterations(state, [&] { (void)(*workload)->RunOnce(); });
-          state.SetLabel(ArchToJson(arch));
+          state.SetLabel(arch::ArchToJson(arch));
           state.counters["batch"] = batch;
           // Not "threads": Google Benchmark writes its own `threads` field into the entry.
           state.counters["torch_threads"] = threads;
           state.counters["peak_memory_bytes"] = static_cast<double>((*workload)->PeakMemoryBytes());
-          state.counters["macs"] = static_cast<double>(ComputeCost(arch).flops) * batch;
+          state.counters["macs"] = static_cast<double>(arch::ComputeCost(arch).flops) * batch;
         })
         ->UseManualTime()
         ->Unit(benchmark::kMillisecond);
@@ -131,11 +131,11 @@ void RegisterBlock(const std::string& name, const std::string& label, int batch,
 }
 
 void RegisterBlocks(const std::string& name, const ArchConfig& arch, int batch) {
-  const auto geo = ComputeGeometry(arch);
+  const auto geo = arch::ComputeGeometry(arch);
   const supernet::Dims3 patch{arch.patch_size(0), arch.patch_size(1), arch.patch_size(2)};
   const supernet::Dims3 window{arch.window_size(0), arch.window_size(1), arch.window_size(2)};
   const std::string prefix = absl::StrCat("/", name, "/batch:", batch);
-  const std::string arch_json = ArchToJson(arch);
+  const std::string arch_json = arch::ArchToJson(arch);
   auto label = [&](const char* kind, int stage) {
     return absl::StrCat("{\"block\":\"", kind, "\",\"stage\":", stage, ",\"batch\":", batch,
                         ",\"arch\":", arch_json, "}");
@@ -146,8 +146,8 @@ void RegisterBlocks(const std::string& name, const ArchConfig& arch, int batch) 
     const int64_t c = arch.embed_dim();
     return std::function<torch::Tensor()>([m, x, c]() mutable { return m->forward(x, c); });
   });
-  for (int s = 0; s < kNumStages; ++s) {
-    const StageGeometry g = geo[s];
+  for (int s = 0; s < arch::kNumStages; ++s) {
+    const arch::StageGeometry g = geo[s];
     const std::string stage = absl::StrCat("/stage:", s);
     RegisterBlock(
         "block/window_attention" + prefix + stage, label("window_attention", s), batch, [=] {
@@ -162,7 +162,7 @@ void RegisterBlocks(const std::string& name, const ArchConfig& arch, int batch) 
       return std::function<torch::Tensor()>(
           [m, x, g]() mutable { return m->forward(x, g.width, g.mlp_hidden); });
     });
-    if (s + 1 < kNumStages) {
+    if (s + 1 < arch::kNumStages) {
       RegisterBlock("block/patch_merging" + prefix + stage, label("patch_merging", s), batch, [=] {
         supernet::PatchMerging m(g.width);
         torch::Tensor x = torch::randn({batch, g.d, g.h, g.w, g.width});
@@ -171,12 +171,13 @@ void RegisterBlocks(const std::string& name, const ArchConfig& arch, int batch) 
       });
     }
   }
-  const StageGeometry last = geo[kNumStages - 1];
-  RegisterBlock("block/head" + prefix, label("head", kNumStages - 1), batch, [=] {
+  const arch::StageGeometry last = geo[arch::kNumStages - 1];
+  RegisterBlock("block/head" + prefix, label("head", arch::kNumStages - 1), batch, [=] {
     // Final LayerNorm, global average pool, fc_cls (8C -> 400), 400 -> 200, ReLU, 200 -> 2.
     torch::nn::LayerNorm norm(torch::nn::LayerNormOptions({last.width}));
     supernet::ClsHead head(last.width);
-    torch::nn::Linear hidden(kHeadClasses, kHeadHidden), output(kHeadHidden, kNumTargets);
+    torch::nn::Linear hidden(arch::kHeadClasses, arch::kHeadHidden),
+        output(arch::kHeadHidden, arch::kNumTargets);
     torch::Tensor x = torch::randn({batch, last.tokens, last.width});
     return std::function<torch::Tensor()>([=]() mutable {
       torch::Tensor pooled = norm->forward(x).mean(1);
@@ -235,7 +236,7 @@ int Main(int argc, char** argv) {
       return 2;
     }
   }
-  auto space = Space::FromFile(flags.space);
+  auto space = arch::Space::FromFile(flags.space);
   if (!space.ok()) {
     std::fprintf(stderr, "edgeloop_microbench: error: %s\n",
                  std::string(space.status().message()).c_str());
@@ -260,7 +261,7 @@ int Main(int argc, char** argv) {
   };
   std::vector<std::pair<std::string, ArchConfig>> subnets;
   for (size_t i = 0; i < flags.archs.size(); ++i) {
-    auto a = ResolveArch(flags.archs[i], &*space);
+    auto a = arch::ResolveArch(flags.archs[i], &*space);
     if (!a.ok()) {
       std::fprintf(stderr, "edgeloop_microbench: error: --arch: %s\n",
                    std::string(a.status().message()).c_str());
@@ -275,7 +276,7 @@ int Main(int argc, char** argv) {
   for (int i = 0; i < flags.samples; ++i)
     subnets.emplace_back(absl::StrCat("sample", i), adjust(space->Sample(&rng)));
   for (const auto& [name, arch] : subnets) {
-    if (absl::Status st = ValidateStructure(arch); !st.ok()) {
+    if (absl::Status st = arch::ValidateStructure(arch); !st.ok()) {
       std::fprintf(stderr, "edgeloop_microbench: error: %s: %s\n", name.c_str(),
                    std::string(st.message()).c_str());
       return 2;

@@ -18,10 +18,10 @@
 namespace edgeloop::predictor {
 namespace {
 
-Space LoadSpace() {
+arch::Space LoadSpace() {
   const char* dir = std::getenv("EDGELOOP_SOURCE_DIR");
   const std::string path = std::string(dir ? dir : ".") + "/supernet/spaces/swin3d_lpbf.textproto";
-  auto space = Space::FromFile(path);
+  auto space = arch::Space::FromFile(path);
   if (!space.ok()) {
     std::fprintf(stderr, "%s\n", std::string(space.status().message()).c_str());
     std::exit(2);
@@ -29,7 +29,7 @@ Space LoadSpace() {
   return *space;
 }
 
-std::vector<Measurement> Sample(const Space& space, int n, uint64_t seed) {
+std::vector<Measurement> Sample(const arch::Space& space, int n, uint64_t seed) {
   SyntheticDevice device("bench-device", seed);
   Rng rng(seed);
   std::vector<Measurement> out;
@@ -39,7 +39,7 @@ std::vector<Measurement> Sample(const Space& space, int n, uint64_t seed) {
 }
 
 void BM_Fit(benchmark::State& state) {
-  const Space space = LoadSpace();
+  const arch::Space space = LoadSpace();
   const Dataset data = ArchDataset(Sample(space, static_cast<int>(state.range(0)), 1));
   ModelMeta meta;
   meta.device = "bench-device";
@@ -52,7 +52,7 @@ void BM_Fit(benchmark::State& state) {
 BENCHMARK(BM_Fit)->Arg(1000)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_PredictArchs(benchmark::State& state) {
-  const Space space = LoadSpace();
+  const arch::Space space = LoadSpace();
   ModelMeta meta;
   meta.device = "bench-device";
   auto model = LatencyModel::Fit(ArchDataset(Sample(space, 1000, 1)), meta, ModelParams());

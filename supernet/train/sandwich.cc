@@ -30,11 +30,11 @@ double Fraction(int64_t step, int64_t total) {
 
 std::string SingleArchSpaceText(const ArchConfig& a) {
   const auto list = [](const auto& v) { return absl::StrCat("[", absl::StrJoin(v, ", "), "]"); };
-  std::string text =
-      absl::StrCat("# The one architecture of a stand-alone run.\nname: \"arch_", CanonicalKey(a),
-                   "\"\npatch_size { t: [", a.patch_size(0), "] h: [", a.patch_size(1), "] w: [",
-                   a.patch_size(2), "] }\nembed_dim: [", a.embed_dim(), "]\n");
-  for (int s = 0; s < kNumStages; ++s)
+  std::string text = absl::StrCat("# The one architecture of a stand-alone run.\nname: \"arch_",
+                                  arch::CanonicalKey(a), "\"\npatch_size { t: [", a.patch_size(0),
+                                  "] h: [", a.patch_size(1), "] w: [", a.patch_size(2),
+                                  "] }\nembed_dim: [", a.embed_dim(), "]\n");
+  for (int s = 0; s < arch::kNumStages; ++s)
     absl::StrAppend(&text, "stage { depth: [", a.depths(s), "] num_heads: [", a.num_heads(s),
                     "] }\n");
   absl::StrAppend(&text, "mlp_ratio: [", absl::StrFormat("%.10g", a.mlp_ratio()),
@@ -43,7 +43,7 @@ std::string SingleArchSpaceText(const ArchConfig& a) {
   return text;
 }
 
-std::vector<Member> ValidationSubnets(const Space& space, bool standalone,
+std::vector<Member> ValidationSubnets(const arch::Space& space, bool standalone,
                                       const ArchConfig& fixed_arch) {
   if (standalone) return {{"arch", fixed_arch}};
   std::vector<Member> subnets = {{"min", space.Min()}, {"max", space.Max()}};
@@ -100,7 +100,7 @@ double DistillWeightAt(double weight, double warmup, int64_t step, int64_t total
   return weight * std::clamp(ramp, 0.0, 1.0);
 }
 
-std::vector<Member> SandwichMembers(const Space& space, uint64_t seed, int random_subnets,
+std::vector<Member> SandwichMembers(const arch::Space& space, uint64_t seed, int random_subnets,
                                     int64_t step, int resolution, int phase) {
   auto at = [resolution](ArchConfig a) { return resolution > 0 ? AtResolution(a, resolution) : a; };
   const ArchConfig max = at(space.Max());
@@ -115,7 +115,7 @@ std::vector<Member> SandwichMembers(const Space& space, uint64_t seed, int rando
   return members;
 }
 
-SandwichSchedule::SandwichSchedule(Space space, SandwichOptions options, int64_t total_steps,
+SandwichSchedule::SandwichSchedule(arch::Space space, SandwichOptions options, int64_t total_steps,
                                    int64_t batches_per_epoch)
     : space_(std::move(space)),
       options_(std::move(options)),

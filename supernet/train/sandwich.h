@@ -31,7 +31,7 @@ std::string SingleArchSpaceText(const ArchConfig& arch);
 
 // The subnets a run's validation reports: {"arch"} for a stand-alone run; else the space's
 // "min" and "max", then "baseline" when the space names one that lies inside it.
-std::vector<Member> ValidationSubnets(const Space& space, bool standalone,
+std::vector<Member> ValidationSubnets(const arch::Space& space, bool standalone,
                                       const ArchConfig& fixed_arch);
 
 // Progressive shrinking's phase at `step` of `total`: the number of `boundaries` (fractions
@@ -64,7 +64,7 @@ double DistillWeightAt(double weight, double warmup, int64_t step, int64_t total
 // of the stream (seed, step), each Restricted to the phase. `resolution` > 0 puts every
 // member at it; 0 leaves each at its own (max the largest, min the smallest, random ones
 // as drawn).
-std::vector<Member> SandwichMembers(const Space& space, uint64_t seed, int random_subnets,
+std::vector<Member> SandwichMembers(const arch::Space& space, uint64_t seed, int random_subnets,
                                     int64_t step, int resolution, int phase);
 
 // The schedule knobs of a supernet run (TrainConfig::sandwich in trainer.h).
@@ -99,7 +99,7 @@ struct SandwichOptions {
 class SandwichSchedule {
  public:
   // total_steps and batches_per_epoch are > 0.
-  SandwichSchedule(Space space, SandwichOptions options, int64_t total_steps,
+  SandwichSchedule(arch::Space space, SandwichOptions options, int64_t total_steps,
                    int64_t batches_per_epoch);
 
   int64_t total_steps() const { return total_steps_; }
@@ -116,7 +116,7 @@ class SandwichSchedule {
   double DistillWeight(int64_t step) const;
 
  private:
-  Space space_;
+  arch::Space space_;
   SandwichOptions options_;
   std::vector<int> resolutions_;  // the space's, in its order
   int64_t total_steps_;

@@ -131,7 +131,7 @@ absl::Status Trainer::Setup(const dist::LaunchEnv& env) {
 absl::Status Trainer::InitSpace() {
   std::string origin = config_.space_path;
   if (standalone_) {
-    auto a = ResolveArch(config_.arch, nullptr);
+    auto a = arch::ResolveArch(config_.arch, nullptr);
     if (!a.ok()) return a.status();
     fixed_arch_ = *a;
     space_text_ = SingleArchSpaceText(fixed_arch_);
@@ -142,7 +142,7 @@ absl::Status Trainer::InitSpace() {
       return absl::InvalidArgumentError(absl::StrCat("--space: ", text.status().message()));
     space_text_ = *text;
   }
-  auto space = Space::FromText(space_text_, origin);
+  auto space = arch::Space::FromText(space_text_, origin);
   if (!space.ok()) return space.status();
   space_.emplace(std::move(*space));
   if (space_->spec().frames_size() != 1) {
@@ -575,7 +575,7 @@ void Trainer::LogStep(const StepResult& result) {
                     JsonNumberText(value));
   for (const Member& m : result.members)
     absl::StrAppend(&keys, keys.empty() ? "" : ",", JsonQuote(m.name), ":",
-                    JsonQuote(CanonicalKey(m.arch)));
+                    JsonQuote(arch::CanonicalKey(m.arch)));
   *log_ << absl::StrCat("{\"step\":", result.step, ",\"epoch\":", result.epoch,
                         ",\"lr\":", JsonNumberText(result.lr),
                         ",\"distill_weight\":", JsonNumberText(result.distill_weight),

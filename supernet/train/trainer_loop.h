@@ -67,7 +67,7 @@ class Trainer {
 
   int64_t step() const { return position_.step; }
   int64_t total_steps() const { return schedule_->total_steps(); }
-  const Space& space() const { return *space_; }
+  const arch::Space& space() const { return *space_; }
   SupernetImpl& net() { return *net_; }
 
   // Trains the step after step() on the next batch (a new epoch starts when one ends).
@@ -114,7 +114,7 @@ class Trainer {
   const bool standalone_;
   ArchConfig fixed_arch_;   // the architecture of a stand-alone run
   std::string space_text_;  // the space file of the run directory
-  std::optional<Space> space_;
+  std::optional<arch::Space> space_;
   int frames_ = 0;
   std::vector<int> resolutions_;  // the space's, in its order
 

@@ -2,7 +2,7 @@
 
 #include "gtest/gtest.h"
 
-namespace edgeloop {
+namespace edgeloop::arch {
 namespace {
 
 constexpr char kBaselineJson[] =
@@ -123,9 +123,9 @@ TEST(ArchConfigTest, StageWidthAndMlpHidden) {
 }
 
 }  // namespace
-}  // namespace edgeloop
+}  // namespace edgeloop::arch
 
-namespace edgeloop {
+namespace edgeloop::arch {
 namespace {
 
 // `space validate` and `store import --csv` read architectures through ArchFromJson: a
@@ -140,4 +140,4 @@ TEST(ArchConfigTest, DeeplyNestedJsonIsRefusedAtOnce) {
 }
 
 }  // namespace
-}  // namespace edgeloop
+}  // namespace edgeloop::arch

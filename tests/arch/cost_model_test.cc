@@ -3,7 +3,7 @@
 #include "arch/arch_config.h"
 #include "gtest/gtest.h"
 
-namespace edgeloop {
+namespace edgeloop::arch {
 namespace {
 
 ArchConfig Make(std::array<int, 3> patch, int embed, std::array<int, 4> depths,
@@ -103,4 +103,4 @@ TEST(CostModelTest, FlopsGrowWithEveryDimension) {
 }
 
 }  // namespace
-}  // namespace edgeloop
+}  // namespace edgeloop::arch

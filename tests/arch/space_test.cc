@@ -8,7 +8,7 @@
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 
-namespace edgeloop {
+namespace edgeloop::arch {
 namespace {
 
 Space Load(const std::string& rel) {
@@ -299,4 +299,4 @@ TEST(SpaceTest, ResolveArchForms) {
 }
 
 }  // namespace
-}  // namespace edgeloop
+}  // namespace edgeloop::arch

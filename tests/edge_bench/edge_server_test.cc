@@ -198,7 +198,7 @@ TEST(EdgeServerTest, MeasurementRoundTrip) {
   auto r = client->Measure(TinyRequest({1, 2}), 30,
                            [&](const MeasureProgress& p) { phases.push_back(p.phase()); });
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->arch_key(), CanonicalKey(TinyArch()));
+  EXPECT_EQ(r->arch_key(), arch::CanonicalKey(TinyArch()));
   EXPECT_EQ(r->device().fingerprint(), devices[0].fingerprint());
   EXPECT_DOUBLE_EQ(r->drift_factor(), 1.0);  // the sentinel was measured once
   ASSERT_EQ(r->batches_size(), 2);
@@ -301,7 +301,7 @@ long MinorFaults() {
 
 TEST(TimingHeapTest, WarmedUpForwardsTakeNoPageFaults) {
   // A subnet whose forward freed and re-faulted about 7,000 pages per run before.
-  auto arch = ArchFromJson(
+  auto arch = arch::ArchFromJson(
       R"({"patch_size":[2,2,4],"embed_dim":24,"depths":[2,2,6,2],"num_heads":[3,6,6,24],)"
       R"("window_size":[8,7,7],"mlp_ratio":4,"resolution":48,"frames":8})");
   ASSERT_TRUE(arch.ok()) << arch.status();
@@ -435,7 +435,7 @@ TEST(EdgeServerTest, InvalidRequestsGetErrorsAndTheConnectionStillMeasures) {
             ERROR_LIMIT_EXCEEDED);
   EXPECT_EQ(ErrorFor(peer, EditedRequest(14,
                                          [](MeasureRequest* r) {
-                                           *r->mutable_arch() = BaselineArch();
+                                           *r->mutable_arch() = arch::BaselineArch();
                                            r->mutable_arch()->set_resolution(4096);
                                            r->mutable_arch()->set_frames(4096);
                                          })),
@@ -883,8 +883,9 @@ TEST(EdgeCliTest, ServeMeasureAndSigterm) {
       dir.File("cache"), " > ", log, " 2>&1 & pid=$!; ",
       "for i in $(seq 200); do grep -q 'listening on' ", log, " && break; sleep 0.05; done; ",
       "url=$(sed -n 's/^listening on //p' ", log, "); ", bin, " measure --edge $url --arch '",
-      ArchToJson(TinyArch()), "' --batch 1,2 --max-runs 8 --min-runs 6 --target-ci 0.5 --quiet; ",
-      "echo measure_rc=$?; ", bin, " measure --edge $url --arch baseline --batch 1000 --quiet; ",
+      arch::ArchToJson(TinyArch()),
+      "' --batch 1,2 --max-runs 8 --min-runs 6 --target-ci 0.5 --quiet; ", "echo measure_rc=$?; ",
+      bin, " measure --edge $url --arch baseline --batch 1000 --quiet; ",
       "echo limit_rc=$?; kill -TERM $pid; wait $pid; echo serve_rc=$?)");
   auto r = testing::RunCommand(script);
   EXPECT_NE(r.out.find("measure_rc=0"), std::string::npos) << r.out;

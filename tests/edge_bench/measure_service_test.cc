@@ -57,7 +57,7 @@ class FakeFactory : public WorkloadFactory {
  public:
   explicit FakeFactory(FakeDevice* device) : device_(device) {}
   absl::StatusOr<std::unique_ptr<Workload>> Create(const ArchConfig& arch, uint64_t seed) override {
-    device_->built.push_back(CanonicalKey(arch));
+    device_->built.push_back(arch::CanonicalKey(arch));
     device_->seeds.push_back(seed);
     if (!device_->create_error.ok()) return device_->create_error;
     return std::make_unique<FakeWorkload>(device_, 100 + arch.embed_dim());
@@ -136,7 +136,7 @@ TEST_F(MeasureServiceTest, MeasuresEveryBatchSizeWithOneBuild) {
   ASSERT_TRUE(e.has_measure_result()) << e.DebugString();
   const MeasureResult& r = e.measure_result();
   EXPECT_EQ(r.request_id(), 11u);
-  EXPECT_EQ(r.arch_key(), CanonicalKey(MeasuredArch()));
+  EXPECT_EQ(r.arch_key(), arch::CanonicalKey(MeasuredArch()));
   EXPECT_EQ(r.device().fingerprint(), "fake-fingerprint");
   EXPECT_EQ(r.device().limits().max_batch(), 8);
   EXPECT_EQ(r.drift_factor(), 0);  // sentinel disabled
@@ -150,7 +150,7 @@ TEST_F(MeasureServiceTest, MeasuresEveryBatchSizeWithOneBuild) {
   }
   // Batch 2 runs twice as long as batch 1 on the fake device.
   EXPECT_GT(r.batches(1).median_ms(), 1.3 * r.batches(0).median_ms());
-  EXPECT_EQ(device_.built, std::vector<std::string>{CanonicalKey(MeasuredArch())});
+  EXPECT_EQ(device_.built, std::vector<std::string>{arch::CanonicalKey(MeasuredArch())});
   EXPECT_EQ(device_.seeds, std::vector<uint64_t>{7});
   EXPECT_EQ(device_.prepared, (std::vector<int>{1, 2}));
   EXPECT_EQ(service->counters().measured, 2);
@@ -245,7 +245,7 @@ TEST_F(MeasureServiceTest, PairedRequestsCalibrateTheReferenceOnce) {
   EXPECT_EQ(next.measure_result().batches(1).reference_nominal_ms(), b.reference_nominal_ms());
   int references = 0;
   for (const std::string& key : device_.built)
-    references += key == CanonicalKey(DefaultReferenceArch());
+    references += key == arch::CanonicalKey(DefaultReferenceArch());
   EXPECT_EQ(references, 1);
 }
 
@@ -257,7 +257,7 @@ TEST_F(MeasureServiceTest, SentinelGivesTheDriftFactor) {
   ASSERT_TRUE(first.has_measure_result());
   EXPECT_EQ(first.measure_result().drift_factor(), 1.0);
   EXPECT_EQ(first.measure_result().batches(0).drift_factor(), 1.0);
-  EXPECT_EQ(device_.built.front(), CanonicalKey(DefaultSentinelArch()));
+  EXPECT_EQ(device_.built.front(), arch::CanonicalKey(DefaultSentinelArch()));
   EXPECT_EQ(device_.seeds.front(), 0u);
   EXPECT_EQ(progress_.front().phase(), PHASE_SENTINEL);
 
@@ -323,7 +323,7 @@ TEST_F(MeasureServiceTest, WorkloadFailuresMapToErrorCodes) {
 
 TEST_F(MeasureServiceTest, ValidateBoundsRequests) {
   MeasureServiceOptions o = TestOptions();
-  const int64_t flops = ComputeCost(MeasuredArch()).flops;
+  const int64_t flops = arch::ComputeCost(MeasuredArch()).flops;
   o.limits.set_max_flops(2 * flops);
   auto service = Make(o);
   auto code = [&](const MeasureRequest& r) { return service->Validate(r).first; };

@@ -9,11 +9,11 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
-  auto arch = edgeloop::ArchFromJson(text);
+  auto arch = edgeloop::arch::ArchFromJson(text);
   if (!arch.ok()) return 0;
-  if (!edgeloop::ValidateStructure(*arch).ok()) return 0;
-  (void)edgeloop::ComputeCost(*arch);
-  (void)edgeloop::CanonicalKey(*arch);
-  (void)edgeloop::ArchToJson(*arch);
+  if (!edgeloop::arch::ValidateStructure(*arch).ok()) return 0;
+  (void)edgeloop::arch::ComputeCost(*arch);
+  (void)edgeloop::arch::CanonicalKey(*arch);
+  (void)edgeloop::arch::ArchToJson(*arch);
   return 0;
 }

@@ -8,7 +8,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
-  auto space = edgeloop::Space::FromText(text, "fuzz.textproto");
+  auto space = edgeloop::arch::Space::FromText(text, "fuzz.textproto");
   if (!space.ok()) return 0;
   edgeloop::Rng rng(1);
   for (int i = 0; i < 3; ++i) (void)space->Contains(space->Sample(&rng));

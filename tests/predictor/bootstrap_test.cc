@@ -19,25 +19,27 @@ namespace {
 
 using testing::TempDir;
 
-double LogFlops(const ArchConfig& a) { return std::log(static_cast<double>(ComputeCost(a).flops)); }
+double LogFlops(const ArchConfig& a) {
+  return std::log(static_cast<double>(arch::ComputeCost(a).flops));
+}
 
 TEST(BootstrapTest, DesignIsDistinctDeterministicAndCoversTheFlopsRange) {
-  const Space space = DefaultSpace();
+  const arch::Space space = DefaultSpace();
   for (DesignKind kind : {DesignKind::kFlops, DesignKind::kLhs, DesignKind::kMixed}) {
     SCOPED_TRACE(DesignKindName(kind));
     const auto design = DesignArchitectures(space, 60, 5, kind);
     ASSERT_EQ(design.size(), 60u);
     std::set<std::string> keys;
     for (const auto& a : design) {
-      keys.insert(CanonicalKey(a));
+      keys.insert(arch::CanonicalKey(a));
       EXPECT_TRUE(space.Contains(a).ok()) << space.Contains(a);
     }
     EXPECT_EQ(keys.size(), 60u);
     const auto again = DesignArchitectures(space, 60, 5, kind);
-    for (size_t i = 0; i < design.size(); ++i) EXPECT_TRUE(ArchEqual(design[i], again[i]));
+    for (size_t i = 0; i < design.size(); ++i) EXPECT_TRUE(arch::ArchEqual(design[i], again[i]));
     // The corners are in.
-    EXPECT_TRUE(ArchEqual(design[0], space.Min()));
-    EXPECT_TRUE(ArchEqual(design[1], space.Max()));
+    EXPECT_TRUE(arch::ArchEqual(design[0], space.Min()));
+    EXPECT_TRUE(arch::ArchEqual(design[1], space.Max()));
     if (kind == DesignKind::kLhs) continue;
     // Every tenth of the log-FLOPs range holds a design point, which uniform sampling of
     // the same size does not achieve at the cheap end.
@@ -60,7 +62,7 @@ std::map<std::string, std::map<std::string, int>> ChoiceCounts(
     counts["patch_size.h"][fmt(a.patch_size(1))]++;
     counts["patch_size.w"][fmt(a.patch_size(2))]++;
     counts["embed_dim"][fmt(a.embed_dim())]++;
-    for (int s = 0; s < kNumStages; ++s) {
+    for (int s = 0; s < arch::kNumStages; ++s) {
       counts[absl::StrCat("depths[", s, "]")][fmt(a.depths(s))]++;
       counts[absl::StrCat("num_heads[", s, "]")][fmt(a.num_heads(s))]++;
     }
@@ -72,9 +74,10 @@ std::map<std::string, std::map<std::string, int>> ChoiceCounts(
 }
 
 TEST(BootstrapTest, LatinHypercubeCoversEveryChoiceOfEveryDimension) {
-  const std::vector<Space> spaces = {
-      *Space::FromFile(testing::SourcePath("supernet/spaces/tiny.textproto")), DefaultSpace()};
-  for (const Space& s : spaces) {
+  const std::vector<arch::Space> spaces = {
+      *arch::Space::FromFile(testing::SourcePath("supernet/spaces/tiny.textproto")),
+      DefaultSpace()};
+  for (const arch::Space& s : spaces) {
     size_t most_choices = 0;
     for (const auto& d : s.Dimensions()) most_choices = std::max(most_choices, d.choices.size());
     // The corners plus n - 2 hypercube points, n = the largest number of choices.
@@ -105,7 +108,7 @@ TEST(BootstrapTest, DesignKindNamesRoundTrip) {
 
 TEST(BootstrapTest, MeasuresStoresFitsAndResumes) {
   TempDir dir;
-  const Space space = DefaultSpace();
+  const arch::Space space = DefaultSpace();
   auto store = MeasurementStore::Open(dir.File("boot.db"));
   ASSERT_TRUE(store.ok());
   SyntheticDevice device("boot-device", 4);
@@ -142,7 +145,7 @@ TEST(BootstrapTest, MeasuresStoresFitsAndResumes) {
 
 TEST(BootstrapTest, MeasurerFailuresStopWithTheCommittedRowsKept) {
   TempDir dir;
-  const Space space = DefaultSpace();
+  const arch::Space space = DefaultSpace();
   auto store = MeasurementStore::Open(dir.File("boot.db"));
   SyntheticDevice device("d", 4);
   int calls = 0;

@@ -84,13 +84,13 @@ TEST(PredictorCliTest, BadCsvInputExitsWithTwo) {
 
 TEST(PredictorCliTest, StoreImportExportFitPredictAndBadInput) {
   TempDir dir;
-  const Space space = DefaultSpace();
+  const arch::Space space = DefaultSpace();
   SyntheticDevice device("cli-device", 8);
   // A CSV in the export format, written through the library's CSV helpers.
   std::string csv = "device,arch_json,batch_size,median_ms\n";
   for (const auto& m : SampleMeasurements(space, &device, 120, 3)) {
-    csv += CsvLine(
-        {m.device, ArchToJson(m.arch), absl::StrCat(m.batch_size), absl::StrCat(m.median_ms)});
+    csv += CsvLine({m.device, arch::ArchToJson(m.arch), absl::StrCat(m.batch_size),
+                    absl::StrCat(m.median_ms)});
   }
   ASSERT_TRUE(WriteFileAtomically(dir.File("in.csv"), csv).ok());
   const std::string db = dir.File("s.db");
@@ -117,7 +117,7 @@ TEST(PredictorCliTest, StoreImportExportFitPredictAndBadInput) {
   ASSERT_EQ(predict.exit_code, 0) << predict.out;
   auto p = ParseJson(predict.out, "predict");
   ASSERT_TRUE(p.ok()) << predict.out;
-  const double expected = device.TrueLatencyMs(BaselineArch(), 2);
+  const double expected = device.TrueLatencyMs(arch::BaselineArch(), 2);
   EXPECT_NEAR(*JsonNumber(p->struct_value(), "latency_ms", "p"), expected, 0.25 * expected)
       << predict.out;
   auto exported = RunEdgeloop("predictor export --db " + db + " --device cli-device --out " +
@@ -188,12 +188,13 @@ TEST(PredictorCliTest, SimulatedBootstrapThenRecalibrateFromCsv) {
   EXPECT_NE(boot.out.find("store version 1"), std::string::npos) << boot.out;
 
   // The device slows down 1.5x: stream 30 new measurements through the recalibrator.
-  const Space space = DefaultSpace();
+  const arch::Space space = DefaultSpace();
   SyntheticDevice device("simulated", 77);
   device.set_global_factor(1.5);
   std::string csv = "arch_json,batch_size,median_ms\n";
   for (const auto& m : SampleMeasurements(space, &device, 30, 5)) {
-    csv += CsvLine({ArchToJson(m.arch), absl::StrCat(m.batch_size), absl::StrCat(m.median_ms)});
+    csv +=
+        CsvLine({arch::ArchToJson(m.arch), absl::StrCat(m.batch_size), absl::StrCat(m.median_ms)});
   }
   ASSERT_TRUE(WriteFileAtomically(dir.File("stream.csv"), csv).ok());
   auto recal = RunEdgeloop("predictor recalibrate --db " + db + " --device simulated --csv " +

@@ -18,13 +18,13 @@ float Feature(const std::vector<float>& f, const std::string& name) {
 TEST(FeaturesTest, NamesAreUniqueAndMatchTheValues) {
   const auto& names = FeatureNames();
   EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
-  EXPECT_EQ(static_cast<int>(ComputeFeatures(BaselineArch(), 1).size()), NumFeatures());
+  EXPECT_EQ(static_cast<int>(ComputeFeatures(arch::BaselineArch(), 1).size()), NumFeatures());
   EXPECT_EQ(kFeatureVersion, 1);
 }
 
 TEST(FeaturesTest, BaselineValuesFollowTheCostModel) {
-  const ArchConfig arch = BaselineArch();
-  const Cost cost = ComputeCost(arch);
+  const ArchConfig arch = arch::BaselineArch();
+  const arch::Cost cost = arch::ComputeCost(arch);
   const auto f1 = ComputeFeatures(arch, 1);
   const auto f2 = ComputeFeatures(arch, 2);
   EXPECT_FLOAT_EQ(Feature(f1, "params"), 28232336.0f);

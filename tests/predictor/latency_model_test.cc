@@ -21,7 +21,7 @@ using testing::TempDir;
 class LatencyModelTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    space_ = std::make_unique<Space>(DefaultSpace());
+    space_ = std::make_unique<arch::Space>(DefaultSpace());
     SyntheticDevice device("test-device", 3);
     train_ = ArchDataset(SampleMeasurements(*space_, &device, 300, 1));
     test_ = ArchDataset(SampleMeasurements(*space_, &device, 200, 2));
@@ -32,7 +32,7 @@ class LatencyModelTest : public ::testing::Test {
     EXPECT_TRUE(model.ok()) << model.status();
     return std::move(*model);
   }
-  std::unique_ptr<Space> space_;
+  std::unique_ptr<arch::Space> space_;
   Dataset train_, test_;
   ModelMeta meta_;
 };
@@ -177,7 +177,7 @@ TEST_F(LatencyModelTest, BadModelsAreClearErrors) {
   auto st = old->CheckCompatible("");
   EXPECT_TRUE(absl::IsFailedPrecondition(st)) << st;
   EXPECT_NE(st.message().find("feature version 99"), std::string::npos) << st;
-  EXPECT_FALSE(old->PredictArchitectures({{BaselineArch(), 1}}).ok());
+  EXPECT_FALSE(old->PredictArchitectures({{arch::BaselineArch(), 1}}).ok());
   ASSERT_TRUE(WriteFileAtomically(dir.File("m.json.meta.json"), sidecar).ok());
   // A corrupt booster file.
   ASSERT_TRUE(WriteFileAtomically(dir.File("m.json.member1.json"), "{\"learner\": garbage").ok());

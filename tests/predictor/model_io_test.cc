@@ -280,6 +280,10 @@ TEST_F(ModelIoTest, RefusesWhatIsNotAModel) {
   EXPECT_TRUE(invalid(replaced("\"tabular\"", "\"quantum\"")));
   EXPECT_TRUE(invalid(replaced("[\"a\",\"b\"]", "[]")));
   EXPECT_TRUE(invalid(replaced("\"training_size\":60", "\"training_size\":\"sixty\"")));
+  // Found by model_meta_fuzz: counts far outside an integer were cast (undefined behaviour).
+  for (const char* bad : {"1e300", "-1", "2.5"})
+    EXPECT_TRUE(invalid(replaced("\"training_size\":60", absl::StrCat("\"training_size\":", bad))))
+        << bad;
   EXPECT_TRUE(invalid(good.substr(0, good.find(",\"params\"")) + "}"));
   EXPECT_TRUE(absl::IsInvalidArgument(ModelFromBundle("{\"members\":[]}").status()));
   EXPECT_TRUE(absl::IsInvalidArgument(

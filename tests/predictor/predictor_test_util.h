@@ -18,15 +18,15 @@
 
 namespace edgeloop::predictor {
 
-inline Space DefaultSpace() {
-  auto space = Space::FromFile(testing::SourcePath("supernet/spaces/swin3d_lpbf.textproto"));
+inline arch::Space DefaultSpace() {
+  auto space = arch::Space::FromFile(testing::SourcePath("supernet/spaces/swin3d_lpbf.textproto"));
   EXPECT_TRUE(space.ok()) << space.status();
   return *space;
 }
 
 // `n` measurements of uniformly sampled architectures at batch 1..4.
-inline std::vector<Measurement> SampleMeasurements(const Space& space, SyntheticDevice* device,
-                                                   int n, uint64_t seed) {
+inline std::vector<Measurement> SampleMeasurements(const arch::Space& space,
+                                                   SyntheticDevice* device, int n, uint64_t seed) {
   Rng rng(seed);
   std::vector<Measurement> out;
   for (int i = 0; i < n; ++i) {
@@ -51,7 +51,7 @@ class DeviceStoreTest : public ::testing::Test {
  protected:
   // From SetUp(), under ASSERT_NO_FATAL_FAILURE.
   void OpenDeviceAndStore(const char* device, uint64_t device_seed, const std::string& db_name) {
-    space_ = std::make_unique<Space>(DefaultSpace());
+    space_ = std::make_unique<arch::Space>(DefaultSpace());
     device_ = std::make_unique<SyntheticDevice>(device, device_seed);
     auto store = MeasurementStore::Open(dir_.File(db_name));
     ASSERT_TRUE(store.ok()) << store.status();
@@ -59,7 +59,7 @@ class DeviceStoreTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
-  std::unique_ptr<Space> space_;
+  std::unique_ptr<arch::Space> space_;
   std::unique_ptr<SyntheticDevice> device_;
   std::unique_ptr<MeasurementStore> store_;
 };

@@ -173,7 +173,7 @@ TEST_F(RecalibratorTest, PeriodicRefitLearnsTheNewRegime) {
 }
 
 TEST_F(RecalibratorTest, RefusesMeasurementsOfAnotherDevice) {
-  Measurement m = device_->Measure(BaselineArch(), 1);
+  Measurement m = device_->Measure(arch::BaselineArch(), 1);
   m.device = "intruder";
   EXPECT_TRUE(absl::IsInvalidArgument(recal_->Observe(m)));
   EXPECT_EQ(*store_->CountMeasurements(), 300);
@@ -183,7 +183,7 @@ TEST_F(RecalibratorTest, RefusesMeasurementsOfAnotherDevice) {
 // same actions, the same model, the same predictions (the search resumes through this).
 TEST(RecalibratorStateTest, RestoredRecalibratorContinuesIdentically) {
   TempDir dir;
-  const Space space = DefaultSpace();
+  const arch::Space space = DefaultSpace();
   auto start = [&](const std::string& file) {
     auto store = MeasurementStore::Open(dir.File(file));
     EXPECT_TRUE(store.ok()) << store.status();

@@ -17,7 +17,7 @@ using testing::TempDir;
 
 TEST(StoreIoTest, CsvExportImportRoundTrip) {
   TempDir dir;
-  const Space space = DefaultSpace();
+  const arch::Space space = DefaultSpace();
   SyntheticDevice a("dev-a", 1), b("dev-b", 2);
   auto src = MeasurementStore::Open(dir.File("src.db"));
   ASSERT_TRUE(src.ok()) << src.status();
@@ -44,7 +44,7 @@ TEST(StoreIoTest, CsvExportImportRoundTrip) {
   for (size_t i = 0; i < before->size(); ++i) {
     const Measurement &x = (*before)[i].m, &y = (*after)[i].m;
     EXPECT_EQ(x.device, y.device);
-    EXPECT_TRUE(ArchEqual(x.arch, y.arch));
+    EXPECT_TRUE(arch::ArchEqual(x.arch, y.arch));
     EXPECT_EQ(x.batch_size, y.batch_size);
     EXPECT_DOUBLE_EQ(x.median_ms, y.median_ms);  // 17 significant digits: exact
     EXPECT_DOUBLE_EQ(x.p90_ms, y.p90_ms);
@@ -78,7 +78,7 @@ TEST(StoreIoTest, CsvExportImportRoundTrip) {
 }
 
 TEST(StoreIoTest, CsvBadInput) {
-  const std::string arch = CsvField(ArchToJson(BaselineArch()));
+  const std::string arch = CsvField(arch::ArchToJson(arch::BaselineArch()));
   // Missing median column.
   auto missing =
       ParseMeasurementCsv("device,arch_json,batch_size\nd," + arch + ",1\n", "x.csv", "");
@@ -110,10 +110,10 @@ std::string Entry(const std::string& name, const std::string& label, int batch, 
 }
 
 TEST(StoreIoTest, MicrobenchJsonConvention) {
-  const std::string base = JsonQuote(ArchToJson(BaselineArch()));
-  ArchConfig other = BaselineArch();
+  const std::string base = JsonQuote(arch::ArchToJson(arch::BaselineArch()));
+  ArchConfig other = arch::BaselineArch();
   other.set_embed_dim(48);
-  const std::string small = JsonQuote(ArchToJson(other));
+  const std::string small = JsonQuote(arch::ArchToJson(other));
   const std::string json = absl::StrCat(
       "{\"context\":{\"date\":\"x\",\"edgeloop_device\":\"ctx-device\"},\"benchmarks\":[",
       Entry("BM_Forward/baseline/1", base, 1, 1000), ",",
@@ -131,7 +131,7 @@ TEST(StoreIoTest, MicrobenchJsonConvention) {
   ASSERT_EQ(ms->size(), 2u);
   const Measurement& a = (*ms)[0];
   EXPECT_EQ(a.device, "ctx-device");
-  EXPECT_TRUE(ArchEqual(a.arch, BaselineArch()));
+  EXPECT_TRUE(arch::ArchEqual(a.arch, arch::BaselineArch()));
   EXPECT_EQ(a.batch_size, 1);
   EXPECT_EQ(a.threads, 2);
   EXPECT_EQ(a.runs, 3);                // three repetitions
@@ -151,7 +151,7 @@ TEST(StoreIoTest, MicrobenchJsonConvention) {
 }
 
 TEST(StoreIoTest, MicrobenchBadInput) {
-  const std::string base = JsonQuote(ArchToJson(BaselineArch()));
+  const std::string base = JsonQuote(arch::ArchToJson(arch::BaselineArch()));
   auto no_label = ParseMicrobenchJson(
       "{\"context\":{\"edgeloop_device\":\"d\"},\"benchmarks\":[{\"name\":\"BM_X\",\"real_time\":1,"
       "\"batch\":1}]}",

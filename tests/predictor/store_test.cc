@@ -31,7 +31,7 @@ std::unique_ptr<MeasurementStore> OpenOrDie(
 [[noreturn]] void WriterChild(const std::string& path, int fd, int max_rows) {
   auto store = MeasurementStore::Open(path);
   if (!store.ok()) _exit(3);
-  const Space space = DefaultSpace();
+  const arch::Space space = DefaultSpace();
   SyntheticDevice device("child-device", 5);
   Rng rng(11);
   for (int i = 0; i < max_rows; ++i) {
@@ -63,7 +63,7 @@ TEST(StoreTest, RoundTripsMeasurementsAndModels) {
   auto store = OpenOrDie(dir.File("m.db"));
   ASSERT_NE(store, nullptr);
   SyntheticDevice device("orin-maxn", 1);
-  Measurement m = device.Measure(BaselineArch(), 2);
+  Measurement m = device.Measure(arch::BaselineArch(), 2);
   m.threads = 4;
   m.peak_memory_bytes = 123456789;
   m.measured_at = "2026-01-02T03:04:05Z";
@@ -75,7 +75,7 @@ TEST(StoreTest, RoundTripsMeasurementsAndModels) {
   ASSERT_EQ(rows->size(), 2u);
   const StoredMeasurement& s = (*rows)[0];
   EXPECT_EQ(s.id, *id);
-  EXPECT_TRUE(ArchEqual(s.m.arch, m.arch));
+  EXPECT_TRUE(arch::ArchEqual(s.m.arch, m.arch));
   EXPECT_EQ(s.m.batch_size, 2);
   EXPECT_EQ(s.m.threads, 4);
   EXPECT_DOUBLE_EQ(s.m.median_ms, m.median_ms);
@@ -126,7 +126,7 @@ TEST(StoreTest, RejectsInvalidMeasurementsWithoutWriting) {
   auto store = OpenOrDie(dir.File("m.db"));
   Measurement m;
   m.device = "d";
-  m.arch = BaselineArch();
+  m.arch = arch::BaselineArch();
   m.batch_size = 1;
   m.median_ms = -1;
   EXPECT_TRUE(absl::IsInvalidArgument(store->AddMeasurement(m).status()));
@@ -205,7 +205,7 @@ TEST(StoreTest, KilledWriterLosesNoCommittedRow) {
   EXPECT_LE(rows->size(), committed.size() + 1);
   // And the store keeps working.
   SyntheticDevice device("after", 1);
-  EXPECT_TRUE(store->AddMeasurement(device.Measure(BaselineArch(), 1)).ok());
+  EXPECT_TRUE(store->AddMeasurement(device.Measure(arch::BaselineArch(), 1)).ok());
 }
 
 TEST(StoreTest, ReadersSeeConsistentDataWhileAnotherProcessWrites) {

@@ -115,7 +115,7 @@ TEST(StreamLiveTest, BootstrapThenStreamSurvivesAServerRestart) {
   std::set<std::string> keys;
   for (size_t i = 0; i < stored->size(); ++i) {
     const Measurement& m = (*stored)[i].m;
-    keys.insert(CanonicalKey(m.arch));
+    keys.insert(arch::CanonicalKey(m.arch));
     EXPECT_EQ(m.source, i < 8 ? "edge" : "edge-normalized");
     EXPECT_GT(m.median_ms, 0);
     if (i >= 8) {

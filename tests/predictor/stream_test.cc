@@ -44,7 +44,7 @@ class StreamTest : public DeviceStoreTest {
     std::set<std::string> keys;
     auto stored = store_->Measurements(kDevice);
     EXPECT_TRUE(stored.ok());
-    for (const auto& s : *stored) keys.insert(CanonicalKey(s.m.arch));
+    for (const auto& s : *stored) keys.insert(arch::CanonicalKey(s.m.arch));
     return keys;
   }
 
@@ -68,8 +68,9 @@ TEST_F(StreamTest, MeasuresOnlyUnseenArchitecturesAndScoresBeforeUpdatePredictio
   std::set<std::string> streamed;
   for (size_t i = 0; i < rows.size(); ++i) {
     EXPECT_EQ(rows[i].index, static_cast<int64_t>(i) + 1);
-    EXPECT_EQ(before.count(CanonicalKey(rows[i].arch)), 0u) << "re-measured a stored architecture";
-    streamed.insert(CanonicalKey(rows[i].arch));
+    EXPECT_EQ(before.count(arch::CanonicalKey(rows[i].arch)), 0u)
+        << "re-measured a stored architecture";
+    streamed.insert(arch::CanonicalKey(rows[i].arch));
     // The reported prediction is the one made before the model saw the measurement.
     EXPECT_DOUBLE_EQ(result->predicted_ms[i], rows[i].status.predicted_ms);
     EXPECT_DOUBLE_EQ(result->measured_ms[i], rows[i].measurement.median_ms);
@@ -87,7 +88,7 @@ TEST_F(StreamTest, MeasuresOnlyUnseenArchitecturesAndScoresBeforeUpdatePredictio
   // Deterministic under the seed: the same stream on a copy excludes what it just measured.
   EXPECT_EQ(SampleNewArchitectures(*space_, 40, 3, before).size(), 40u);
   for (const auto& a : SampleNewArchitectures(*space_, 40, 3, before))
-    EXPECT_EQ(streamed.count(CanonicalKey(a)), 1u);
+    EXPECT_EQ(streamed.count(arch::CanonicalKey(a)), 1u);
 }
 
 TEST_F(StreamTest, CountsMeasurementsUntilAccurateAfterDrift) {

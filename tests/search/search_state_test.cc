@@ -42,8 +42,9 @@ void ExpectSameCandidate(const Candidate& a, const Candidate& b) {
 }
 
 SearchState SampleState() {
-  const Space space =
-      Space::FromFile(edgeloop::testing::SourcePath("supernet/spaces/tiny.textproto")).value();
+  const arch::Space space =
+      arch::Space::FromFile(edgeloop::testing::SourcePath("supernet/spaces/tiny.textproto"))
+          .value();
   SearchState state;
   state.settings = {"space 1 \"quoted\"\npath", "weighted", std::numeric_limits<uint64_t>::max()};
   state.generation = 3;

@@ -22,17 +22,18 @@ using testing::SyntheticAccuracy;
 using testing::SyntheticMse;
 using testing::TrueLatencyMs;
 
-Space TinySpace() {
-  return Space::FromFile(edgeloop::testing::SourcePath("supernet/spaces/tiny.textproto")).value();
+arch::Space TinySpace() {
+  return arch::Space::FromFile(edgeloop::testing::SourcePath("supernet/spaces/tiny.textproto"))
+      .value();
 }
 
 // Every architecture of the (512-member) tiny space.
-std::vector<ArchConfig> Enumerate(const Space& space) {
+std::vector<ArchConfig> Enumerate(const arch::Space& space) {
   std::map<std::string, ArchConfig> all;
   Rng rng(1);
   for (int i = 0; i < 40000 && all.size() < space.NumArchitectures(); ++i) {
     ArchConfig a = space.Sample(&rng);
-    all.emplace(CanonicalKey(a), a);
+    all.emplace(arch::CanonicalKey(a), a);
   }
   std::vector<ArchConfig> out;
   for (auto& [k, a] : all) out.push_back(a);
@@ -73,12 +74,12 @@ std::vector<Point> FrontPoints(const SearchResult& r) {
 }
 
 TEST(SearchTest, ParetoFindsTheKnownFrontOfTheTinySpace) {
-  const Space space = TinySpace();
+  const arch::Space space = TinySpace();
   const std::vector<ArchConfig> all = Enumerate(space);
   ASSERT_EQ(all.size(), 512u);
   const std::vector<Point> truth = TruePoints(all);
   std::set<std::string> true_front;
-  for (int i : ParetoFront(truth)) true_front.insert(CanonicalKey(all[i]));
+  for (int i : ParetoFront(truth)) true_front.insert(arch::CanonicalKey(all[i]));
   const Point reference = {1.1 * std::max_element(truth.begin(), truth.end(),
                                                   [](auto& a, auto& b) { return a[0] < b[0]; })
                                      ->at(0),
@@ -110,7 +111,7 @@ TEST(SearchTest, ParetoFindsTheKnownFrontOfTheTinySpace) {
   EXPECT_GE(found, static_cast<int>(0.5 * true_front.size()));
 }
 
-double MeanHypervolume(Strategy strategy, const Space& space, const Point& reference) {
+double MeanHypervolume(Strategy strategy, const arch::Space& space, const Point& reference) {
   double sum = 0;
   for (uint64_t seed : {1, 2, 3}) {
     edgeloop::testing::TempDir dir;
@@ -130,7 +131,7 @@ double MeanHypervolume(Strategy strategy, const Space& space, const Point& refer
 }
 
 TEST(SearchTest, EveryStrategyRespectsTheBudgetAndParetoBeatsRandom) {
-  const Space space = TinySpace();
+  const arch::Space space = TinySpace();
   const std::vector<Point> truth = TruePoints(Enumerate(space));
   Point reference = {0, 0};
   for (const Point& p : truth)
@@ -143,7 +144,7 @@ TEST(SearchTest, EveryStrategyRespectsTheBudgetAndParetoBeatsRandom) {
 }
 
 TEST(SearchTest, ConstrainedChoiceHoldsOnMeasuredLatency) {
-  const Space space = TinySpace();
+  const arch::Space space = TinySpace();
   std::vector<double> latencies;
   for (const ArchConfig& a : Enumerate(space)) latencies.push_back(TrueLatencyMs(a));
   std::sort(latencies.begin(), latencies.end());
@@ -183,7 +184,7 @@ TEST(SearchTest, ConstrainedChoiceHoldsOnMeasuredLatency) {
 }
 
 TEST(SearchTest, ResumedSearchEndsWithTheSameFront) {
-  const Space space = TinySpace();
+  const arch::Space space = TinySpace();
   edgeloop::testing::TempDir full_dir, cut_dir;
   SyntheticAccuracy accuracy;
   FakeEdgeLatency latency(true);
@@ -228,7 +229,7 @@ TEST(SearchTest, ResumedSearchEndsWithTheSameFront) {
 }
 
 TEST(SearchTest, EdgeDownThenBackStillEndsVerified) {
-  const Space space = TinySpace();
+  const arch::Space space = TinySpace();
   edgeloop::testing::TempDir dir;
   SyntheticAccuracy accuracy;
   FakeEdgeLatency latency(true, /*down_collects=*/5);
@@ -246,7 +247,7 @@ TEST(SearchTest, EdgeDownThenBackStillEndsVerified) {
 }
 
 TEST(SearchTest, UnreachableEdgeMarksLatenciesUnverified) {
-  const Space space = TinySpace();
+  const arch::Space space = TinySpace();
   edgeloop::testing::TempDir dir;
   SyntheticAccuracy accuracy;
   FakeEdgeLatency latency(true, /*down_collects=*/-1);
@@ -261,7 +262,7 @@ TEST(SearchTest, UnreachableEdgeMarksLatenciesUnverified) {
 }
 
 TEST(SearchTest, OutputsAgreeWithEachOther) {
-  const Space space = TinySpace();
+  const arch::Space space = TinySpace();
   edgeloop::testing::TempDir dir;
   SyntheticAccuracy accuracy;
   FakeEdgeLatency latency(true);
@@ -301,7 +302,7 @@ TEST(SearchTest, OutputsAgreeWithEachOther) {
 }
 
 TEST(SearchTest, BadSettingsAreRefused) {
-  const Space space = TinySpace();
+  const arch::Space space = TinySpace();
   edgeloop::testing::TempDir dir;
   SyntheticAccuracy accuracy;
   FakeEdgeLatency latency(false);

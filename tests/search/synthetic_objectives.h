@@ -19,18 +19,19 @@ namespace edgeloop::search::testing {
 
 // A value in [0, 1) fixed per (architecture, salt).
 inline double Jitter(const ArchConfig& arch, const char* salt) {
-  return static_cast<double>(Fnv1a64(salt, Fnv1a64(CanonicalKey(arch))) >> 11) / 9007199254740992.0;
+  return static_cast<double>(Fnv1a64(salt, Fnv1a64(arch::CanonicalKey(arch))) >> 11) /
+         9007199254740992.0;
 }
 
 // More FLOPs -> lower loss, with an architecture-specific spread so the front is not
 // simply ordered by FLOPs.
 inline double SyntheticMse(const ArchConfig& arch) {
-  const double flops = static_cast<double>(ComputeCost(arch).flops);
+  const double flops = static_cast<double>(arch::ComputeCost(arch).flops);
   return 1.0 / std::pow(flops, 0.25) * (0.8 + 0.4 * Jitter(arch, "mse"));
 }
 
 inline double TrueLatencyMs(const ArchConfig& arch) {
-  const double flops = static_cast<double>(ComputeCost(arch).flops);
+  const double flops = static_cast<double>(arch::ComputeCost(arch).flops);
   return flops * 1e-7 * (0.7 + 0.6 * Jitter(arch, "latency"));
 }
 
@@ -76,7 +77,7 @@ class FakeEdgeLatency : public LatencySource {
   bool HasEdge() const override { return has_edge_; }
   bool EdgeConnected() const override { return has_edge_ && Up(); }
   void RequestMeasurement(const ArchConfig& arch) override {
-    const std::string key = CanonicalKey(arch);
+    const std::string key = arch::CanonicalKey(arch);
     for (const auto& [k, a] : queue_) {
       if (k == key) return;
     }

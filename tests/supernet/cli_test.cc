@@ -105,16 +105,16 @@ TEST_F(SupernetCliTest, ExportFromRunLoadsBackWithEqualOutputs) {
             1e-5);
   auto json = ReadFile(File("min.json"));
   ASSERT_TRUE(json.ok());
-  EXPECT_TRUE(ArchEqual(*ArchFromJson(*json), arch));
+  EXPECT_TRUE(arch::ArchEqual(*arch::ArchFromJson(*json), arch));
 }
 
 TEST_F(SupernetCliTest, ExportFromStateDict) {
-  const ArchConfig arch = Space::FromFile(kTiny)->Max();
+  const ArchConfig arch = arch::Space::FromFile(kTiny)->Max();
   auto model = MakeVideoSwin(arch, 12);
   ASSERT_TRUE(model.ok());
   StateDict state = StateDictOf(**model);
   ASSERT_TRUE(WriteStateDictFile(File("good.pt"), state).ok());
-  ASSERT_TRUE(WriteFileAtomically(File("arch.json"), ArchToJson(arch)).ok());
+  ASSERT_TRUE(WriteFileAtomically(File("arch.json"), arch::ArchToJson(arch)).ok());
   auto r = RunEdgeloop("export --from-state-dict " + File("good.pt") + " --arch " +
                        File("arch.json") + " --out " + File("imported.pt"));
   ASSERT_EQ(r.exit_code, 0) << r.out;

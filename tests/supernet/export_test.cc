@@ -30,7 +30,7 @@ std::string PythonScript() {
   return "/usr/bin/python3 " + SourcePath("tools/bench/swin_forward_compare.py");
 }
 
-Space Tiny() { return *Space::FromFile(SourcePath("supernet/spaces/tiny.textproto")); }
+arch::Space Tiny() { return *arch::Space::FromFile(SourcePath("supernet/spaces/tiny.textproto")); }
 
 torch::Tensor RandomInput(const ArchConfig& arch, int64_t batch) {
   torch::manual_seed(17);
@@ -45,7 +45,7 @@ double MaxDiff(const torch::Tensor& a, const torch::Tensor& b) {
 
 // Exports min, max and sampled subnets of a supernet and runs each archive in LibTorch.
 TEST(ExportTest, ArchiveRunsInLibTorchWithEqualOutputs) {
-  Space space = Tiny();
+  arch::Space space = Tiny();
   auto net = MakeSupernet(space, 2);
   ASSERT_TRUE(net.ok());
   (*net)->eval();
@@ -60,16 +60,16 @@ TEST(ExportTest, ArchiveRunsInLibTorchWithEqualOutputs) {
     ASSERT_TRUE(ExportTorchScript(**model, path).ok());
     auto json = ReadFile(ArchJsonPath(path));
     ASSERT_TRUE(json.ok());
-    auto back = ArchFromJson(*json);
+    auto back = arch::ArchFromJson(*json);
     ASSERT_TRUE(back.ok());
-    EXPECT_TRUE(ArchEqual(*back, archs[i]));
+    EXPECT_TRUE(arch::ArchEqual(*back, archs[i]));
 
     torch::jit::Module loaded = torch::jit::load(path);
     loaded.eval();
     torch::NoGradGuard no_grad;
     torch::Tensor x = RandomInput(archs[i], 2);
     EXPECT_LT(MaxDiff(loaded.forward({x}).toTensor(), (*model)->forward(x)), 1e-5)
-        << ArchToJson(archs[i]);
+        << arch::ArchToJson(archs[i]);
     // The archive keeps the reference's names.
     bool found = false;
     for (const auto& p : loaded.named_parameters())
@@ -83,7 +83,7 @@ TEST(ExportTest, ArchiveRunsInLibTorchWithEqualOutputs) {
 
 TEST(ExportTest, ArchiveRunsInPythonAndMatchesTheReferenceImplementation) {
   if (!PythonTorchAvailable()) GTEST_SKIP() << "python3 torch not installed";
-  Space space = Tiny();
+  arch::Space space = Tiny();
   ArchConfig arch = space.Max();
   arch.set_resolution(48);  // 12x12 tokens: padding to the window, clipped T, shifted H/W
   auto model = MakeVideoSwin(arch, 4);
@@ -93,9 +93,9 @@ TEST(ExportTest, ArchiveRunsInPythonAndMatchesTheReferenceImplementation) {
   ASSERT_TRUE(ExportTorchScript(**model, dir.File("model.pt")).ok());
   torch::Tensor x = RandomInput(arch, 2);
   ASSERT_TRUE(WriteStateDictFile(dir.File("in.pt"), {{"x", x}}).ok());
-  auto r = RunCommand(PythonScript() + " run --arch " + Quoted(ArchToJson(arch)) + " --model " +
-                      dir.File("model.pt") + " --input " + dir.File("in.pt") + " --out " +
-                      dir.File("out.pt"));
+  auto r = RunCommand(PythonScript() + " run --arch " + Quoted(arch::ArchToJson(arch)) +
+                      " --model " + dir.File("model.pt") + " --input " + dir.File("in.pt") +
+                      " --out " + dir.File("out.pt"));
   ASSERT_EQ(r.exit_code, 0) << r.out;
   auto out = ReadStateDictFile(dir.File("out.pt"));
   ASSERT_TRUE(out.ok()) << out.status();
@@ -114,7 +114,7 @@ TEST(ImportTest, PythonStateDictImportsAndMatches) {
   arch.set_resolution(48);
   TempDir dir;
   for (const char* extra : {"", " --drop-buffers"}) {
-    auto r = RunCommand(PythonScript() + " save --arch " + Quoted(ArchToJson(arch)) +
+    auto r = RunCommand(PythonScript() + " save --arch " + Quoted(arch::ArchToJson(arch)) +
                         " --seed 3 --out " + dir.File("sd.pt") + extra);
     ASSERT_EQ(r.exit_code, 0) << r.out;
     auto state = ReadStateDictFile(dir.File("sd.pt"));
@@ -124,9 +124,9 @@ TEST(ImportTest, PythonStateDictImportsAndMatches) {
     model->eval();
     torch::Tensor x = RandomInput(arch, 2);
     ASSERT_TRUE(WriteStateDictFile(dir.File("in.pt"), {{"x", x}}).ok());
-    r = RunCommand(PythonScript() + " run --arch " + Quoted(ArchToJson(arch)) + " --state-dict " +
-                   dir.File("sd.pt") + " --input " + dir.File("in.pt") + " --out " +
-                   dir.File("out.pt"));
+    r = RunCommand(PythonScript() + " run --arch " + Quoted(arch::ArchToJson(arch)) +
+                   " --state-dict " + dir.File("sd.pt") + " --input " + dir.File("in.pt") +
+                   " --out " + dir.File("out.pt"));
     ASSERT_EQ(r.exit_code, 0) << r.out;
     auto out = ReadStateDictFile(dir.File("out.pt"));
     ASSERT_TRUE(out.ok());

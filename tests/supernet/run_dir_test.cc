@@ -169,7 +169,7 @@ TEST(RunDirTest, PrepareForTrainingCreatesOrChecksButNeverOverwrites) {
   TempDir dir;
   auto text = ReadFile(kTiny);
   ASSERT_TRUE(text.ok());
-  auto tiny = Space::FromText(*text);
+  auto tiny = arch::Space::FromText(*text);
   ASSERT_TRUE(tiny.ok());
   const std::string path = dir.File("a/b/run");  // parents are created
   // --resume continues a run; it never starts one.
@@ -192,7 +192,7 @@ TEST(RunDirTest, PrepareForTrainingCreatesOrChecksButNeverOverwrites) {
   other_spec.set_name("other");
   other_spec.clear_resolution();
   other_spec.add_resolution(32);
-  absl::Status other = RunDir::PrepareForTraining(path, Space(other_spec), "", 4, true);
+  absl::Status other = RunDir::PrepareForTraining(path, arch::Space(other_spec), "", 4, true);
   EXPECT_EQ(other.code(), absl::StatusCode::kInvalidArgument) << other;
   EXPECT_NE(other.message().find("another space or architecture"), std::string::npos) << other;
 

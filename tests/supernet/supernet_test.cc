@@ -11,8 +11,8 @@
 namespace edgeloop::supernet {
 namespace {
 
-Space LoadSpace(const std::string& name) {
-  auto space = Space::FromFile(testing::SourcePath("supernet/spaces/" + name + ".textproto"));
+arch::Space LoadSpace(const std::string& name) {
+  auto space = arch::Space::FromFile(testing::SourcePath("supernet/spaces/" + name + ".textproto"));
   EXPECT_TRUE(space.ok()) << space.status();
   return *space;
 }
@@ -41,7 +41,7 @@ class TinySupernetTest : public ::testing::Test {
     net_ = *made;
     net_->eval();
   }
-  Space space_ = LoadSpace("tiny");
+  arch::Space space_ = LoadSpace("tiny");
   Supernet net_{nullptr};
 };
 
@@ -51,7 +51,7 @@ TEST_F(TinySupernetTest, ExtractedEqualsActiveForMinMaxAndSamples) {
   Rng rng(3);
   for (int i = 0; i < 12; ++i) {
     ArchConfig arch = net_->sample_active(&rng);
-    EXPECT_LT(ExtractionGap(net_, arch), 1e-5) << ArchToJson(arch);
+    EXPECT_LT(ExtractionGap(net_, arch), 1e-5) << arch::ArchToJson(arch);
   }
 }
 
@@ -72,7 +72,7 @@ TEST_F(TinySupernetTest, SampleActiveIsSeeded) {
   for (int i = 0; i < 5; ++i) {
     ArchConfig a = net_->sample_active(&r1);
     EXPECT_TRUE(space_.Contains(a).ok());
-    EXPECT_TRUE(ArchEqual(a, net_->sample_active(&r2)));
+    EXPECT_TRUE(arch::ArchEqual(a, net_->sample_active(&r2)));
   }
 }
 
@@ -84,7 +84,7 @@ TEST_F(TinySupernetTest, ArchitectureOutsideTheSpaceIsRejected) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("embed_dim"), std::string::npos) << s;
   EXPECT_FALSE(net_->extract(arch).ok());
-  EXPECT_TRUE(ArchEqual(net_->active(), space_.Max()));
+  EXPECT_TRUE(arch::ArchEqual(net_->active(), space_.Max()));
 }
 
 // A change to one shared weight of the widest network shows in every subnet that uses it
@@ -94,7 +94,7 @@ TEST_F(TinySupernetTest, WeightSharingReallyShares) {
   ArchConfig big = space_.Max();  // mlp_ratio 2: uses hidden units 0..2C-1
   ArchConfig small = big;         // mlp_ratio 1: uses hidden units 0..C-1
   small.set_mlp_ratio(1);
-  const int64_t c = StageWidth(big, 0);
+  const int64_t c = arch::StageWidth(big, 0);
   torch::Tensor x = InputFor(big, 1, 9);
   auto outputs = [&] {
     std::pair<torch::Tensor, torch::Tensor> out;
@@ -176,12 +176,12 @@ TEST(BaselineSupernetTest, ExtractedBaselineEqualsActiveAtLowResolution) {
   small.replace(small.find("resolution: ["), std::string("resolution: [").size(),
                 "resolution: [32, ");
   small.replace(small.find("frames: ["), std::string("frames: [").size(), "frames: [8, ");
-  auto space = Space::FromText(small);
+  auto space = arch::Space::FromText(small);
   ASSERT_TRUE(space.ok()) << space.status();
   auto net = MakeSupernet(*space, 1);
   ASSERT_TRUE(net.ok());
   (*net)->eval();
-  ArchConfig baseline = BaselineArch();
+  ArchConfig baseline = arch::BaselineArch();
   baseline.set_resolution(32);
   baseline.set_frames(8);
   ASSERT_TRUE(space->Contains(baseline).ok());

@@ -16,33 +16,33 @@ int64_t NumParams(torch::nn::Module& m) {
   return n;
 }
 
-Space LoadSpace(const std::string& name) {
-  auto space = Space::FromFile(testing::SourcePath("supernet/spaces/" + name + ".textproto"));
+arch::Space LoadSpace(const std::string& name) {
+  auto space = arch::Space::FromFile(testing::SourcePath("supernet/spaces/" + name + ".textproto"));
   EXPECT_TRUE(space.ok()) << space.status();
   return *space;
 }
 
 TEST(VideoSwinTest, BaselineHasReferenceParameterCount) {
-  VideoSwin model(BaselineArch());
+  VideoSwin model(arch::BaselineArch());
   EXPECT_EQ(NumParams(*model), 28232336);
-  EXPECT_EQ(NumParams(*model), CountParams(BaselineArch()));
+  EXPECT_EQ(NumParams(*model), arch::CountParams(arch::BaselineArch()));
 }
 
 TEST(VideoSwinTest, ParameterCountsEqualAnalyticCount) {
   for (const char* name : {"swin3d_lpbf", "tiny"}) {
-    Space space = LoadSpace(name);
+    arch::Space space = LoadSpace(name);
     Rng rng(7);
     std::vector<ArchConfig> archs = {space.Min(), space.Max()};
     for (int i = 0; i < 6; ++i) archs.push_back(space.Sample(&rng));
     for (const ArchConfig& arch : archs) {
       VideoSwin model(arch);
-      EXPECT_EQ(NumParams(*model), CountParams(arch)) << ArchToJson(arch);
+      EXPECT_EQ(NumParams(*model), arch::CountParams(arch)) << arch::ArchToJson(arch);
     }
   }
 }
 
 TEST(VideoSwinTest, ReferenceParameterNames) {
-  VideoSwin model(BaselineArch());
+  VideoSwin model(arch::BaselineArch());
   auto params = model->named_parameters();
   for (const char* name :
        {"patch_embed.proj.weight", "patch_embed.proj.bias",
@@ -64,7 +64,7 @@ TEST(VideoSwinTest, ReferenceParameterNames) {
 }
 
 TEST(VideoSwinTest, ForwardShapeAndDeterministicInit) {
-  Space space = LoadSpace("tiny");
+  arch::Space space = LoadSpace("tiny");
   const ArchConfig arch = space.Max();
   auto a = MakeVideoSwin(arch, 3);
   auto b = MakeVideoSwin(arch, 3);
@@ -82,7 +82,7 @@ TEST(VideoSwinTest, ForwardShapeAndDeterministicInit) {
 }
 
 TEST(VideoSwinTest, WrongInputShapeIsRejected) {
-  Space space = LoadSpace("tiny");
+  arch::Space space = LoadSpace("tiny");
   const ArchConfig arch = space.Min();
   auto model = MakeVideoSwin(arch);
   ASSERT_TRUE(model.ok());
@@ -93,7 +93,7 @@ TEST(VideoSwinTest, WrongInputShapeIsRejected) {
 }
 
 TEST(VideoSwinTest, InvalidArchitectureIsRejected) {
-  ArchConfig arch = BaselineArch();
+  ArchConfig arch = arch::BaselineArch();
   arch.set_num_heads(0, 5);  // does not divide 96
   EXPECT_FALSE(MakeVideoSwin(arch).ok());
 }

@@ -13,8 +13,8 @@
 namespace edgeloop::supernet::train {
 namespace {
 
-Space Tiny() {  // resolutions 32 and 48, 512 architectures
-  auto space = Space::FromFile(testing::SourcePath("supernet/spaces/tiny.textproto"));
+arch::Space Tiny() {  // resolutions 32 and 48, 512 architectures
+  auto space = arch::Space::FromFile(testing::SourcePath("supernet/spaces/tiny.textproto"));
   EXPECT_TRUE(space.ok()) << space.status();
   return *space;
 }
@@ -37,17 +37,17 @@ TEST(ShrinkPhaseTest, CountsTheBoundariesReached) {
 }
 
 TEST(RestrictTest, OpensDepthAndMlpRatioThenEverything) {
-  const Space space = Tiny();
+  const arch::Space space = Tiny();
   const ArchConfig max = space.Max(), min = space.Min();
   ArchConfig want = max;
   want.set_resolution(min.resolution());
-  EXPECT_TRUE(ArchEqual(Restrict(min, max, 0), want));
+  EXPECT_TRUE(arch::ArchEqual(Restrict(min, max, 0), want));
   *want.mutable_depths() = min.depths();
   want.set_mlp_ratio(min.mlp_ratio());
   const ArchConfig phase1 = Restrict(min, max, 1);
-  EXPECT_TRUE(ArchEqual(phase1, want)) << CanonicalKey(phase1);
+  EXPECT_TRUE(arch::ArchEqual(phase1, want)) << arch::CanonicalKey(phase1);
   EXPECT_EQ(phase1.embed_dim(), max.embed_dim());
-  EXPECT_TRUE(ArchEqual(Restrict(min, max, 2), min));
+  EXPECT_TRUE(arch::ArchEqual(Restrict(min, max, 2), min));
 }
 
 TEST(OpenResolutionsTest, TwoResolutionsOpenTheLargerAtTheFraction) {
@@ -105,35 +105,35 @@ TEST(DistillWeightTest, OffThenALinearRamp) {
 }
 
 TEST(SandwichMembersTest, MaxMinAndRandomDrawsOfTheStep) {
-  const Space space = Tiny();
+  const arch::Space space = Tiny();
   const std::vector<Member> members = SandwichMembers(space, 3, 2, 7, 48, 2);
   ASSERT_EQ(Names(members), (std::vector<std::string>{"max", "min", "rand1", "rand2"}));
   ArchConfig max = space.Max(), min = space.Min();
   max.set_resolution(48);
   min.set_resolution(48);
-  EXPECT_TRUE(ArchEqual(members[0].arch, max));
-  EXPECT_TRUE(ArchEqual(members[1].arch, min));
+  EXPECT_TRUE(arch::ArchEqual(members[0].arch, max));
+  EXPECT_TRUE(arch::ArchEqual(members[1].arch, min));
   for (const Member& m : members) {
     EXPECT_EQ(m.arch.resolution(), 48) << m.name;
     EXPECT_TRUE(space.Contains(m.arch).ok()) << m.name;
   }
   // A function of (seed, step): the same again, other draws at other steps and seeds.
   const std::vector<Member> again = SandwichMembers(space, 3, 2, 7, 48, 2);
-  EXPECT_EQ(CanonicalKey(again[2].arch), CanonicalKey(members[2].arch));
+  EXPECT_EQ(arch::CanonicalKey(again[2].arch), arch::CanonicalKey(members[2].arch));
   std::set<std::string> keys;
   for (int64_t step = 0; step < 8; ++step)
-    keys.insert(CanonicalKey(SandwichMembers(space, 3, 2, step, 48, 2)[2].arch));
+    keys.insert(arch::CanonicalKey(SandwichMembers(space, 3, 2, step, 48, 2)[2].arch));
   EXPECT_GT(keys.size(), 4u);
   bool seed_matters = false;
   for (int64_t step = 0; step < 8; ++step) {
-    seed_matters |= CanonicalKey(SandwichMembers(space, 4, 2, step, 48, 2)[2].arch) !=
-                    CanonicalKey(SandwichMembers(space, 3, 2, step, 48, 2)[2].arch);
+    seed_matters |= arch::CanonicalKey(SandwichMembers(space, 4, 2, step, 48, 2)[2].arch) !=
+                    arch::CanonicalKey(SandwichMembers(space, 3, 2, step, 48, 2)[2].arch);
   }
   EXPECT_TRUE(seed_matters);
 }
 
 TEST(SandwichMembersTest, ResolutionZeroKeepsEachMembersOwn) {
-  const Space space = Tiny();
+  const arch::Space space = Tiny();
   const std::vector<Member> members = SandwichMembers(space, 3, 0, 0, 0, 2);
   ASSERT_EQ(Names(members), (std::vector<std::string>{"max", "min"}));
   EXPECT_EQ(members[0].arch.resolution(), 48);
@@ -141,42 +141,43 @@ TEST(SandwichMembersTest, ResolutionZeroKeepsEachMembersOwn) {
 }
 
 TEST(SandwichMembersTest, ShrinkingPhasesRestrictTheMembers) {
-  const Space space = Tiny();
+  const arch::Space space = Tiny();
   EXPECT_EQ(Names(SandwichMembers(space, 3, 2, 0, 32, 0)), std::vector<std::string>{"max"});
   for (const Member& m : SandwichMembers(space, 3, 2, 0, 32, 1)) {
     EXPECT_EQ(m.arch.embed_dim(), space.Max().embed_dim()) << m.name;
-    EXPECT_EQ(CanonicalKey(m.arch),
-              CanonicalKey(Restrict(m.arch, SandwichMembers(space, 3, 2, 0, 32, 0)[0].arch, 1)));
+    EXPECT_EQ(
+        arch::CanonicalKey(m.arch),
+        arch::CanonicalKey(Restrict(m.arch, SandwichMembers(space, 3, 2, 0, 32, 0)[0].arch, 1)));
   }
 }
 
 TEST(ValidationSubnetsTest, MinMaxAndABaselineInsideTheSpace) {
-  const Space tiny = Tiny();
+  const arch::Space tiny = Tiny();
   const ArchConfig arch = tiny.Min();
   const std::vector<Member> alone = ValidationSubnets(tiny, true, arch);
   ASSERT_EQ(Names(alone), std::vector<std::string>{"arch"});
-  EXPECT_TRUE(ArchEqual(alone[0].arch, arch));
+  EXPECT_TRUE(arch::ArchEqual(alone[0].arch, arch));
   // tiny's "baseline" is the built-in one, far outside it.
   EXPECT_EQ(Names(ValidationSubnets(tiny, false, arch)), (std::vector<std::string>{"min", "max"}));
   SearchSpace spec = tiny.spec();
   NamedArch* named = spec.add_named();
   named->set_name("baseline");
   *named->mutable_arch() = tiny.Max();
-  const std::vector<Member> with = ValidationSubnets(Space(spec), false, arch);
+  const std::vector<Member> with = ValidationSubnets(arch::Space(spec), false, arch);
   ASSERT_EQ(Names(with), (std::vector<std::string>{"min", "max", "baseline"}));
-  EXPECT_TRUE(ArchEqual(with[2].arch, tiny.Max()));
+  EXPECT_TRUE(arch::ArchEqual(with[2].arch, tiny.Max()));
 }
 
 TEST(SingleArchSpaceTextTest, ASpaceOfExactlyTheArchitecture) {
-  const Space tiny = Tiny();
+  const arch::Space tiny = Tiny();
   Rng rng(9);
   for (int i = 0; i < 5; ++i) {
     const ArchConfig arch = tiny.Sample(&rng);
-    auto space = Space::FromText(SingleArchSpaceText(arch), "test");
+    auto space = arch::Space::FromText(SingleArchSpaceText(arch), "test");
     ASSERT_TRUE(space.ok()) << space.status() << "\n" << SingleArchSpaceText(arch);
     EXPECT_EQ(space->NumArchitectures(), 1u);
-    EXPECT_TRUE(ArchEqual(space->Max(), arch)) << CanonicalKey(space->Max());
-    EXPECT_EQ(space->name(), "arch_" + CanonicalKey(arch));
+    EXPECT_TRUE(arch::ArchEqual(space->Max(), arch)) << arch::CanonicalKey(space->Max());
+    EXPECT_EQ(space->name(), "arch_" + arch::CanonicalKey(arch));
   }
 }
 
@@ -243,7 +244,7 @@ TEST(SandwichScheduleTest, OneResolutionHasNoMemberResolutions) {
   SearchSpace spec = Tiny().spec();
   spec.clear_resolution();
   spec.add_resolution(32);
-  const SandwichSchedule schedule(Space(spec), Options(0.5, true), 10, 4);
+  const SandwichSchedule schedule(arch::Space(spec), Options(0.5, true), 10, 4);
   EXPECT_FALSE(schedule.member_resolutions());
   EXPECT_EQ(schedule.BatchResolution(0, 0), 32);
   EXPECT_EQ(MemberResolutions(schedule.Members(0, 32)), "max=32 min=32 rand1=32 rand2=32");

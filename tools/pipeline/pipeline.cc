@@ -278,7 +278,7 @@ absl::StatusOr<TrainStage> Pipeline::TrainRun(const std::string& out, const std:
 
 absl::StatusOr<PredictorStage> Pipeline::Predictor() {
   if (absl::Status s = EnsureEdge(); !s.ok()) return s;
-  auto space = Space::FromFile(Path("space.textproto"));
+  auto space = arch::Space::FromFile(Path("space.textproto"));
   if (!space.ok()) return space.status();
   auto store = predictor::MeasurementStore::Open(Path("measurements.db"));
   if (!store.ok()) return store.status();
@@ -312,7 +312,7 @@ absl::StatusOr<PredictorStage> Pipeline::Predictor() {
 absl::StatusOr<double> Pipeline::LatencyBudget() {
   auto baseline_text = ReadFile(Path("baseline.json"));
   if (!baseline_text.ok()) return baseline_text.status();
-  auto baseline_arch = ArchFromJson(*baseline_text);
+  auto baseline_arch = arch::ArchFromJson(*baseline_text);
   if (!baseline_arch.ok()) return baseline_arch.status();
   edge_bench::MeasureRequest request;
   *request.mutable_arch() = *baseline_arch;
@@ -382,7 +382,7 @@ absl::StatusOr<SearchStage> Pipeline::Search() {
 absl::StatusOr<MeasuredSubnet> Pipeline::MeasureSubnet(const std::string& arch_path) {
   auto text = ReadFile(arch_path);
   if (!text.ok()) return text.status();
-  auto arch = ArchFromJson(*text);
+  auto arch = arch::ArchFromJson(*text);
   if (!arch.ok()) return arch.status();
   edge_bench::MeasureRequest request;
   *request.mutable_arch() = *arch;
@@ -391,7 +391,7 @@ absl::StatusOr<MeasuredSubnet> Pipeline::MeasureSubnet(const std::string& arch_p
   auto result = client_->Measure(request, 3600);
   if (!result.ok()) return result.status();
   MeasuredSubnet subnet;
-  subnet.set_key(CanonicalKey(*arch));
+  subnet.set_key(arch::CanonicalKey(*arch));
   for (const auto& b : result->batches()) {
     BatchLatency& latency = (*subnet.mutable_batches())[b.batch_size()];
     latency.set_median_ms(b.median_ms());
@@ -426,7 +426,7 @@ absl::StatusOr<TestedSubnet> Pipeline::TestSubnet(const std::string& name,
   if (name == "chosen_inherited") {
     auto text = ReadFile(Path("search/chosen/model.json"));
     if (!text.ok()) return text.status();
-    auto chosen = ArchFromJson(*text);
+    auto chosen = arch::ArchFromJson(*text);
     if (!chosen.ok()) return chosen.status();
     arch = *chosen;
   }
@@ -438,13 +438,13 @@ absl::StatusOr<TestedSubnet> Pipeline::TestSubnet(const std::string& name,
   auto result = supernet::EvaluateSubnet(**net, arch, o);
   if (!result.ok()) return result.status();
   TestedSubnet tested;
-  tested.set_key(CanonicalKey(arch));
+  tested.set_key(arch::CanonicalKey(arch));
   tested.set_mse(result->mse);
   tested.set_rmse_speed_mm_s(result->rmse_speed_mm_s);
   tested.set_rmse_power_w(result->rmse_power_w);
   tested.set_samples(static_cast<double>(result->samples));
-  tested.set_params(static_cast<double>(CountParams(arch)));
-  tested.set_flops(static_cast<double>(ComputeCost(arch).flops));
+  tested.set_params(static_cast<double>(arch::CountParams(arch)));
+  tested.set_flops(static_cast<double>(arch::ComputeCost(arch).flops));
   return tested;
 }
 
@@ -513,16 +513,17 @@ absl::Status Pipeline::Run() {
   test_split_ = config_.test_split.empty() ? p_.test_split : config_.test_split;
   // The space and the baseline this directory works with, written once.
   if (!PathExists(Path("space.textproto"))) {
-    auto space = Space::FromText(p_.space_text, p_.name);
+    auto space = arch::Space::FromText(p_.space_text, p_.name);
     if (!space.ok()) return space.status();
     if (absl::Status s = WriteFileAtomically(Path("space.textproto"), p_.space_text); !s.ok())
       return s;
   }
   if (!PathExists(Path("baseline.json"))) {
-    ArchConfig baseline = BaselineArch();
+    ArchConfig baseline = arch::BaselineArch();
     if (p_.baseline_resolution > 0) baseline.set_resolution(p_.baseline_resolution);
     if (p_.baseline_frames > 0) baseline.set_frames(p_.baseline_frames);
-    if (absl::Status s = WriteFileAtomically(Path("baseline.json"), ArchToJson(baseline) + "\n");
+    if (absl::Status s =
+            WriteFileAtomically(Path("baseline.json"), arch::ArchToJson(baseline) + "\n");
         !s.ok())
       return s;
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <utility>
 #include <vector>
@@ -19,8 +20,12 @@
 namespace edgeloop::pipeline {
 namespace {
 
+// `format` is a printf conversion of one double (absl::StrFormat needs it at compile time).
 std::string Fmt(double v, const char* format = "%.4g") {
-  return std::isfinite(v) ? absl::StrFormat(format, v) : "n/a";
+  if (!std::isfinite(v)) return "n/a";
+  char text[64];
+  std::snprintf(text, sizeof(text), format, v);
+  return text;
 }
 
 std::string Ratio(double baseline, double chosen) {
