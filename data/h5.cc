@@ -177,6 +177,26 @@ absl::Status CheckPlausibleSize(hid_t dataset, const std::vector<hsize_t>& dims,
   return absl::OkStatus();
 }
 
+// HDF5 refuses chunks larger than a fixed dimension when it makes a dataset; a header that
+// has them anyway (found by hdf5_reader_fuzz) makes HDF5 1.10's chunk reader read freed
+// memory, so such a dataset is refused before anything reads it.
+absl::Status CheckChunks(hid_t dataset, const std::vector<hsize_t>& max_dims) {
+  Handle plist(H5Dget_create_plist(dataset), H5Pclose);
+  if (!plist.valid() || H5Pget_layout(plist.id()) != H5D_CHUNKED) return absl::OkStatus();
+  std::vector<hsize_t> chunk(max_dims.size() + 1, 0);
+  const int rank = H5Pget_chunk(plist.id(), static_cast<int>(chunk.size()), chunk.data());
+  if (rank != static_cast<int>(max_dims.size()))
+    return absl::InvalidArgumentError("chunk rank differs from the dataset's (corrupt header)");
+  for (size_t i = 0; i < max_dims.size(); ++i) {
+    if (chunk[i] == 0 || (max_dims[i] != H5S_UNLIMITED && chunk[i] > max_dims[i])) {
+      return absl::InvalidArgumentError(absl::StrCat("chunk dimension ", i, " (", chunk[i],
+                                                     ") does not fit the dataset's (", max_dims[i],
+                                                     "; corrupt header)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<DatasetInfo> Describe(hid_t dataset) {
@@ -187,12 +207,13 @@ absl::StatusOr<DatasetInfo> Describe(hid_t dataset) {
     return absl::InvalidArgumentError(absl::StrCat("cannot read dataset shape: ", LastError()));
   int rank = H5Sget_simple_extent_ndims(space.id());
   if (rank < 0) return absl::InvalidArgumentError("dataset has no simple shape");
-  std::vector<hsize_t> dims(static_cast<size_t>(rank));
-  H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr);
+  std::vector<hsize_t> dims(static_cast<size_t>(rank)), max_dims(static_cast<size_t>(rank));
+  H5Sget_simple_extent_dims(space.id(), dims.data(), max_dims.data());
   for (hsize_t d : dims) info.dims.push_back(static_cast<int64_t>(d));
   info.type_class = H5Tget_class(type.id());
   info.type_size = H5Tget_size(type.id());
   if (auto s = CheckPlausibleSize(dataset, dims, info.type_size); !s.ok()) return s;
+  if (auto s = CheckChunks(dataset, max_dims); !s.ok()) return s;
   return info;
 }
 

@@ -159,6 +159,13 @@ TEST(ReaderBadInputTest, BadDatasetsAreErrors) {
     WriteLayers(path, {layer});
     EXPECT_PRED2(Contains, OpenError(path), c.error) << c.name;
   }
+  // Found by hdf5_reader_fuzz: a chunk larger than its fixed-size dataset (HDF5 never writes
+  // one) made HDF5 1.10's chunk reader read freed memory when frames were read.
+  EXPECT_PRED2(Contains,
+               OpenError(::edgeloop::testing::SourcePath(
+                   "tests/fuzz/corpus/hdf5_reader_fuzz/regression-chunk-larger-than-dataset")),
+               ("/C027/layer0001/frame: chunk dimension 1 (42) does not fit the dataset's (8; "
+                "corrupt header)"));
   WriteLayers(dir.File("empty.hdf5"), {});
   EXPECT_PRED2(Contains, OpenError(dir.File("empty.hdf5")), ("no object or layer groups"));
 }
