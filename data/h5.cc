@@ -169,6 +169,13 @@ absl::Status CheckPlausibleSize(hid_t dataset, const std::vector<hsize_t>& dims,
   }
   if (overflow) return absl::InvalidArgumentError("dataset shape too large (corrupt header)");
   const uint64_t stored = H5Dget_storage_size(dataset);
+  hsize_t file_bytes = 0;
+  Handle file(H5Iget_file_id(dataset), H5Fclose);
+  if (file.valid() && H5Fget_filesize(file.id(), &file_bytes) >= 0 && stored > file_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat("dataset says it stores ", stored,
+                                                   " bytes in a file of ", file_bytes,
+                                                   " (corrupt header)"));
+  }
   if (bytes > 2048 * stored + (uint64_t{1} << 20)) {
     return absl::InvalidArgumentError(absl::StrCat("dataset claims ", bytes,
                                                    " bytes but the file holds ", stored,

@@ -166,6 +166,12 @@ TEST(ReaderBadInputTest, BadDatasetsAreErrors) {
                    "tests/fuzz/corpus/hdf5_reader_fuzz/regression-chunk-larger-than-dataset")),
                ("/C027/layer0001/frame: chunk dimension 1 (42) does not fit the dataset's (8; "
                 "corrupt header)"));
+  // And a dataset saying it stores 4 GiB in a 9 KiB file (HDF5 allocated and cleared it).
+  EXPECT_PRED2(Contains,
+               OpenError(::edgeloop::testing::SourcePath(
+                   "tests/fuzz/corpus/hdf5_reader_fuzz/regression-chunk-larger-than-file")),
+               ("/C027/layer0001/frame: dataset says it stores 4294966910 bytes in a file of 9344 "
+                "(corrupt header)"));
   WriteLayers(dir.File("empty.hdf5"), {});
   EXPECT_PRED2(Contains, OpenError(dir.File("empty.hdf5")), ("no object or layer groups"));
 }
