@@ -186,10 +186,25 @@ absl::Status CheckPlausibleSize(hid_t dataset, const std::vector<hsize_t>& dims,
 
 // HDF5 refuses chunks larger than a fixed dimension when it makes a dataset; a header that
 // has them anyway (found by hdf5_reader_fuzz) makes HDF5 1.10's chunk reader read freed
-// memory, so such a dataset is refused before anything reads it.
-absl::Status CheckChunks(hid_t dataset, const std::vector<hsize_t>& max_dims) {
+// memory, so such a dataset is refused before anything reads it. Likewise a compact
+// dataset (data inside its header) must hold exactly its shape's bytes: one holding none made
+// HDF5 1.10 copy from a null pointer.
+absl::Status CheckLayout(hid_t dataset, const std::vector<hsize_t>& dims,
+                         const std::vector<hsize_t>& max_dims, size_t type_size) {
   Handle plist(H5Dget_create_plist(dataset), H5Pclose);
-  if (!plist.valid() || H5Pget_layout(plist.id()) != H5D_CHUNKED) return absl::OkStatus();
+  if (!plist.valid()) return absl::OkStatus();
+  const H5D_layout_t layout = H5Pget_layout(plist.id());
+  if (layout == H5D_COMPACT) {
+    uint64_t bytes = type_size;  // CheckPlausibleSize ran first: no overflow
+    for (hsize_t d : dims) bytes *= d;
+    const uint64_t stored = H5Dget_storage_size(dataset);
+    if (stored != bytes) {
+      return absl::InvalidArgumentError(absl::StrCat("compact dataset holds ", stored,
+                                                     " bytes, its shape needs ", bytes,
+                                                     " (corrupt header)"));
+    }
+  }
+  if (layout != H5D_CHUNKED) return absl::OkStatus();
   std::vector<hsize_t> chunk(max_dims.size() + 1, 0);
   const int rank = H5Pget_chunk(plist.id(), static_cast<int>(chunk.size()), chunk.data());
   if (rank != static_cast<int>(max_dims.size()))
@@ -220,7 +235,7 @@ absl::StatusOr<DatasetInfo> Describe(hid_t dataset) {
   info.type_class = H5Tget_class(type.id());
   info.type_size = H5Tget_size(type.id());
   if (auto s = CheckPlausibleSize(dataset, dims, info.type_size); !s.ok()) return s;
-  if (auto s = CheckChunks(dataset, max_dims); !s.ok()) return s;
+  if (auto s = CheckLayout(dataset, dims, max_dims, info.type_size); !s.ok()) return s;
   return info;
 }
 

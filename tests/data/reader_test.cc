@@ -172,6 +172,12 @@ TEST(ReaderBadInputTest, BadDatasetsAreErrors) {
                    "tests/fuzz/corpus/hdf5_reader_fuzz/regression-chunk-larger-than-file")),
                ("/C027/layer0001/frame: dataset says it stores 4294966910 bytes in a file of 9344 "
                 "(corrupt header)"));
+  // And a compact scan_line_index holding no bytes (HDF5 copied from a null pointer).
+  EXPECT_PRED2(Contains,
+               OpenError(::edgeloop::testing::SourcePath(
+                   "tests/fuzz/corpus/hdf5_reader_fuzz/regression-compact-without-data")),
+               ("scan_line_index: compact dataset holds 0 bytes, its shape needs 24 (corrupt "
+                "header)"));
   WriteLayers(dir.File("empty.hdf5"), {});
   EXPECT_PRED2(Contains, OpenError(dir.File("empty.hdf5")), ("no object or layer groups"));
 }
