@@ -172,12 +172,15 @@ TEST(ReaderBadInputTest, BadDatasetsAreErrors) {
                    "tests/fuzz/corpus/hdf5_reader_fuzz/regression-chunk-larger-than-file")),
                ("/C027/layer0001/frame: dataset says it stores 4294966910 bytes in a file of 9344 "
                 "(corrupt header)"));
-  // And a compact scan_line_index holding no bytes (HDF5 copied from a null pointer).
-  EXPECT_PRED2(Contains,
-               OpenError(::edgeloop::testing::SourcePath(
-                   "tests/fuzz/corpus/hdf5_reader_fuzz/regression-compact-without-data")),
-               ("scan_line_index: compact dataset holds 0 bytes, its shape needs 24 (corrupt "
-                "header)"));
+  // And a compact scan_line_index holding no bytes (HDF5 1.10 copied from a null pointer;
+  // HDF5 1.14, Debian 13's, already refuses to open it).
+  const std::string compact = OpenError(::edgeloop::testing::SourcePath(
+      "tests/fuzz/corpus/hdf5_reader_fuzz/regression-compact-without-data"));
+  EXPECT_TRUE(Contains(compact,
+                       "/C054/layer0001/scan_line_index: compact dataset holds 0 bytes, "
+                       "its shape needs 24 (corrupt header)") ||
+              Contains(compact, "/C054/layer0001/scan_line_index: not a dataset"))
+      << compact;
   WriteLayers(dir.File("empty.hdf5"), {});
   EXPECT_PRED2(Contains, OpenError(dir.File("empty.hdf5")), ("no object or layer groups"));
 }
