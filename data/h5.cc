@@ -234,6 +234,13 @@ absl::StatusOr<DatasetInfo> Describe(hid_t dataset) {
   for (hsize_t d : dims) info.dims.push_back(static_cast<int64_t>(d));
   info.type_class = H5Tget_class(type.id());
   info.type_size = H5Tget_size(type.id());
+  if ((info.type_class == H5T_INTEGER || info.type_class == H5T_FLOAT) &&
+      H5Tget_precision(type.id()) + H5Tget_offset(type.id()) > 8 * info.type_size) {
+    // Found by hdf5_reader_fuzz: HDF5 1.10's conversion read past such a number's bytes.
+    return absl::InvalidArgumentError(
+        absl::StrCat("a ", info.type_size, "-byte number type with ", H5Tget_precision(type.id()),
+                     " bits of precision at bit ", H5Tget_offset(type.id()), " (corrupt header)"));
+  }
   if (auto s = CheckPlausibleSize(dataset, dims, info.type_size); !s.ok()) return s;
   if (auto s = CheckLayout(dataset, dims, max_dims, info.type_size); !s.ok()) return s;
   return info;

@@ -181,6 +181,14 @@ TEST(ReaderBadInputTest, BadDatasetsAreErrors) {
                        "its shape needs 24 (corrupt header)") ||
               Contains(compact, "/C054/layer0001/scan_line_index: not a dataset"))
       << compact;
+  // And a number type claiming 13,323 bits in 8 bytes (HDF5 1.10 read past it converting).
+  const std::string precision = OpenError(::edgeloop::testing::SourcePath(
+      "tests/fuzz/corpus/hdf5_reader_fuzz/regression-number-precision"));
+  EXPECT_TRUE(Contains(precision,
+                       "/C027/layer0001/laser_params: a 8-byte number type with 13323 "
+                       "bits of precision at bit 0 (corrupt header)") ||
+              Contains(precision, "/C027/layer0001/laser_params: not a dataset"))
+      << precision;
   WriteLayers(dir.File("empty.hdf5"), {});
   EXPECT_PRED2(Contains, OpenError(dir.File("empty.hdf5")), ("no object or layer groups"));
 }
