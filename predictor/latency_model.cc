@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/rng.h"
 #include "predictor/features.h"
+#include "predictor/ridge.h"
 
 namespace edgeloop::predictor {
 namespace {
@@ -98,7 +99,73 @@ std::vector<double> FitPrior(const Dataset& data, const std::vector<int>& column
   return Solve(ata, atb);
 }
 
+// The additive prior: ridge of y (ms) on the standardized features, weighted by 1/y^2 so
+// that it minimizes relative error, the penalty chosen by leave-one-out. Returns the
+// coefficients on the raw features (intercept first) and sets *floor.
+absl::StatusOr<std::vector<double>> FitAdditivePrior(const Dataset& data, double* floor) {
+  const int n = data.rows(), p = data.cols();
+  std::vector<double> mean(p, 0.0), sd(p, 0.0);
+  for (int r = 0; r < n; ++r)
+    for (int j = 0; j < p; ++j) mean[j] += data.row(r)[j] / n;
+  for (int r = 0; r < n; ++r)
+    for (int j = 0; j < p; ++j) sd[j] += std::pow(data.row(r)[j] - mean[j], 2) / n;
+  for (double& v : sd) v = v > 0 ? std::sqrt(v) : 1.0;
+  std::vector<double> z(static_cast<size_t>(n) * p), weight(n);
+  double least = data.y[0];
+  for (int r = 0; r < n; ++r) {
+    for (int j = 0; j < p; ++j)
+      z[static_cast<size_t>(r) * p + j] = (data.row(r)[j] - mean[j]) / sd[j];
+    weight[r] = (data.weight.empty() ? 1.0 : data.weight[r]) / (data.y[r] * data.y[r]);
+    least = std::min(least, data.y[r]);
+  }
+  absl::StatusOr<RidgeFit> best = absl::InternalError("no penalty tried");
+  double best_loo = 0;
+  for (double lambda : {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0}) {
+    auto fit = FitRidge(z, data.y, weight, std::vector<double>(p, lambda * n));
+    if (!fit.ok()) continue;
+    const double loo = fit->LooMeanSquare(weight);
+    if (!best.ok() || loo < best_loo) {
+      best = std::move(fit);
+      best_loo = loo;
+    }
+  }
+  if (!best.ok()) return best.status();
+  std::vector<double> coef(p + 1);
+  coef[0] = best->intercept;
+  for (int j = 0; j < p; ++j) {
+    coef[j + 1] = best->coef[j] / sd[j];
+    coef[0] -= best->coef[j] * mean[j] / sd[j];
+  }
+  *floor = 0.05 * least;
+  return coef;
+}
+
 }  // namespace
+
+const std::vector<std::string>& ModelForms() {
+  static const std::vector<std::string> forms = {kFormXgb, kFormPriorXgb, kFormAdditiveXgb};
+  return forms;
+}
+
+bool IsModelForm(const std::string& form) {
+  for (const auto& f : ModelForms())
+    if (f == form) return true;
+  return false;
+}
+
+ModelParams FormDefaultParams(const std::string& form, const ModelParams& base) {
+  ModelParams p = base;
+  const ModelParams defaults;
+  p.rounds = defaults.rounds;
+  p.max_depth = defaults.max_depth;
+  p.eta = defaults.eta;
+  if (form == kFormXgb) {
+    p.rounds = 500;
+    p.max_depth = 6;
+    p.eta = 0.05;
+  }
+  return p;
+}
 
 LatencyModel::~LatencyModel() {
   for (void* b : boosters_) XGBoosterFree(b);
@@ -141,8 +208,18 @@ absl::Status LatencyModel::ApplyParams(int member) const {
 }
 
 std::vector<double> LatencyModel::Prior(const float* x, int64_t rows) const {
-  const std::vector<int> columns = ColumnIndices(meta_.feature_names, meta_.prior_features);
   const int cols = static_cast<int>(meta_.feature_names.size());
+  if (meta_.form == kFormAdditiveXgb) {
+    std::vector<double> out(rows, 0.0);
+    if (meta_.prior_coef.size() != static_cast<size_t>(cols) + 1) return out;
+    for (int64_t r = 0; r < rows; ++r) {
+      double lin = meta_.prior_coef[0];
+      for (int j = 0; j < cols; ++j) lin += meta_.prior_coef[j + 1] * x[r * cols + j];
+      out[r] = std::log(std::max(lin, meta_.prior_floor));
+    }
+    return out;
+  }
+  const std::vector<int> columns = ColumnIndices(meta_.feature_names, meta_.prior_features);
   std::vector<double> out(rows, meta_.prior_coef.empty() ? 0.0 : meta_.prior_coef[0]);
   for (int64_t r = 0; r < rows; ++r)
     for (size_t j = 0; j < columns.size() && j + 1 < meta_.prior_coef.size(); ++j)
@@ -164,6 +241,9 @@ absl::StatusOr<LatencyModel> LatencyModel::Fit(const Dataset& data, ModelMeta me
     if (!(y > 0) || !std::isfinite(y))
       return absl::InvalidArgumentError("latency labels must be positive");
   }
+  if (meta.form.empty()) meta.form = kFormPriorXgb;
+  if (!IsModelForm(meta.form))
+    return absl::InvalidArgumentError(absl::StrCat("unknown model form \"", meta.form, "\""));
   if (params.ensemble < 1 || params.rounds < 1 || params.max_depth < 1 || !(params.eta > 0)) {
     return absl::InvalidArgumentError(
         "model params: ensemble, rounds, max_depth and eta must be positive");
@@ -181,10 +261,20 @@ absl::StatusOr<LatencyModel> LatencyModel::Fit(const Dataset& data, ModelMeta me
     meta.feature_version = kFeatureVersion;
     meta.prior_features = {"batch_flops", "batch_activation_total"};
   } else {
+    // Tabular: a power law in every column (log y linear in log(1 + x_j)).
     meta.feature_version = 0;
-    meta.prior_features.clear();
+    meta.prior_features = data.feature_names;
   }
-  meta.prior_coef = FitPrior(data, ColumnIndices(data.feature_names, meta.prior_features));
+  meta.prior_floor = 0;
+  if (meta.form == kFormXgb) meta.prior_features.clear();
+  if (meta.form == kFormAdditiveXgb) {
+    meta.prior_features.clear();
+    auto coef = FitAdditivePrior(data, &meta.prior_floor);
+    if (!coef.ok()) return coef.status();
+    meta.prior_coef = *std::move(coef);
+  } else {
+    meta.prior_coef = FitPrior(data, ColumnIndices(data.feature_names, meta.prior_features));
+  }
 
   LatencyModel model;
   model.meta_ = std::move(meta);
@@ -382,6 +472,36 @@ absl::StatusOr<AccuracyMetrics> CrossValidate(const Dataset& data, const ModelMe
   }
   if (oof != nullptr) *oof = predicted;
   return ComputeMetrics(data.y, predicted);
+}
+
+std::string BestForm(const std::vector<FormScore>& scores) {
+  const FormScore* best = nullptr;
+  for (const FormScore& f : scores) {
+    if (best == nullptr || f.cv.within_10 > best->cv.within_10 + 0.005 ||
+        (f.cv.within_10 >= best->cv.within_10 - 0.005 && f.cv.spearman > best->cv.spearman))
+      best = &f;
+  }
+  return best == nullptr ? std::string() : best->form;
+}
+
+absl::StatusOr<std::string> SelectForm(const Dataset& data, const ModelMeta& meta,
+                                       const ModelParams& params, int folds,
+                                       const std::vector<std::string>& forms, bool keep_params,
+                                       std::vector<FormScore>* scores) {
+  std::vector<FormScore> tried;
+  for (const auto& form : forms.empty() ? ModelForms() : forms) {
+    if (!IsModelForm(form))
+      return absl::InvalidArgumentError(absl::StrCat("unknown model form \"", form, "\""));
+    ModelMeta m = meta;
+    m.form = form;
+    ModelParams p = keep_params ? params : FormDefaultParams(form, params);
+    p.ensemble = 1;
+    auto cv = CrossValidate(data, m, p, folds);
+    if (!cv.ok()) return cv.status();
+    tried.push_back({form, *cv});
+  }
+  if (scores != nullptr) scores->insert(scores->end(), tried.begin(), tried.end());
+  return BestForm(tried);
 }
 
 }  // namespace edgeloop::predictor

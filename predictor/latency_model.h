@@ -2,10 +2,20 @@
 //
 //   log(latency_ms) = prior(x) + booster_0(x) + offset
 //
-// - prior(x) = c0 + sum_j c_j * log(1 + x_j): a least-squares log-linear fit on a few
-//   features (arch mode: batch_flops and batch_activation_total; tabular mode: intercept
-//   only). Trees cannot extrapolate; the prior carries the power law so that the trees only
-//   model what it misses.
+// The model's form (ModelMeta::form) says what the prior is:
+// - "prior_xgb": prior(x) = c0 + sum_j c_j * log(1 + x_j), a least-squares log-linear fit
+//   on a few features (arch mode: batch_flops and batch_activation_total; tabular mode:
+//   every column, a power law; tabular models fitted before forms existed have an
+//   intercept only). Trees cannot extrapolate; the prior carries the power law so that the
+//   trees only model what it misses. The default, and the form of every older model file.
+// - "additive_xgb": prior(x) = log(max(c0 + sum_j c_j * x_j, floor)) over every feature, a
+//   ridge fit in milliseconds weighted by 1/y^2 (relative error) with the penalty chosen by
+//   leave-one-out from a grid: a per-feature latency table (a layer-wise lookup table when
+//   the features are one-hot operator choices), which the trees then correct.
+// - "xgb": plain XGBoost of log latency (intercept prior, 500 rounds, depth 6, eta 0.05 by
+//   default): the reference point the other forms must beat.
+// SelectForm picks a form by k-fold cross-validation (share within +-10%, ties by
+// Spearman).
 // - booster_0: trained on log(y) - prior(x) over all rows and columns; it alone makes the
 //   point prediction, so scoring thousands of candidates costs one booster.
 // - booster_1..: `ensemble - 1` more boosters on the same target with other seeds and
@@ -36,6 +46,13 @@
 
 namespace edgeloop::predictor {
 
+inline constexpr const char* kFormPriorXgb = "prior_xgb";
+inline constexpr const char* kFormAdditiveXgb = "additive_xgb";
+inline constexpr const char* kFormXgb = "xgb";
+// Every form, in the order SelectForm tries them.
+const std::vector<std::string>& ModelForms();
+bool IsModelForm(const std::string& form);
+
 struct ModelParams {
   int ensemble = 5;
   int rounds = 100;
@@ -50,20 +67,34 @@ struct ModelParams {
   uint64_t seed = 0;
 };
 
+// The training parameters a form uses unless the caller sets them: 500 rounds, depth 6 and
+// eta 0.05 for kFormXgb; ModelParams' defaults for the others. `base` supplies the rest
+// (ensemble, seed, threads, subsampling).
+ModelParams FormDefaultParams(const std::string& form, const ModelParams& base);
+
 inline constexpr const char* kArchMode = "arch";
 inline constexpr const char* kTabularMode = "tabular";
 
+// One candidate of a form selection and its cross-validation metrics.
+struct FormScore {
+  std::string form;
+  AccuracyMetrics cv;
+};
+
 struct ModelMeta {
   std::string mode = kArchMode;  // kArchMode or kTabularMode
-  std::string device;            // fingerprint; may be empty for tabular models
-  int feature_version = 0;       // arch mode: features.h kFeatureVersion
+  std::string form = kFormPriorXgb;
+  std::string device;       // fingerprint; may be empty for tabular models
+  int feature_version = 0;  // arch mode: features.h kFeatureVersion
   std::vector<std::string> feature_names;
   std::string target = "median_ms";
   int64_t training_size = 0;
   bool has_cv = false;
   AccuracyMetrics cv;
   std::vector<std::string> prior_features;
-  std::vector<double> prior_coef;  // intercept first, then one per prior feature
+  std::vector<double> prior_coef;    // intercept first, then one per prior feature
+  double prior_floor = 0;            // additive form: the least prior latency (ms)
+  std::vector<FormScore> selection;  // the candidates SelectForm compared, if it ran
   double offset = 0;
   int64_t residual_rounds = 0;  // trees appended by recalibration since the fit
   int64_t version = 0;          // store version, 0 when not from a store
@@ -133,6 +164,18 @@ class LatencyModel {
 absl::StatusOr<AccuracyMetrics> CrossValidate(const Dataset& data, const ModelMeta& meta,
                                               const ModelParams& params, int folds,
                                               std::vector<double>* oof = nullptr);
+
+// The best of `scores`: the highest share within +-10%, ties (within half a point) by
+// Spearman; empty when `scores` is.
+std::string BestForm(const std::vector<FormScore>& scores);
+
+// Cross-validates each of `forms` (every form when empty) on `data` with `folds` folds, each
+// with FormDefaultParams(form, params) unless `keep_params`, one booster per fit, and returns
+// BestForm of them. `scores` receives every candidate's metrics in the order tried.
+absl::StatusOr<std::string> SelectForm(const Dataset& data, const ModelMeta& meta,
+                                       const ModelParams& params, int folds,
+                                       const std::vector<std::string>& forms, bool keep_params,
+                                       std::vector<FormScore>* scores);
 
 // The versions of XGBoost and SQLite the predictor is built and runs with (base/versions.h).
 std::vector<LibraryVersion> LibraryVersions();

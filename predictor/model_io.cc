@@ -17,6 +17,10 @@ constexpr const char* kPredictionFormula =
     "latency_ms = exp(prior.coef[0] + sum_j prior.coef[j+1]*log1p(x[prior.features[j]]) + "
     "booster(members[0]).predict(x) + log_offset); the other members give the uncertainty";
 
+constexpr const char* kAdditivePredictionFormula =
+    "latency_ms = exp(log(max(prior.coef[0] + sum_j prior.coef[j+1]*x[j], prior.floor)) + "
+    "booster(members[0]).predict(x) + log_offset); the other members give the uncertainty";
+
 std::string Basename(const std::string& path) {
   const size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -88,7 +92,14 @@ ModelMetaJson MetaToMessage(const ModelMeta& m, const std::vector<std::string>& 
   j.set_version(static_cast<double>(m.version));
   *j.mutable_params() = ParamsToMessage(m.params);
   j.mutable_members()->Assign(member_files.begin(), member_files.end());
-  j.set_prediction(kPredictionFormula);
+  j.set_prediction(m.form == kFormAdditiveXgb ? kAdditivePredictionFormula : kPredictionFormula);
+  j.set_form(m.form);
+  j.mutable_prior()->set_floor(m.prior_floor);
+  for (const FormScore& f : m.selection) {
+    FormScoreJson* score = j.add_selection();
+    score->set_form(f.form);
+    *score->mutable_cv() = MetricsToMessage(f.cv);
+  }
   return j;
 }
 
@@ -107,6 +118,18 @@ absl::StatusOr<ModelMeta> MetaFromMessage(const ModelMetaJson& j, absl::string_v
     return absl::InvalidArgumentError(absl::StrCat(origin, ": no feature_names"));
   }
   ModelMeta m;
+  m.form = j.form().empty() ? kFormPriorXgb : j.form();
+  if (!IsModelForm(m.form))
+    return absl::InvalidArgumentError(absl::StrCat(origin, ": unknown form \"", m.form, "\""));
+  const size_t additive_coefs = j.feature_names_size() + 1;
+  if (m.form == kFormAdditiveXgb &&
+      (j.prior().coef_size() != static_cast<int>(additive_coefs) || !(j.prior().floor() > 0))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        origin, ": the additive prior needs ", additive_coefs, " coefficients and a floor > 0"));
+  }
+  m.prior_floor = j.prior().floor();
+  for (const FormScoreJson& f : j.selection())
+    m.selection.push_back({f.form(), MetricsFromMessage(f.cv())});
   m.mode = j.mode();
   m.device = j.device();
   m.feature_version = j.feature_version();

@@ -94,8 +94,10 @@ int PredictorFit(const std::vector<std::string>& args) {
   const char* kCmd = "predictor fit";
   std::string csv, target, features, db, device, out;
   int64_t folds = 5, seed = 0, ensemble = ModelParams().ensemble, rounds = ModelParams().rounds;
-  int64_t max_depth = ModelParams().max_depth;
-  double eta = ModelParams().eta;
+  int64_t max_depth = 0;
+  double eta = 0;
+  rounds = 0;
+  std::string form = "auto";
   bool json = false;
   FlagSet flags(kCmd,
                 "Fits a latency model, prints its k-fold cross-validation metrics and saves it "
@@ -115,9 +117,17 @@ int PredictorFit(const std::vector<std::string>& args) {
   flags.Int("seed", &seed, "random seed", cli::AtLeast(0));
   flags.Int("ensemble", &ensemble, "boosters (1 point model + uncertainty members)",
             cli::Between(1, 1000));
-  flags.Int("rounds", &rounds, "boosting rounds per booster", cli::Between(1, 1000000));
-  flags.Int("max-depth", &max_depth, "tree depth", cli::Between(1, 64));
-  flags.Double("eta", &eta, "learning rate", cli::Positive().AtMost(1));
+  flags.String("form", &form,
+               "model form: auto (chosen by cross-validation; prior_xgb with --folds 0), xgb "
+               "(plain XGBoost of log "
+               "latency), prior_xgb (log-linear prior + trees) or additive_xgb (per-feature "
+               "latency table + trees)");
+  flags.Int("rounds", &rounds, "boosting rounds per booster (0: the form's default)",
+            cli::Between(1, 1000000).Or(0));
+  flags.Int("max-depth", &max_depth, "tree depth (0: the form's default)",
+            cli::Between(1, 64).Or(0));
+  flags.Double("eta", &eta, "learning rate (0: the form's default)",
+               cli::Positive().AtMost(1).Or(0));
   flags.Bool("json", &json, "print the result as JSON");
   int code;
   if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
@@ -128,18 +138,43 @@ int PredictorFit(const std::vector<std::string>& args) {
     return bad("give exactly one of --csv (tabular) and --db (architectures)");
   if (out.size() < 5 || out.substr(out.size() - 5) != ".json")
     return bad("--out must end in .json (XGBoost JSON)");
+  if (form != "auto" && !predictor::IsModelForm(form)) {
+    return bad(absl::StrCat("flag --form: unknown form \"", form, "\" (auto, ",
+                            absl::StrJoin(predictor::ModelForms(), ", "), ")"));
+  }
+  // Without cross-validation there is nothing to select by: the default form.
+  if (form == "auto" && folds < 2) form = predictor::kFormPriorXgb;
   ModelParams params;
   params.seed = static_cast<uint64_t>(seed);
   params.ensemble = static_cast<int>(ensemble);
-  params.rounds = static_cast<int>(rounds);
-  params.max_depth = static_cast<int>(max_depth);
-  params.eta = eta;
   ModelMeta meta;
   meta.device = device;
   auto data = csv.empty() ? ArchData(db, device, target, features, &meta)
                           : TabularData(csv, target, features, &meta);
   if (!data.ok()) return cli::ReportError(kCmd, data.status());
-  if (folds >= 2) {
+  // Explicit --rounds/--max-depth/--eta hold for every form; otherwise each its defaults.
+  auto form_params = [&](const std::string& f) {
+    ModelParams p = predictor::FormDefaultParams(f, params);
+    if (rounds > 0) p.rounds = static_cast<int>(rounds);
+    if (max_depth > 0) p.max_depth = static_cast<int>(max_depth);
+    if (eta > 0) p.eta = eta;
+    return p;
+  };
+  if (form == "auto") {
+    for (const auto& f : predictor::ModelForms()) {
+      std::vector<predictor::FormScore> one;
+      auto chosen = predictor::SelectForm(*data, meta, form_params(f), static_cast<int>(folds), {f},
+                                          /*keep_params=*/true, &one);
+      if (!chosen.ok()) return cli::ReportError(kCmd, chosen.status());
+      meta.selection.push_back(one[0]);
+    }
+    form = predictor::BestForm(meta.selection);
+  }
+  meta.form = form;
+  params = form_params(form);
+  for (const auto& s : meta.selection)
+    if (s.form == form) meta.has_cv = true, meta.cv = s.cv;
+  if (!meta.has_cv && folds >= 2) {
     auto cv = predictor::CrossValidate(*data, meta, params, static_cast<int>(folds));
     if (!cv.ok()) return cli::ReportError(kCmd, cv.status());
     meta.has_cv = true;
@@ -155,19 +190,29 @@ int PredictorFit(const std::vector<std::string>& args) {
   }
   if (auto s = predictor::SaveModel(*model, out); !s.ok()) return cli::ReportError(kCmd, s);
   if (json) {
-    std::printf("{\"model\":%s,\"training_size\":%d,\"cv\":%s,\"version\":%lld}\n",
-                JsonQuote(out).c_str(), data->rows(),
-                meta.has_cv ? predictor::MetricsToJson(meta.cv).c_str() : "null",
-                static_cast<long long>(model->meta().version));
+    std::string selection;
+    for (const auto& s : meta.selection)
+      absl::StrAppend(&selection, selection.empty() ? "" : ",", "{\"form\":", JsonQuote(s.form),
+                      ",\"cv\":", predictor::MetricsToJson(s.cv), "}");
+    std::printf(
+        "{\"model\":%s,\"form\":%s,\"training_size\":%d,\"cv\":%s,\"selection\":[%s],"
+        "\"version\":%lld}\n",
+        JsonQuote(out).c_str(), JsonQuote(form).c_str(), data->rows(),
+        meta.has_cv ? predictor::MetricsToJson(meta.cv).c_str() : "null", selection.c_str(),
+        static_cast<long long>(model->meta().version));
   } else {
-    if (meta.has_cv)
+    for (const auto& s : meta.selection)
+      std::printf("form %-12s cv (%lld-fold): %s%s\n", s.form.c_str(),
+                  static_cast<long long>(folds), predictor::MetricsToText(s.cv).c_str(),
+                  s.form == form ? "  <- chosen" : "");
+    if (meta.has_cv && meta.selection.empty())
       std::printf("cv (%lld-fold): %s\n", static_cast<long long>(folds),
                   predictor::MetricsToText(meta.cv).c_str());
-    std::printf("fitted %s model on %d samples, %d features -> %s (+ %s.meta.json)%s\n",
-                meta.mode.c_str(), data->rows(), data->cols(), out.c_str(), out.c_str(),
-                model->meta().version
-                    ? absl::StrCat(", store version ", model->meta().version).c_str()
-                    : "");
+    std::printf(
+        "fitted %s %s model on %d samples, %d features -> %s (+ %s.meta.json)%s\n",
+        meta.mode.c_str(), form.c_str(), data->rows(), data->cols(), out.c_str(), out.c_str(),
+        model->meta().version ? absl::StrCat(", store version ", model->meta().version).c_str()
+                              : "");
   }
   return cli::kExitOk;
 }

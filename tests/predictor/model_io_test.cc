@@ -60,6 +60,8 @@ class ModelIoTest : public ::testing::Test {
     ModelMeta meta;
     meta.mode = kTabularMode;
     meta.device = "dev-1";
+    // The plain form has the intercept-only prior every tabular model had before forms.
+    meta.form = kFormXgb;
     auto model = LatencyModel::Fit(data_, meta, Params());
     ASSERT_TRUE(model.ok()) << model.status();
     model_ = std::make_unique<LatencyModel>(std::move(*model));
@@ -182,9 +184,10 @@ TEST_F(ModelIoTest, NewSidecarsKeepTheKeysInOrder) {
   meta.version = 7;
   const std::string json = ModelMetaToJson(meta, {"m.json", "m.json.member1.json"});
   size_t last = 0;
-  for (const char* key : {"format", "format_version", "mode", "device", "feature_version",
-                          "feature_names", "target", "training_size", "cv", "prior", "log_offset",
-                          "residual_rounds", "version", "params", "members", "prediction"}) {
+  for (const char* key :
+       {"format", "format_version", "mode", "device", "feature_version", "feature_names", "target",
+        "training_size", "cv", "prior", "log_offset", "residual_rounds", "version", "params",
+        "members", "prediction", "form", "selection"}) {
     const size_t at = json.find(absl::StrCat("\"", key, "\":"), last);
     ASSERT_NE(at, std::string::npos) << key << " in " << json;
     last = at;
@@ -196,7 +199,7 @@ TEST_F(ModelIoTest, NewSidecarsKeepTheKeysInOrder) {
   }
   auto parsed = ParseJsonObject(json, "new");
   ASSERT_TRUE(parsed.ok()) << parsed.status();
-  EXPECT_EQ(parsed->fields().size(), 16u);
+  EXPECT_EQ(parsed->fields().size(), 18u);
   EXPECT_EQ(JsonField(*parsed, "params")->struct_value().fields().size(), 11u);
   EXPECT_EQ(JsonField(*parsed, "cv")->struct_value().fields().size(), 7u);
   // Without cross-validation "cv" is left out; readers take that as they took null.
