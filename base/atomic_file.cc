@@ -32,6 +32,8 @@ std::string DirName(const std::string& path) {
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents) {
   std::string tmp = absl::StrCat(path, ".tmp.", getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == ENOENT && MakeDirectories(DirName(path)).ok())
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoError("cannot create", tmp);
   const char* p = contents.data();
   size_t left = contents.size();

@@ -15,6 +15,8 @@
 
 namespace edgeloop {
 
+// Writes a temporary file beside `path`, fsyncs it and renames it over `path`, creating
+// missing parent directories first (an output flag's folder need not exist yet).
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents);
 
 // Reads a whole file; NotFound when it does not exist.

@@ -1,7 +1,7 @@
 #include "predictor/ridge.h"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 
 #include "absl/status/status.h"

@@ -19,7 +19,9 @@
 #include "predictor/recalibrator.h"
 #include "predictor/store.h"
 #include "predictor/store_io.h"
+#include "predictor/transfer.h"
 #include "tools/cli/command.h"
+#include "tools/predictor_transfer.h"
 
 namespace edgeloop {
 namespace {
@@ -97,7 +99,7 @@ int PredictorFit(const std::vector<std::string>& args) {
   int64_t max_depth = 0;
   double eta = 0;
   rounds = 0;
-  std::string form = "auto";
+  std::string form = "auto", device_column;
   bool json = false;
   FlagSet flags(kCmd,
                 "Fits a latency model, prints its k-fold cross-validation metrics and saves it "
@@ -109,6 +111,9 @@ int PredictorFit(const std::vector<std::string>& args) {
   flags.String("features", &features,
                "tabular mode: comma-separated feature columns (default: "
                "every other numeric column)");
+  flags.String("device-column", &device_column,
+               "tabular mode: the column naming each row's device; fits one model per device "
+               "into a transfer model for `predictor adapt`");
   flags.String("db", &db, "architecture mode: measurement store");
   flags.String("device", &device, "device fingerprint (required with --db)");
   flags.String("out", &out, "output model file, e.g. model.json", cli::OutputFile(), true);
@@ -141,6 +146,14 @@ int PredictorFit(const std::vector<std::string>& args) {
   if (form != "auto" && !predictor::IsModelForm(form)) {
     return bad(absl::StrCat("flag --form: unknown form \"", form, "\" (auto, ",
                             absl::StrJoin(predictor::ModelForms(), ", "), ")"));
+  }
+  if (!device_column.empty()) {
+    if (csv.empty()) return bad("--device-column needs --csv (tabular mode)");
+    if (form != "auto") return bad("--device-column chooses each device's form itself");
+    ModelParams p;
+    p.seed = static_cast<uint64_t>(seed);
+    return FitTransferModel(kCmd, csv, target, features, device_column, p, static_cast<int>(folds),
+                            out, json);
   }
   // Without cross-validation there is nothing to select by: the default form.
   if (form == "auto" && folds < 2) form = predictor::kFormPriorXgb;
@@ -231,6 +244,8 @@ int PredictorEval(const std::vector<std::string>& args) {
   flags.Bool("json", &json, "print the metrics as JSON");
   int code;
   if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
+  if (predictor::TransferModel::IsTransferModelFile(model_path))
+    return EvalTransferModel(kCmd, model_path, csv, json);
   auto model = predictor::LoadModel(model_path);
   if (!model.ok()) return cli::ReportError(kCmd, model.status());
   if (auto s = model->CheckCompatible(""); !s.ok()) return cli::ReportError(kCmd, s);

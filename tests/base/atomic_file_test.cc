@@ -29,10 +29,18 @@ TEST(AtomicFileTest, WritesAndReplaces) {
   EXPECT_EQ(files, 1);
 }
 
-TEST(AtomicFileTest, MissingDirectoryIsAnError) {
-  auto s = WriteFileAtomically("/nonexistent_dir_edgeloop/x", "data");
+TEST(AtomicFileTest, MissingDirectoriesAreCreated) {
+  testing::TempDir dir;
+  ASSERT_TRUE(WriteFileAtomically(dir.File("a/b/x"), "data").ok());
+  EXPECT_EQ(*ReadFile(dir.File("a/b/x")), "data");
+}
+
+TEST(AtomicFileTest, AParentThatIsAFileIsAnError) {
+  testing::TempDir dir;
+  ASSERT_TRUE(WriteFileAtomically(dir.File("f"), "data").ok());
+  auto s = WriteFileAtomically(dir.File("f/x"), "data");
   EXPECT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("nonexistent_dir_edgeloop"), std::string::npos);
+  EXPECT_NE(s.message().find(dir.File("f/x")), std::string::npos) << s.message();
 }
 
 TEST(AtomicFileTest, ReadMissingIsNotFound) {

@@ -17,8 +17,7 @@
 namespace edgeloop::predictor {
 namespace {
 
-Dataset MakeTable(int rows, int cols, uint64_t seed,
-                  const std::function<void(Rng*, float*)>& row,
+Dataset MakeTable(int rows, int cols, uint64_t seed, const std::function<void(Rng*, float*)>& row,
                   const std::function<double(const float*)>& latency) {
   Dataset d;
   for (int j = 0; j < cols; ++j) d.feature_names.push_back(absl::StrCat("f", j));
@@ -137,8 +136,8 @@ TEST(ModelSelectionTest, UnknownFormIsRefused) {
   meta.form = "lstm";
   EXPECT_EQ(LatencyModel::Fit(PowerLawTable(20), meta, ModelParams()).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_FALSE(SelectForm(PowerLawTable(20), meta, ModelParams(), 2, {"lstm"}, false, nullptr)
-                   .ok());
+  EXPECT_FALSE(
+      SelectForm(PowerLawTable(20), meta, ModelParams(), 2, {"lstm"}, false, nullptr).ok());
 }
 
 // Ridge: the closed-form leave-one-out residuals equal refits without the row, in both the
@@ -173,11 +172,11 @@ TEST(RidgeTest, LeaveOneOutMatchesRefitsInBothForms) {
 }
 
 TEST(RidgeTest, BadInputIsRefused) {
-  EXPECT_FALSE(FitRidge({1}, {1}, {}, {1}).ok());                    // one row
-  EXPECT_FALSE(FitRidge({1, 2}, {1, 2}, {}, {0}).ok());              // zero penalty
-  EXPECT_FALSE(FitRidge({1, 2, 3}, {1, 2}, {}, {1}).ok());           // sizes
-  EXPECT_FALSE(FitRidge({1, NAN}, {1, 2}, {}, {1}).ok());            // not finite
-  EXPECT_FALSE(FitRidge({1, 2}, {1, 2}, {1, -1}, {1}).ok());         // negative weight
+  EXPECT_FALSE(FitRidge({1}, {1}, {}, {1}).ok());             // one row
+  EXPECT_FALSE(FitRidge({1, 2}, {1, 2}, {}, {0}).ok());       // zero penalty
+  EXPECT_FALSE(FitRidge({1, 2, 3}, {1, 2}, {}, {1}).ok());    // sizes
+  EXPECT_FALSE(FitRidge({1, NAN}, {1, 2}, {}, {1}).ok());     // not finite
+  EXPECT_FALSE(FitRidge({1, 2}, {1, 2}, {1, -1}, {1}).ok());  // negative weight
 }
 
 }  // namespace

@@ -10,7 +10,8 @@
 # 3. `predictor stream` of $STREAM other subnets: share within +-10% and Spearman of the
 #    predictions made before each update (targets >= 95%, >= 0.97);
 # 3b. the noise floor: $REPEAT of the streamed subnets measured again (--force); the share
-#    of repeats within +-10% of the stored value bounds what any predictor can reach;
+#    of repeats within +-10% of the stored value bounds what any predictor can reach, and
+#    the summary prints the stream's share divided by it (target >= 0.9);
 # 4. the server restarted with $DRIFT_THREADS threads under the same device name, and
 #    `predictor stream` of $DRIFT more: measurements until the before-update predictions are
 #    >= 90% within +-10% over 10 consecutive ones (target <= 20).
@@ -105,5 +106,10 @@ echo "== summary ($OUT)"
 grep -h "^cv" "$OUT/bootstrap.txt"
 echo "accuracy on $STREAM unseen subnets: $(grep -h '^before-update' "$OUT/stream.txt")"
 echo "$(cat "$OUT/noise.txt")"
+# The VM's own repeat measurements bound what any predictor can reach: accuracy is judged
+# against that floor (issue #21: target >= 0.9).
+ACC=$(grep -h '^before-update' "$OUT/stream.txt" | sed -n 's/.*within+-10% \([0-9.]*\)%.*/\1/p')
+FLOOR=$(sed -n 's/.*within+-10% \([0-9.]*\)%.*/\1/p' "$OUT/noise.txt")
+python3 -c "import sys; a, f = map(float, sys.argv[1:]); print(f'within+-10% relative to the noise floor: {a:.1f}% / {f:.1f}% = {a / f:.3f} (target >= 0.9)')" "$ACC" "$FLOOR"
 echo "drift ($THREADS -> $DRIFT_THREADS threads): $(grep -h '^before-update' "$OUT/drift.txt")"
 echo "drift recovery: $(grep -h 'accurate' "$OUT/drift.txt")"
