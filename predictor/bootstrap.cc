@@ -11,6 +11,7 @@
 #include "base/progress.h"
 #include "base/rng.h"
 #include "predictor/model_io.h"
+#include "predictor/transfer_bootstrap.h"
 
 namespace edgeloop::predictor {
 
@@ -260,6 +261,22 @@ absl::StatusOr<BootstrapResult> RunBootstrap(const arch::Space& space,
   auto all = store->Measurements(options.device);
   if (!all.ok()) return all.status();
   const Dataset data = ArchDataset(*all);
+  if (options.transfer) {
+    TransferBootstrapOptions t;
+    t.batches = options.batches;
+    t.seed = options.seed;
+    t.params = options.params;
+    auto transferred = FitByTransfer(space, *store, options.device, data, t);
+    if (transferred.ok()) {
+      if (auto v = SaveModelVersion(store, &transferred->model, "transfer"); !v.ok())
+        return v.status();
+      BootstrapResult r{new_measurements, reused, {}, std::move(transferred->model)};
+      r.transferred_from = transferred->sources;
+      r.transfer_loo_rms = transferred->loo_rms;
+      return r;
+    }
+    if (!absl::IsNotFound(transferred.status())) return transferred.status();
+  }
   ModelMeta meta;
   meta.mode = kArchMode;
   meta.device = options.device;

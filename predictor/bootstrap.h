@@ -54,6 +54,10 @@ struct BootstrapOptions {
   DesignKind design = kDefaultDesign;
   int folds = 5;
   ModelParams params;
+  // Few-shot: adapt the store's models of other devices from these measurements
+  // (transfer_bootstrap.h) instead of fitting from them alone; a plain fit when the store
+  // has no other device's model.
+  bool transfer = false;
 };
 
 struct BootstrapResult {
@@ -61,6 +65,8 @@ struct BootstrapResult {
   int64_t reused = 0;    // design points already in the store
   AccuracyMetrics cv;
   LatencyModel model;
+  std::vector<std::string> transferred_from;  // source devices when transferred
+  double transfer_loo_rms = 0;
 };
 
 absl::StatusOr<BootstrapResult> RunBootstrap(const arch::Space& space,

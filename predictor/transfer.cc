@@ -16,62 +16,109 @@ namespace edgeloop::predictor {
 namespace {
 
 constexpr int kTransferFormatVersion = 1;
-constexpr double kSourcePenalties[] = {1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0};
-// Feature-correction penalty relative to the source penalty (0: no correction).
-constexpr double kFeatureRatios[] = {0, 1, 10, 100, 1e3, 1e4, 1e5};
+// Penalties of the sources' non-negative weights, and of the per-feature correction
+// (relative to each feature's variance); both chosen by leave-one-out.
+constexpr double kSourcePenalties[] = {1e-6, 1e-4, 1e-2, 1.0, 100.0};
+constexpr double kFeaturePenalties[] = {1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0};
 
-// A candidate adaptation and its leave-one-out criterion.
-struct Candidate {
-  Adaptation a;
-  double loo = 0;
+// min sum_i w_i (t_i - c - z_i . b)^2 + lambda |b|^2 subject to b >= 0, by coordinate descent
+// on the weighted-centred problem (`z` is rows x dims, row-major). A positive combination of
+// the sources is what a device's operator costs plausibly are; signed weights extrapolate.
+struct NonNegativeFit {
+  double intercept = 0;
+  std::vector<double> coef;
+};
+NonNegativeFit FitNonNegative(const std::vector<double>& z, const std::vector<double>& t,
+                              const std::vector<double>& w, int dims, double lambda) {
+  const size_t n = t.size();
+  double wsum = 0, tmean = 0;
+  std::vector<double> zmean(dims, 0.0);
+  for (size_t i = 0; i < n; ++i) {
+    wsum += w[i];
+    tmean += w[i] * t[i];
+    for (int d = 0; d < dims; ++d) zmean[d] += w[i] * z[i * dims + d];
+  }
+  tmean /= wsum;
+  for (double& m : zmean) m /= wsum;
+  std::vector<double> zc(n * dims), r(n), den(dims, lambda);
+  for (size_t i = 0; i < n; ++i) {
+    r[i] = t[i] - tmean;
+    for (int d = 0; d < dims; ++d) {
+      zc[i * dims + d] = z[i * dims + d] - zmean[d];
+      den[d] += w[i] * zc[i * dims + d] * zc[i * dims + d];
+    }
+  }
+  NonNegativeFit fit;
+  fit.coef.assign(dims, 0.0);
+  for (int sweep = 0; sweep < 1000; ++sweep) {
+    double change = 0;
+    for (int d = 0; d < dims; ++d) {
+      double num = 0;
+      for (size_t i = 0; i < n; ++i)
+        num += w[i] * zc[i * dims + d] * (r[i] + zc[i * dims + d] * fit.coef[d]);
+      const double next = den[d] > 0 ? std::max(0.0, num / den[d]) : 0.0;
+      const double delta = next - fit.coef[d];
+      if (delta == 0) continue;
+      for (size_t i = 0; i < n; ++i) r[i] -= zc[i * dims + d] * delta;
+      fit.coef[d] = next;
+      change = std::max(change, std::fabs(delta) / (1 + std::fabs(next)));
+    }
+    if (change < 1e-10) break;
+  }
+  fit.intercept = tmean;
+  for (int d = 0; d < dims; ++d) fit.intercept -= zmean[d] * fit.coef[d];
+  return fit;
+}
+
+// The sources' combination in `space` for rows `rows` of `s` ([source][row], ms), fitted to
+// `y`; returns the log prediction of row `at` of `s`.
+struct Combination {
+  std::string space;
+  double lambda = 0, floor = 0;
+  NonNegativeFit fit;
+  double LogPredict(const std::vector<std::vector<double>>& s, size_t at) const {
+    double v = fit.intercept;
+    for (size_t d = 0; d < s.size(); ++d)
+      v += fit.coef[d] * (space == "log" ? std::log(s[d][at]) : s[d][at]);
+    return space == "log" ? v : std::log(std::max(v, floor));
+  }
 };
 
-// Fits one (space, penalties, sources used) candidate on the shots; `s` is [source][row] in
-// ms. Sources not in `used` get weight 0; the base is the mean over the used ones.
-absl::StatusOr<Candidate> FitCandidate(const Dataset& shots, const std::vector<std::vector<double>>& s,
-                                       const std::vector<double>& feature_var,
-                                       const std::string& space, double source_penalty,
-                                       double feature_ratio, const std::vector<int>& used) {
-  const int k = shots.rows(), all_sources = static_cast<int>(s.size());
-  const int sources = static_cast<int>(used.size());
-  const int p = feature_ratio > 0 ? shots.cols() : 0, cols = sources + p;
-  Candidate c;
-  c.a.space = space;
-  c.a.source_penalty = source_penalty;
-  c.a.feature_penalty = source_penalty * feature_ratio;
-  double mean_y = 0, mean_s = 0;
-  for (int i = 0; i < k; ++i) {
-    mean_y += shots.y[i] / k;
-    for (int d : used) mean_s += s[d][i] / (k * sources);
+Combination FitCombination(const std::vector<std::vector<double>>& s, const std::vector<double>& y,
+                           const std::vector<size_t>& rows, const std::string& space,
+                           double lambda) {
+  const int dims = static_cast<int>(s.size());
+  std::vector<double> z, t, w;
+  double least = y[rows[0]];
+  for (size_t i : rows) {
+    for (int d = 0; d < dims; ++d) z.push_back(space == "log" ? std::log(s[d][i]) : s[d][i]);
+    t.push_back(space == "log" ? std::log(y[i]) : y[i]);
+    w.push_back(space == "log" ? 1.0 : 1 / (y[i] * y[i]));
+    least = std::min(least, y[i]);
   }
-  if (space == "ms") c.a.scale = mean_s > 0 ? mean_y / mean_s : 1;
-  std::vector<double> z(static_cast<size_t>(k) * cols), t(k), w(k), pen(cols);
-  for (int i = 0; i < k; ++i) {
-    double base = 0;
-    for (int u = 0; u < sources; ++u) {
-      const double v = space == "log" ? std::log(s[used[u]][i]) : s[used[u]][i];
-      z[static_cast<size_t>(i) * cols + u] = v;
-      base += v / sources;
-    }
-    for (int j = 0; j < p; ++j) z[static_cast<size_t>(i) * cols + sources + j] = shots.row(i)[j];
-    t[i] = space == "log" ? std::log(shots.y[i]) - base : shots.y[i] - c.a.scale * base;
-    w[i] = space == "log" ? 1.0 : 1 / (shots.y[i] * shots.y[i]);
-  }
-  for (int d = 0; d < sources; ++d) pen[d] = source_penalty;
-  for (int j = 0; j < p; ++j)
-    pen[sources + j] = c.a.feature_penalty * (feature_var[j] > 0 ? feature_var[j] : 1.0);
-  auto fit = FitRidge(z, t, w, pen);
-  if (!fit.ok()) return fit.status();
-  c.loo = fit->LooMeanSquare(w);
-  c.a.intercept = fit->intercept;
-  c.a.source_coef.assign(all_sources, 0.0);
-  c.a.base_weight.assign(all_sources, 0.0);
-  for (int u = 0; u < sources; ++u) {
-    c.a.source_coef[used[u]] = fit->coef[u];
-    c.a.base_weight[used[u]] = 1.0 / sources;
-  }
-  c.a.feature_coef.assign(fit->coef.begin() + sources, fit->coef.end());
+  Combination c{space, lambda, 0.05 * least, FitNonNegative(z, t, w, dims, lambda)};
   return c;
+}
+
+// Leave-one-out log predictions of a combination (explicit refits: the constraint has no
+// closed form, and the problem is small).
+std::vector<double> LooLogPredictions(const std::vector<std::vector<double>>& s,
+                                      const std::vector<double>& y, const std::string& space,
+                                      double lambda) {
+  std::vector<double> out(y.size());
+  for (size_t left = 0; left < y.size(); ++left) {
+    std::vector<size_t> rows;
+    for (size_t i = 0; i < y.size(); ++i)
+      if (i != left) rows.push_back(i);
+    out[left] = FitCombination(s, y, rows, space, lambda).LogPredict(s, left);
+  }
+  return out;
+}
+
+double MeanSquareLogError(const std::vector<double>& log_pred, const std::vector<double>& y) {
+  double sum = 0;
+  for (size_t i = 0; i < y.size(); ++i) sum += std::pow(log_pred[i] - std::log(y[i]), 2);
+  return sum / y.size();
 }
 
 }  // namespace
@@ -123,6 +170,32 @@ absl::StatusOr<TransferModel> TransferModel::Fit(
   return model;
 }
 
+absl::StatusOr<TransferModel> TransferModel::FromModels(std::vector<std::string> devices,
+                                                        std::vector<LatencyModel> models,
+                                                        const Dataset& reference) {
+  if (models.empty() || models.size() != devices.size())
+    return absl::InvalidArgumentError("a transfer model needs one name per source model");
+  TransferModel m;
+  m.feature_names_ = models[0].meta().feature_names;
+  m.target_ = models[0].meta().target;
+  if (reference.feature_names != m.feature_names_ || reference.rows() == 0)
+    return absl::InvalidArgumentError("the reference rows have other features than the models");
+  for (const LatencyModel& model : models)
+    if (model.meta().feature_names != m.feature_names_)
+      return absl::InvalidArgumentError("the source models have different features");
+  m.feature_var_.assign(reference.cols(), 0.0);
+  for (int j = 0; j < reference.cols(); ++j) {
+    double mean = 0, sq = 0;
+    for (int r = 0; r < reference.rows(); ++r) mean += reference.row(r)[j] / reference.rows();
+    for (int r = 0; r < reference.rows(); ++r)
+      sq += std::pow(reference.row(r)[j] - mean, 2) / reference.rows();
+    m.feature_var_[j] = sq;
+  }
+  m.devices_ = std::move(devices);
+  m.sources_ = std::move(models);
+  return m;
+}
+
 absl::StatusOr<std::vector<std::vector<double>>> TransferModel::SourcePredictions(
     const float* x, int64_t rows) const {
   std::vector<std::vector<double>> out;
@@ -146,28 +219,53 @@ absl::Status TransferModel::Adapt(const Dataset& shots, const std::string& devic
   }
   auto s = SourcePredictions(shots.x.data(), shots.rows());
   if (!s.ok()) return s.status();
-  // Every source together, and each source alone (few shots may not support more).
-  std::vector<std::vector<int>> subsets(1);
-  for (int d = 0; d < static_cast<int>(sources_.size()); ++d) subsets[0].push_back(d);
-  if (sources_.size() > 1)
-    for (int d = 0; d < static_cast<int>(sources_.size()); ++d) subsets.push_back({d});
-  std::optional<Candidate> best;
-  for (const auto& used : subsets)
-    for (const char* space : {"log", "ms"})
-      for (double source_penalty : kSourcePenalties)
-        for (double ratio : kFeatureRatios) {
-          // A source alone is the few-shots candidate: no per-feature correction.
-          if (used.size() == 1 && sources_.size() > 1 && ratio > 0) continue;
-          auto c = FitCandidate(shots, *s, feature_var_, space, source_penalty, ratio, used);
-          if (!c.ok()) continue;  // a numerically singular candidate is just not chosen
-          if (!best || c->loo < best->loo) best = *std::move(c);
-        }
-  if (!best) return absl::InternalError("no adaptation could be fitted");
-  best->a.device = device;
-  best->a.shots = shots.rows();
-  best->a.loo_rms = std::sqrt(best->loo);
-  best->a.floor = 0.05 * *std::min_element(shots.y.begin(), shots.y.end());
-  adaptation_ = best->a;
+  const std::vector<double>& y = shots.y;
+  // Stage 1: the sources' non-negative combination, space and penalty by leave-one-out.
+  std::string space;
+  double lambda = 0, best = 0;
+  std::vector<double> loo_log;
+  for (const char* sp : {"log", "ms"})
+    for (double l : kSourcePenalties) {
+      std::vector<double> loo = LooLogPredictions(*s, y, sp, l);
+      const double mse = MeanSquareLogError(loo, y);
+      if (space.empty() || mse < best) {
+        space = sp;
+        lambda = l;
+        best = mse;
+        loo_log = std::move(loo);
+      }
+    }
+  std::vector<size_t> all(y.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  const Combination combination = FitCombination(*s, y, all, space, lambda);
+  Adaptation a;
+  a.device = device;
+  a.space = space;
+  a.source_penalty = lambda;
+  a.intercept = combination.fit.intercept;
+  a.source_coef = combination.fit.coef;
+  a.floor = combination.floor;
+  a.shots = shots.rows();
+  // Stage 2: a per-feature correction of what the combination misses out of sample (its
+  // leave-one-out residuals), kept only when its own leave-one-out error is lower.
+  std::vector<double> residual(y.size()), z(shots.x.begin(), shots.x.end());
+  for (size_t i = 0; i < y.size(); ++i) residual[i] = std::log(y[i]) - loo_log[i];
+  for (double l : kFeaturePenalties) {
+    std::vector<double> pen(shots.cols());
+    for (int j = 0; j < shots.cols(); ++j)
+      pen[j] = l * (feature_var_[j] > 0 ? feature_var_[j] : 1.0);
+    auto fit = FitRidge(z, residual, {}, pen);
+    if (!fit.ok()) continue;  // numerically singular: not chosen
+    const double mse = fit->LooMeanSquare({});
+    if (mse < best) {
+      best = mse;
+      a.feature_penalty = l;
+      a.correction_intercept = fit->intercept;
+      a.feature_coef = fit->coef;
+    }
+  }
+  a.loo_rms = std::sqrt(best);
+  adaptation_ = std::move(a);
   return absl::OkStatus();
 }
 
@@ -179,17 +277,16 @@ absl::StatusOr<std::vector<double>> TransferModel::PredictMs(const float* x, int
   const Adaptation& a = *adaptation_;
   auto s = SourcePredictions(x, rows);
   if (!s.ok()) return s.status();
-  const int sources = static_cast<int>(sources_.size()), cols = static_cast<int>(feature_names_.size());
+  const int cols = static_cast<int>(feature_names_.size());
+  Combination combination{a.space, a.source_penalty, a.floor, {a.intercept, a.source_coef}};
   std::vector<double> out(rows);
   for (int64_t i = 0; i < rows; ++i) {
-    double v = a.intercept, base = 0;
-    for (int d = 0; d < sources; ++d) {
-      const double sd = a.space == "log" ? std::log((*s)[d][i]) : (*s)[d][i];
-      v += a.source_coef[d] * sd;
-      base += a.base_weight[d] * sd;
+    double v = combination.LogPredict(*s, static_cast<size_t>(i));
+    if (!a.feature_coef.empty()) {
+      v += a.correction_intercept;
+      for (int j = 0; j < cols; ++j) v += a.feature_coef[j] * x[i * cols + j];
     }
-    for (size_t j = 0; j < a.feature_coef.size(); ++j) v += a.feature_coef[j] * x[i * cols + j];
-    out[i] = a.space == "log" ? std::exp(v + base) : std::max(v + a.scale * base, a.floor);
+    out[i] = std::exp(v);
   }
   return out;
 }
@@ -225,7 +322,7 @@ absl::Status TransferModel::Save(const std::string& path) const {
     aj->set_device(a.device);
     aj->set_space(a.space);
     aj->set_intercept(a.intercept);
-    aj->set_scale(a.scale);
+    aj->set_correction_intercept(a.correction_intercept);
     aj->mutable_source_coef()->Assign(a.source_coef.begin(), a.source_coef.end());
     aj->mutable_feature_coef()->Assign(a.feature_coef.begin(), a.feature_coef.end());
     aj->set_source_penalty(a.source_penalty);
@@ -233,7 +330,6 @@ absl::Status TransferModel::Save(const std::string& path) const {
     aj->set_shots(static_cast<double>(a.shots));
     aj->set_loo_rms(a.loo_rms);
     aj->set_floor(a.floor);
-    aj->mutable_base_weight()->Assign(a.base_weight.begin(), a.base_weight.end());
   }
   auto json = ProtoToJson(j);
   if (!json.ok()) return json.status();
@@ -269,7 +365,7 @@ absl::StatusOr<TransferModel> TransferModel::Load(const std::string& path) {
     a.device = aj.device();
     a.space = aj.space();
     a.intercept = aj.intercept();
-    a.scale = aj.scale();
+    a.correction_intercept = aj.correction_intercept();
     a.source_coef.assign(aj.source_coef().begin(), aj.source_coef().end());
     a.feature_coef.assign(aj.feature_coef().begin(), aj.feature_coef().end());
     a.source_penalty = aj.source_penalty();
@@ -277,9 +373,8 @@ absl::StatusOr<TransferModel> TransferModel::Load(const std::string& path) {
     a.shots = static_cast<int64_t>(aj.shots());
     a.loo_rms = aj.loo_rms();
     a.floor = aj.floor();
-    a.base_weight.assign(aj.base_weight().begin(), aj.base_weight().end());
     if ((a.space != "log" && a.space != "ms") || a.source_coef.size() != m.sources_.size() ||
-        a.base_weight.size() != m.sources_.size() ||
+        (a.space == "ms" && !(a.floor > 0)) ||
         (!a.feature_coef.empty() && a.feature_coef.size() != m.feature_names_.size())) {
       return bad("inconsistent adaptation");
     }

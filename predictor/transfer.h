@@ -4,14 +4,18 @@
 // cross-validation, latency_model.h SelectForm). What distinguishes a new device is learned
 // from k of its measurements, the way HELP's hardware embedding is learned from a device's
 // latencies on reference architectures, except that any k architectures serve: the sources'
-// predictions at those k rows are the device's signature. Adapt() fits, by ridge regression
-// with the penalties chosen by exact leave-one-out on the k rows (ridge.h), either
-//   log y = c + sum_d w_d (log s_d(x) - mean) + mean_d log s_d(x) [+ sum_j v_j x_j]   ("log")
-// or
-//   y = c + sum_d w_d s_d(x) + scale * mean_d s_d(x) [+ sum_j v_j x_j]              ("ms")
-// over all sources or over one source alone, where s_d is source d's prediction and the optional v is a per-feature correction (a
-// lookup-table delta, penalized more than the source weights). With few shots the sources'
-// combination carries the prediction; with more, the correction takes over. Deterministic.
+// predictions at those rows are the device's signature. Adapt() fits in two stages:
+//   1. a non-negative combination of the sources' predictions s_d(x), either
+//        log y = c + sum_d w_d log s_d(x)        ("log")   or
+//        y     = c + sum_d w_d s_d(x)            ("ms", weighted by 1/y^2),  w_d >= 0,
+//      space and ridge penalty chosen by leave-one-out (explicit refits): a positive mix of
+//      the sources is what a device's operator costs plausibly are, and few shots cannot
+//      support signed weights, which extrapolate;
+//   2. a per-feature correction (a lookup-table delta, ridge.h) of what stage 1 misses on
+//      the rows it did not see (its leave-one-out residuals), kept only when its own exact
+//      leave-one-out error is lower: with few shots the combination carries the prediction,
+//      with more the correction takes over.
+// Deterministic.
 #ifndef EDGELOOP_PREDICTOR_TRANSFER_H_
 #define EDGELOOP_PREDICTOR_TRANSFER_H_
 
@@ -32,10 +36,11 @@ inline constexpr const char* kTransferFormat = "edgeloop-transfer-model";
 
 struct Adaptation {
   std::string device;
-  std::string space;  // "log" or "ms"
-  double intercept = 0, scale = 1, floor = 0;
-  std::vector<double> source_coef, feature_coef;  // feature_coef empty: no correction
-  std::vector<double> base_weight;  // per source: 1/n for the n sources used, else 0
+  std::string space;                 // "log" or "ms"
+  double intercept = 0, floor = 0;   // stage 1; floor: "ms" only
+  std::vector<double> source_coef;   // stage 1, >= 0
+  double correction_intercept = 0;   // stage 2
+  std::vector<double> feature_coef;  // stage 2; empty: no correction
   double source_penalty = 0, feature_penalty = 0;
   int64_t shots = 0;
   double loo_rms = 0;  // leave-one-out RMS relative error on the shots
@@ -50,6 +55,13 @@ class TransferModel {
       const Dataset& data, const std::vector<std::string>& device_of_row, const std::string& target,
       const ModelParams& params, int folds,
       const std::function<void(const std::string& device, const ModelMeta&)>& on_device = {});
+
+  // A transfer model of existing models (e.g. the latest model of each device in a store),
+  // all with the same features; `reference` rows (same features) give the feature variances
+  // that scale the correction penalty. InvalidArgument for no models or other features.
+  static absl::StatusOr<TransferModel> FromModels(std::vector<std::string> devices,
+                                                  std::vector<LatencyModel> models,
+                                                  const Dataset& reference);
 
   // Fits the adaptation to `device` from its measurements `shots` (>= 2 rows with this
   // model's features), replacing any earlier one.

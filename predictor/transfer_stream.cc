@@ -51,8 +51,9 @@ absl::StatusOr<ReplayResult> ReplayStream(TransferModel* model, const Dataset& r
         r.switch_at = i;
         r.new_device = device;
       } else if (device != r.new_device) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "a second unseen device \"", device, "\" after \"", r.new_device, "\" (row ", i + 1, ")"));
+        return absl::InvalidArgumentError(absl::StrCat("a second unseen device \"", device,
+                                                       "\" after \"", r.new_device, "\" (row ",
+                                                       i + 1, ")"));
       }
       auto mean = SourceMean(*model, x);
       if (!mean.ok()) return mean.status();

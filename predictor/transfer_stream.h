@@ -27,7 +27,7 @@ struct ReplayOptions {
   double tolerance = 0.10;
   int recovery_window = 10;
   double recovery_hit_rate = 0.90;
-  int readapt_every_after = 200;  // beyond this many rows of the new device, refit every 10th
+  int readapt_every_after = 30;  // beyond this many rows of the new device, refit every 10th
 };
 
 struct ReplayResult {

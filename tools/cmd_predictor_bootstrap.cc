@@ -11,6 +11,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "arch/arch_config.h"
 #include "arch/space.h"
@@ -135,6 +136,7 @@ int PredictorBootstrap(const std::vector<std::string>& args) {
   std::string space_path, db, out, batches = "1",
                                    design = predictor::DesignKindName(predictor::kDefaultDesign);
   int64_t samples = 100, folds = 5;
+  bool transfer = false;
   LiveFlags live;
   FlagSet flags(kCmd,
                 "Picks a space-covering design of architectures, measures each live on edge "
@@ -152,6 +154,9 @@ int PredictorBootstrap(const std::vector<std::string>& args) {
   flags.String("out", &out, "output model file (.json)", cli::OutputFile(), true);
   flags.Int("folds", &folds, "cross-validation folds (0: skip)",
             cli::Between(2, cli::kIntMax).Or(0));
+  flags.Bool("transfer", &transfer,
+             "few-shot: adapt the --db models of other devices from these --samples "
+             "measurements (e.g. 10) instead of fitting from them alone");
   int code;
   if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
   auto design_kind = predictor::ParseDesignKind(design);
@@ -174,6 +179,7 @@ int PredictorBootstrap(const std::vector<std::string>& args) {
   options.design = *design_kind;
   options.folds = static_cast<int>(folds);
   options.params.seed = static_cast<uint64_t>(live.seed);
+  options.transfer = transfer;
   InstallInterruptHandlers();
   auto result = predictor::RunBootstrap(*space, options, source.measurer(), store->get());
   if (!result.ok()) return cli::ReportError(kCmd, result.status());
@@ -181,8 +187,16 @@ int PredictorBootstrap(const std::vector<std::string>& args) {
   std::printf("bootstrap of %s (%s design): %lld new measurements, %lld already stored\n",
               options.device.c_str(), predictor::DesignKindName(options.design),
               static_cast<long long>(result->measured), static_cast<long long>(result->reused));
-  std::printf("cv (%lld-fold): %s\n", static_cast<long long>(folds),
-              predictor::MetricsToText(result->cv).c_str());
+  if (!result->transferred_from.empty()) {
+    std::printf("transferred from %zu device(s) (%s): leave-one-out RMS error %.2f%%\n",
+                result->transferred_from.size(),
+                absl::StrJoin(result->transferred_from, ", ").c_str(),
+                100 * result->transfer_loo_rms);
+  } else {
+    if (transfer) std::printf("no other device's model in %s: fitted from scratch\n", db.c_str());
+    std::printf("cv (%lld-fold): %s\n", static_cast<long long>(folds),
+                predictor::MetricsToText(result->cv).c_str());
+  }
   std::printf("model -> %s (+ %s.meta.json), store version %lld\n", out.c_str(), out.c_str(),
               static_cast<long long>(result->model.meta().version));
   return cli::kExitOk;

@@ -26,9 +26,9 @@ using predictor::TransferModel;
 absl::StatusOr<Dataset> ReadTable(const predictor::CsvTable& table, const std::string& target,
                                   std::vector<std::string> features, const std::string& skip) {
   if (table.Column(target) < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("no target column \"", target, "\" in ",
-                                                   table.origin, " (columns: ",
-                                                   absl::StrJoin(table.header, ", "), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("no target column \"", target, "\" in ", table.origin,
+                     " (columns: ", absl::StrJoin(table.header, ", "), ")"));
   }
   if (features.empty()) {
     for (size_t c = 0; c < table.header.size(); ++c) {
@@ -39,8 +39,8 @@ absl::StatusOr<Dataset> ReadTable(const predictor::CsvTable& table, const std::s
   }
   for (const auto& f : features) {
     if (f == skip)
-      return absl::InvalidArgumentError(absl::StrCat("the device column \"", skip,
-                                                     "\" cannot be a feature"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("the device column \"", skip, "\" cannot be a feature"));
     if (table.Column(f) < 0)
       return absl::InvalidArgumentError(
           absl::StrCat("no feature column \"", f, "\" in ", table.origin));
@@ -88,17 +88,18 @@ int PredictorAdapt(const std::vector<std::string>& args) {
   if (auto s = model->Save(out); !s.ok()) return cli::ReportError(kCmd, s);
   const predictor::Adaptation& a = *model->adaptation();
   if (json) {
-    std::printf("{\"model\":%s,\"device\":%s,\"shots\":%lld,\"space\":%s,\"feature_correction\":%s,"
-                "\"loo_rms\":%.6g}\n",
-                JsonQuote(out).c_str(), JsonQuote(device).c_str(),
-                static_cast<long long>(a.shots), JsonQuote(a.space).c_str(),
-                a.feature_coef.empty() ? "false" : "true", a.loo_rms);
+    std::printf(
+        "{\"model\":%s,\"device\":%s,\"shots\":%lld,\"space\":%s,\"feature_correction\":%s,"
+        "\"loo_rms\":%.6g}\n",
+        JsonQuote(out).c_str(), JsonQuote(device).c_str(), static_cast<long long>(a.shots),
+        JsonQuote(a.space).c_str(), a.feature_coef.empty() ? "false" : "true", a.loo_rms);
   } else {
-    std::printf("adapted to %s from %lld measurements: %s space, %s, leave-one-out RMS error "
-                "%.2f%% -> %s\n",
-                device.c_str(), static_cast<long long>(a.shots), a.space.c_str(),
-                a.feature_coef.empty() ? "sources only" : "sources + per-feature correction",
-                100 * a.loo_rms, out.c_str());
+    std::printf(
+        "adapted to %s from %lld measurements: %s space, %s, leave-one-out RMS error "
+        "%.2f%% -> %s\n",
+        device.c_str(), static_cast<long long>(a.shots), a.space.c_str(),
+        a.feature_coef.empty() ? "sources only" : "sources + per-feature correction",
+        100 * a.loo_rms, out.c_str());
   }
   return cli::kExitOk;
 }
@@ -122,8 +123,8 @@ int PredictorReplay(const std::vector<std::string>& args) {
   int code;
   if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
   if (!TransferModel::IsTransferModelFile(model_path)) {
-    return cli::ReportError(kCmd, absl::InvalidArgumentError(absl::StrCat(
-                                      model_path, ": not a transfer model")));
+    return cli::ReportError(
+        kCmd, absl::InvalidArgumentError(absl::StrCat(model_path, ": not a transfer model")));
   }
   auto model = TransferModel::Load(model_path);
   if (!model.ok()) return cli::ReportError(kCmd, model.status());
@@ -131,9 +132,9 @@ int PredictorReplay(const std::vector<std::string>& args) {
   if (!table.ok()) return cli::ReportError(kCmd, table.status());
   const int col = table->Column(device_column);
   if (col < 0) {
-    return cli::ReportError(kCmd, absl::InvalidArgumentError(absl::StrCat(
-                                      "flag --device-column: no column \"", device_column,
-                                      "\" in ", csv)));
+    return cli::ReportError(
+        kCmd, absl::InvalidArgumentError(absl::StrCat("flag --device-column: no column \"",
+                                                      device_column, "\" in ", csv)));
   }
   auto data = ReadTable(*table, model->target(), model->feature_names(), device_column);
   if (!data.ok()) return cli::ReportError(kCmd, data.status());
@@ -142,13 +143,13 @@ int PredictorReplay(const std::vector<std::string>& args) {
   auto r = predictor::ReplayStream(&*model, *data, device_of_row);
   if (!r.ok()) return cli::ReportError(kCmd, r.status());
   if (json) {
-    std::printf("{\"rows\":%zu,\"switch_at\":%lld,\"new_device\":%s,\"before_switch\":%s,"
-                "\"after_switch\":%s,\"recovered_after\":%lld}\n",
-                r->measured.size(), static_cast<long long>(r->switch_at),
-                JsonQuote(r->new_device).c_str(),
-                predictor::MetricsToJson(r->before_switch).c_str(),
-                predictor::MetricsToJson(r->after_switch).c_str(),
-                static_cast<long long>(r->recovered_after));
+    std::printf(
+        "{\"rows\":%zu,\"switch_at\":%lld,\"new_device\":%s,\"before_switch\":%s,"
+        "\"after_switch\":%s,\"recovered_after\":%lld}\n",
+        r->measured.size(), static_cast<long long>(r->switch_at), JsonQuote(r->new_device).c_str(),
+        predictor::MetricsToJson(r->before_switch).c_str(),
+        predictor::MetricsToJson(r->after_switch).c_str(),
+        static_cast<long long>(r->recovered_after));
     return cli::kExitOk;
   }
   std::printf("before the switch (%lld rows): %s\n", static_cast<long long>(r->before_switch.n),

@@ -175,6 +175,25 @@ TEST(PredictorCliTest, StoreImportExportFitPredictAndBadInput) {
   }
 }
 
+// A second device bootstrapped from 6 design points by adapting the first one's model.
+TEST(PredictorCliTest, TransferBootstrapOfASecondDevice) {
+  TempDir dir;
+  const std::string db = dir.File("b.db"),
+                    space = testing::SourcePath("supernet/spaces/swin3d_lpbf.textproto");
+  ASSERT_EQ(RunEdgeloop("predictor bootstrap --simulate --device first --space " + space +
+                        " --samples 40 --folds 3 --db " + db + " --out " + dir.File("a.json"))
+                .exit_code,
+            0);
+  auto boot = RunEdgeloop("predictor bootstrap --simulate --device second --transfer --space " +
+                          space + " --samples 6 --db " + db + " --out " + dir.File("b.json"));
+  ASSERT_EQ(boot.exit_code, 0) << boot.out;
+  EXPECT_NE(boot.out.find("6 new measurements"), std::string::npos) << boot.out;
+  EXPECT_NE(boot.out.find("transferred from 1 device(s) (first)"), std::string::npos) << boot.out;
+  auto model = LoadModel(dir.File("b.json"));
+  ASSERT_TRUE(model.ok()) << model.status();
+  EXPECT_EQ(model->meta().device, "second");
+}
+
 TEST(PredictorCliTest, SimulatedBootstrapThenRecalibrateFromCsv) {
   TempDir dir;
   const std::string db = dir.File("b.db");
