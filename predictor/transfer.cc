@@ -339,8 +339,13 @@ absl::Status TransferModel::Save(const std::string& path) const {
 absl::StatusOr<TransferModel> TransferModel::Load(const std::string& path) {
   auto text = ReadFile(path);
   if (!text.ok()) return text.status();
+  return Parse(*text, path);
+}
+
+absl::StatusOr<TransferModel> TransferModel::Parse(absl::string_view text,
+                                                   const std::string& path) {
   TransferModelJson j;
-  if (auto st = ProtoFromJson(*text, path, &j); !st.ok()) return st;
+  if (auto st = ProtoFromJson(text, path, &j); !st.ok()) return st;
   auto bad = [&](const std::string& why) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", why));
   };

@@ -27,6 +27,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "predictor/dataset.h"
 #include "predictor/latency_model.h"
 
@@ -82,6 +83,8 @@ class TransferModel {
   // with InvalidArgument naming the file.
   absl::Status Save(const std::string& path) const;
   static absl::StatusOr<TransferModel> Load(const std::string& path);
+  // The document itself; errors name `origin`.
+  static absl::StatusOr<TransferModel> Parse(absl::string_view json, const std::string& origin);
   // True when the file at `path` is a transfer model (its "format" says so).
   static bool IsTransferModelFile(const std::string& path);
 

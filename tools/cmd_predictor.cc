@@ -150,6 +150,8 @@ int PredictorFit(const std::vector<std::string>& args) {
   if (!device_column.empty()) {
     if (csv.empty()) return bad("--device-column needs --csv (tabular mode)");
     if (form != "auto") return bad("--device-column chooses each device's form itself");
+    if (rounds > 0 || max_depth > 0 || eta > 0)
+      return bad("--rounds, --max-depth and --eta are each form's own with --device-column");
     ModelParams p;
     p.seed = static_cast<uint64_t>(seed);
     return FitTransferModel(kCmd, csv, target, features, device_column, p, static_cast<int>(folds),

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 EACH=${1:-60}
 [[ $# -gt 0 ]] && shift
 BUILD=${EDGELOOP_FUZZ_BUILD:-build-fuzz}
-FUZZERS=(arch_json_fuzz space_text_fuzz envelope_fuzz csv_import_fuzz model_meta_fuzz
+FUZZERS=(arch_json_fuzz space_text_fuzz envelope_fuzz csv_import_fuzz model_meta_fuzz transfer_model_fuzz
          hdf5_reader_fuzz state_dict_fuzz)
 (( $# > 0 )) && FUZZERS=("$@")
 # LibTorch-free suites; the CLI tests inside predictor_test need the (uninstrumented) binary.
