@@ -23,7 +23,7 @@ command -v readelf >/dev/null || { echo "runtime_packages.sh: readelf is missing
 declare -A packages=()
 for bin in "$@"; do
   [[ -f "$bin" ]] || { echo "runtime_packages.sh: no such file: $bin" >&2; exit 2; }
-  machine=$(readelf -h "$bin" 2>/dev/null | sed -n 's/^ *Machine: *//p')
+  machine=$(readelf -h "$bin" 2>/dev/null | sed -n 's/^ *Machine: *//p') || true
   case "$machine" in
     *AArch64*) triplet=aarch64-linux-gnu ;;
     *X86-64*) triplet=x86_64-linux-gnu ;;
