@@ -36,7 +36,27 @@ cleanup() {
   rm -rf "$TMP"
 }
 trap cleanup EXIT
-arm() { "$QEMU" -L "$ROOT" "$@"; }
+# qemu's -L maps the paths the guest opens into ROOT, but not the targets of absolute
+# symlinks, e.g. libblas.so.3 -> /etc/alternatives/... -> /usr/lib/.../openblas-pthread/...:
+# such libraries are linked, resolved inside ROOT, into a folder on LD_LIBRARY_PATH.
+resolve_in_root() {
+  local p=$1 t n=0
+  while [[ -L "$ROOT$p" && $n -lt 16 ]]; do
+    t=$(readlink "$ROOT$p")
+    [[ "$t" == /* ]] || t="$(dirname "$p")/$t"
+    p=$t
+    n=$((n + 1))
+  done
+  echo "$ROOT$p"
+}
+mkdir -p "$TMP/lib"
+for dir in /usr/lib/aarch64-linux-gnu /lib/aarch64-linux-gnu; do
+  while read -r link; do
+    name=$(basename "$link")
+    [[ -e "$TMP/lib/$name" ]] || ln -s "$(resolve_in_root "$dir/$name")" "$TMP/lib/$name"
+  done < <(find "$ROOT$dir" -maxdepth 1 -type l -lname '/*' -name '*.so.*' 2>/dev/null)
+done
+arm() { LD_LIBRARY_PATH="$TMP/lib" "$QEMU" -L "$ROOT" "$@"; }
 step() { echo "test_arm64.sh: [$(($(date +%s) - START)) s] $*"; }
 fail() { echo "test_arm64.sh: FAILED: $*" >&2; [[ -f "$TMP/serve.log" ]] && tail -n 20 "$TMP/serve.log" >&2; exit 1; }
 
@@ -50,8 +70,9 @@ arm "$ARM/tools/edgeloop" --version | tee "$TMP/version"
 grep -q '^LibTorch ' "$TMP/version" || fail "--version names no LibTorch"
 
 step "aarch64 edgeloop serve under qemu on loopback, with a token"
-arm "$ARM/tools/edgeloop" serve --listen 127.0.0.1:0 --threads 1 --sentinel-interval -1 \
-  --token-file "$TMP/token" >"$TMP/serve.log" 2>&1 &
+# Not through arm(): $! must be qemu's own pid, which the SIGTERM below is for.
+LD_LIBRARY_PATH="$TMP/lib" "$QEMU" -L "$ROOT" "$ARM/tools/edgeloop" serve --listen 127.0.0.1:0 \
+  --threads 1 --sentinel-interval -1 --token-file "$TMP/token" >"$TMP/serve.log" 2>&1 &
 SERVE_PID=$!
 for _ in $(seq 600); do
   grep -q '^listening on' "$TMP/serve.log" && break
