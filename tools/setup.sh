@@ -3,7 +3,7 @@
 # Idempotent: packages already present are not reinstalled, and a built tree only gets an
 # incremental build. Usage: tools/setup.sh [--no-build] [--debug] [--edge]
 # --edge: the edge agent alone: the packages of tools/edge/packages.txt, built with
-# -DEDGELOOP_EDGE_ONLY=ON into build-edge/ (see tools/edge/README.md).
+# -DEDGELOOP_EDGE_ONLY=ON into build-edge/ (edge_bench/README.md, "Deploying the edge agent").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
