@@ -3,7 +3,10 @@
 # build-arm64/, from Debian 12's packages: crossbuild-essential-arm64, the :arm64 library
 # packages of tools/edge/packages.txt and the toolchain file cmake/aarch64-linux-gnu.cmake.
 #
-#   tools/edge/cross_arm64.sh [setup|build|shell|run CMD...]   (default: build)
+#   tools/edge/cross_arm64.sh [setup|build|test|shell|run CMD...]   (default: build)
+#
+# `test` also builds the edge tests for aarch64 in build-arm64/ and runs them with ctest in
+# the root, where the binfmt handler runs them under qemu (ctest arguments may follow).
 #
 # Why a chroot: libtorch-dev and libc10-dev are not "Multi-Arch: same", so installing their
 # :arm64 versions on the build machine would make apt remove its amd64 ones (and break the
@@ -27,7 +30,7 @@ MIRROR=${EDGELOOP_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SUITE=bookworm
 READY="$ROOT/.edgeloop-root-ready"
 # Packages of tools/edge/packages.txt that run on the build machine; the others are :arm64.
-BUILD_TOOLS=" build-essential cmake ninja-build ccache pkg-config protobuf-compiler "
+BUILD_TOOLS=" build-essential cmake ninja-build ccache pkg-config protobuf-compiler openssl "
 MOUNTS=()
 
 die() { echo "cross_arm64.sh: $*" >&2; exit "${2:-1}"; }
@@ -59,6 +62,9 @@ mount_all() {
   mount -t proc proc "$ROOT/proc"
   MOUNTS+=("$ROOT/proc")
   bind /dev /dev
+  # LibTorch's cpuinfo reads /sys/devices/system/cpu: the tests need sysfs (read only).
+  bind /sys /sys
+  mount -o remount,bind,ro "$ROOT/sys" 2>/dev/null || true
   bind "$REPO" "$REPO"
   bind "$CCACHE_HOST" /ccache
   cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
@@ -148,13 +154,19 @@ build() {
   echo "cross_arm64.sh: built build-arm64/tools/edgeloop and build-arm64/edge_bench/edgeloop_microbench (aarch64)"
 }
 
+run_tests() {
+  in_root bash -c "cd '$REPO' && cmake -DEDGELOOP_BUILD_TESTS=ON build-arm64 >/dev/null &&
+    nice cmake --build build-arm64 -j \$(nproc) && cd build-arm64 &&
+    ctest --output-on-failure -j \$(nproc) --timeout 1200 $(printf '%q ' "$@")"
+}
+
 main() {
   local cmd=${1:-build}
   [[ $# -gt 0 ]] && shift
   case "$cmd" in
-    setup|build|shell|run) ;;
-    -h|--help|help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "cross_arm64.sh: unknown command '$cmd' (setup, build, shell or run)" >&2; exit 2 ;;
+    setup|build|test|shell|run) ;;
+    -h|--help|help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "cross_arm64.sh: unknown command '$cmd' (setup, build, test, shell or run)" >&2; exit 2 ;;
   esac
   [[ $(id -u) -eq 0 ]] || die "must run as root (debootstrap, chroot and mount need it)" 2
   [[ "$cmd" != run || $# -gt 0 ]] || die "run needs a command" 2
@@ -169,6 +181,7 @@ main() {
   case "$cmd" in
     setup) echo "cross_arm64.sh: $ROOT is ready" ;;
     build) build ;;
+    test) build; run_tests "$@" ;;
     shell) in_root bash -c "cd '$REPO' && exec bash -i" ;;
     run) in_root bash -c "cd '$REPO' && $(printf '%q ' "$@")" ;;
   esac
