@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "arch/arch_config.h"
 #include "arch/cost_model.h"
+#include "edge_bench/device_state.h"
 #include "edge_bench/host_info.h"
 #include "edge_bench/measurer.h"
 #include "edge_bench/protocol.h"
@@ -92,6 +93,11 @@ MeasureService::MeasureService(MeasureServiceOptions options,
   DeriveLimits(&opts_.limits);
   device_ = factory_->Describe();
   *device_.mutable_limits() = opts_.limits;
+  if (device_.machine().empty()) device_.set_machine(MachineArch());
+  start_state_ = ReadDeviceState(opts_.sysfs_root);
+  *device_.mutable_state() = start_state_;
+  device_.set_state_fingerprint(DeviceStateFingerprint(start_state_));
+  last_state_fingerprint_ = device_.state_fingerprint();
 }
 
 absl::StatusOr<std::unique_ptr<MeasureService>> MeasureService::Create(
@@ -273,6 +279,27 @@ absl::Status MeasureService::MeasureInto(Call& call, const std::string& cache_ke
   return absl::OkStatus();
 }
 
+std::optional<Envelope> MeasureService::StampState(const MeasureRequest& request,
+                                                   MeasureResult* result) {
+  DeviceState now = ReadDeviceState(opts_.sysfs_root);
+  const std::string fingerprint = DeviceStateFingerprint(now);
+  if (opts_.lock_state && fingerprint != device_.state_fingerprint()) {
+    const std::string what = DescribeStateChange(start_state_, now);
+    Log(absl::StrCat("refused request ", request.request_id(), ": device state changed: ", what));
+    return MakeErrorEnvelope(request.request_id(), ERROR_STATE_CHANGED,
+                             absl::StrCat("device state changed since start: ", what));
+  }
+  if (fingerprint != last_state_fingerprint_) {
+    result->set_state_changed(true);
+    result->set_previous_state_fingerprint(last_state_fingerprint_);
+    Log(absl::StrCat("device state fingerprint ", last_state_fingerprint_, " -> ", fingerprint));
+  }
+  last_state_fingerprint_ = fingerprint;
+  *result->mutable_state() = std::move(now);
+  result->set_state_fingerprint(fingerprint);
+  return std::nullopt;
+}
+
 Envelope MeasureService::Process(const MeasureRequest& request,
                                  const std::function<bool()>& cancelled,
                                  const std::function<void(MeasureProgress)>& progress) {
@@ -299,6 +326,7 @@ Envelope MeasureService::Process(const MeasureRequest& request,
   result->set_request_id(request.request_id());
   result->set_arch_key(arch::CanonicalKey(request.arch()));
   *result->mutable_device() = device_;
+  if (std::optional<Envelope> refused = StampState(request, result)) return *std::move(refused);
   for (call.batch_index = 0; call.batch_index < request.batch_sizes_size(); ++call.batch_index) {
     call.batch = request.batch_sizes(call.batch_index);
     const std::string key =

@@ -22,6 +22,12 @@
 //   architecture, internal otherwise; the message is always one line.
 // - Progress (sentinel, building, warm-up, timed runs) goes to `progress`, stamped with the
 //   request id, on the calling thread.
+// - Device state (device_state.h): read under `sysfs_root` when the service is created
+//   (DeviceInfo.state, .state_fingerprint) and again at every request, whose result carries
+//   it (MeasureResult.state, .state_fingerprint) with state_changed set, and the previous
+//   fingerprint, when its fingerprint differs from the previous request's (the start's for
+//   the first). With `lock_state`, a request whose state fingerprint differs from the
+//   start's is answered Error state_changed naming what changed, and nothing is measured.
 #ifndef EDGELOOP_EDGE_BENCH_MEASURE_SERVICE_H_
 #define EDGELOOP_EDGE_BENCH_MEASURE_SERVICE_H_
 
@@ -30,6 +36,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -59,6 +66,8 @@ struct MeasurementOptions {
   double sentinel_interval_s = 600;       // < 0 disables the sentinel (drift_factor 0)
   ArchConfig reference = DefaultReferenceArch();
   double reference_calibration_ms = 3000;  // CalibrateReference's duration
+  std::string sysfs_root = "/";  // where /sys, /etc and /var are read (tests: a fake tree)
+  bool lock_state = false;       // refuse requests once the device state moved since start
 
   std::function<void(const std::string&)> log;  // one line per event; null: silent
 };
@@ -116,12 +125,15 @@ class MeasureService {
   absl::Status MaybeMeasureSentinel(const Call& call);
   absl::Status PrepareReference(const Call& call);
   absl::Status MeasureInto(Call& call, const std::string& cache_key, MeasureResult* result);
+  // Reads the state into `result`; an Error envelope when lock_state refuses it.
+  std::optional<Envelope> StampState(const MeasureRequest& request, MeasureResult* result);
 
   MeasureServiceOptions opts_;
   std::unique_ptr<WorkloadFactory> factory_;
   DeviceInfo device_;
   std::unique_ptr<ResultCache> cache_;
   std::atomic<bool> shutting_down_{false};
+  DeviceState start_state_;
 
   // State of the thread that calls Process.
   double sentinel_first_ms_ = 0;
@@ -129,6 +141,7 @@ class MeasureService {
   Clock::time_point last_sentinel_;
   std::unique_ptr<Workload> reference_;  // built at the first paired request
   double reference_nominal_ms_ = 0;
+  std::string last_state_fingerprint_;  // of the previous request (the start's at first)
 
   std::atomic<int64_t> measured_{0}, cache_hits_{0}, sentinel_runs_{0};
 };

@@ -65,6 +65,8 @@ absl::Status StatusFromError(const Error& error) {
       return absl::UnavailableError(msg);
     case ERROR_NOT_FOUND:
       return absl::NotFoundError(msg);
+    case ERROR_STATE_CHANGED:
+      return absl::AbortedError(msg);
     default:
       return absl::InternalError(msg);
   }

@@ -41,6 +41,8 @@ absl::StatusOr<std::string> ReadToken(const std::string& path) {
 int Serve(const std::vector<std::string>& args) {
   const char* kCmd = "serve";
   std::string listen = "127.0.0.1:8765", device = "cpu", token_file, cert, key, cache;
+  std::string sysfs_root = "/";
+  bool lock_state = false;
   int64_t threads = 1, max_batch = 64, queue_client = 32, queue_total = 256;
   int64_t max_frame = 1 << 20;
   double max_gflops = 2000, idle = 120, sentinel_interval = 600;
@@ -87,6 +89,12 @@ int Serve(const std::vector<std::string>& args) {
   flags.Double("sentinel-interval", &sentinel_interval,
                "seconds between re-measurements of the drift sentinel (< 0: never)",
                cli::Range().AtMost(cli::kMaxSeconds));
+  flags.Bool("lock-state", &lock_state,
+             "refuse to measure once the device state (governors, frequency caps, online "
+             "cores, power mode, clock caps) differs from its state at start");
+  flags.String("sysfs-root", &sysfs_root,
+               "directory the device state is read under instead of / (for tests)",
+               cli::InputDir());
   int code;
   if (!cli::ParseFlags(&flags, kCmd, args, &code)) return code;
 
@@ -113,6 +121,8 @@ int Serve(const std::vector<std::string>& args) {
   opts.max_request_seconds = max_request_s;
   opts.max_outbox_bytes = static_cast<int64_t>(max_outbox_mb * (1 << 20));
   opts.sentinel_interval_s = sentinel_interval;
+  opts.sysfs_root = sysfs_root;
+  opts.lock_state = lock_state;
   opts.log = [](const std::string& line) { std::fprintf(stderr, "serve: %s\n", line.c_str()); };
 
   UseTimingHeap();  // repeatable timings: no page faults in warmed-up runs
@@ -121,6 +131,9 @@ int Serve(const std::vector<std::string>& args) {
   InstallInterruptHandlers();
   auto server = edge_bench::EdgeServer::Start(opts, *std::move(factory));
   if (!server.ok()) return cli::ReportError(kCmd, server.status());
+  const edge_bench::DeviceInfo info = (*server)->device();
+  std::fprintf(stderr, "serve: %s, device state fingerprint %s%s\n", info.machine().c_str(),
+               info.state_fingerprint().c_str(), lock_state ? " (locked)" : "");
   std::printf("listening on %s://%s:%d\n", cert.empty() ? "ws" : "wss", opts.host.c_str(),
               (*server)->port());
   std::fflush(stdout);
@@ -147,9 +160,15 @@ void PrintTable(const edge_bench::MeasureResult& r) {
   const edge_bench::DeviceInfo& d = r.device();
   std::printf(
       "arch %s\ndevice %s on %s (%d cores), %d threads, torch %s, fingerprint %s\n"
-      "drift factor %.3f\n\n",
+      "drift factor %.3f\n",
       r.arch_key().c_str(), d.device().c_str(), d.cpu_model().c_str(), d.cores(), d.threads(),
       d.torch_version().c_str(), d.fingerprint().c_str(), r.drift_factor());
+  if (!r.state_fingerprint().empty()) {
+    std::printf("machine %s, device state %s%s%s\n", d.machine().c_str(),
+                r.state_fingerprint().c_str(), r.state_changed() ? ", changed from " : "",
+                r.state_changed() ? r.previous_state_fingerprint().c_str() : "");
+  }
+  std::printf("\n");
   std::printf("%6s %10s %10s %9s %9s %9s %9s %9s %9s %6s %8s %9s %7s\n", "batch", "median_ms",
               "mean_ms", "std_ms", "min_ms", "p10_ms", "p90_ms", "p99_ms", "max_ms", "runs",
               "ci95_%", "peak_MB", "cached");
@@ -236,6 +255,9 @@ int Measure(const std::vector<std::string>& args) {
   }
   auto result = (*client)->Measure(req, timeout, progress);
   if (!result.ok()) return cli::ReportError(kCmd, result.status());
+  if (result->state_changed())
+    std::fprintf(stderr, "measure: warning: the device state changed (fingerprint %s -> %s)\n",
+                 result->previous_state_fingerprint().c_str(), result->state_fingerprint().c_str());
   if (json) {
     std::string out;
     google::protobuf::util::JsonPrintOptions o;

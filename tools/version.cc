@@ -11,7 +11,7 @@
 #if EDGELOOP_PREDICTOR
 #include "predictor/latency_model.h"
 #endif
-#if EDGELOOP_SUPERNET
+#if EDGELOOP_SUPERNET_CORE
 #include "supernet/library_versions.h"
 #endif
 
@@ -20,7 +20,7 @@ namespace edgeloop::tools {
 // Each module this build has (an edge-only build lacks some) reports its libraries.
 std::vector<std::string> VersionLines() {
   std::vector<std::vector<LibraryVersion>> lists;
-#if EDGELOOP_SUPERNET
+#if EDGELOOP_SUPERNET_CORE
   lists.push_back(supernet::LibraryVersions());
 #endif
 #if EDGELOOP_PREDICTOR

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <mutex>
@@ -22,6 +23,7 @@
 #include "arch/arch_config.h"
 #include "base/timing_heap.h"
 #include "edge_bench/client.h"
+#include "edge_bench/device_state.h"
 #include "edge_bench/protocol.h"
 #include "edge_bench/server.h"
 #include "edge_bench/torch_workload.h"
@@ -110,6 +112,47 @@ std::unique_ptr<EdgeClient> Connect(std::vector<std::string> urls, std::string t
   auto c = EdgeClient::Create(o);
   EXPECT_TRUE(c.ok()) << c.status();
   return c.ok() ? *std::move(c) : nullptr;
+}
+
+// A fake sysfs tree: one core with `governor`, its current frequency `cur_khz`.
+void WriteFakeState(const std::string& root, const std::string& governor, int cur_khz) {
+  const std::string dir = root + "/sys/devices/system/cpu/cpu0/cpufreq";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/scaling_governor") << governor << "\n";
+  std::ofstream(dir + "/scaling_cur_freq") << cur_khz << "\n";
+  std::ofstream(root + "/sys/devices/system/cpu/online") << "0\n";
+}
+
+TEST(EdgeServerTest, DeviceStateIsReportedAndLockStateRefusesAfterAChange) {
+  testing::TempDir root;
+  WriteFakeState(root.path(), "powersave", 800000);
+  ServerOptions o = TestOptions();
+  o.sysfs_root = root.path();
+  o.lock_state = true;
+  auto server = StartServer(o);
+  auto client = Connect({Url(*server)});
+  ASSERT_TRUE(client->WaitConnected(5).ok());
+  const DeviceInfo device = client->Devices().at(0);
+  EXPECT_EQ(device.machine(), MachineArch());
+  ASSERT_EQ(device.state().cpus_size(), 1);
+  EXPECT_EQ(device.state().cpus(0).governor(), "powersave");
+  EXPECT_EQ(device.state_fingerprint(), DeviceStateFingerprint(device.state()));
+
+  WriteFakeState(root.path(), "powersave", 1600000);  // momentary: still measures
+  auto r = client->Measure(TinyRequest({1}), 30);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->state_fingerprint(), device.state_fingerprint());
+  EXPECT_EQ(r->state().cpus(0).cur_freq_khz(), 1600000);
+  EXPECT_FALSE(r->state_changed());
+
+  WriteFakeState(root.path(), "performance", 1600000);
+  auto refused = client->Measure(TinyRequest({1}), 30);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(absl::IsAborted(refused.status())) << refused.status();
+  EXPECT_NE(refused.status().message().find(
+                "device state changed since start: cpu0 governor powersave -> performance"),
+            std::string::npos)
+      << refused.status();
 }
 
 // A WebSocket peer that sends whatever a test wants (blocking; ctest bounds the time).
@@ -892,6 +935,33 @@ TEST(EdgeCliTest, ServeMeasureAndSigterm) {
   EXPECT_NE(r.out.find("median_ms"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("limit_exceeded"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("limit_rc=2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("serve_rc=0"), std::string::npos) << r.out;
+}
+
+TEST(EdgeCliTest, ServeLockStateRefusesAfterTheGovernorChanges) {
+  testing::TempDir dir;
+  WriteFakeState(dir.path(), "powersave", 800000);
+  const std::string bin = EdgeloopBin();
+  const std::string log = dir.File("serve.log");
+  const std::string measure =
+      absl::StrCat(" measure --edge $url --arch '", arch::ArchToJson(TinyArch()),
+                   "' --batch 1 --max-runs 8 --min-runs 6 --quiet");
+  const std::string script = absl::StrCat(
+      "(", bin, " serve --listen 127.0.0.1:0 --sentinel-interval -1 --lock-state --sysfs-root ",
+      dir.path(), " > ", log, " 2>&1 & pid=$!; ", "for i in $(seq 200); do grep -q 'listening on' ",
+      log, " && break; sleep 0.05; done; ", "url=$(sed -n 's/^listening on //p' ", log, "); ", bin,
+      measure, "; echo first_rc=$?; ", "echo performance > ", dir.path(),
+      "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor; ", bin, measure,
+      "; echo second_rc=$?; kill -TERM $pid; wait $pid; echo serve_rc=$?; cat ", log, ")");
+  auto r = testing::RunCommand(script);
+  EXPECT_NE(r.out.find("first_rc=0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("machine " + MachineArch() + ", device state "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("edgeloop measure: error: state_changed: device state changed since "
+                       "start: cpu0 governor powersave -> performance\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("second_rc=1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(locked)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("serve_rc=0"), std::string::npos) << r.out;
 }
 

@@ -6,11 +6,15 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "arch/arch_config.h"
 #include "arch/cost_model.h"
+#include "edge_bench/protocol.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 
@@ -345,6 +349,79 @@ TEST_F(MeasureServiceTest, ValidateBoundsRequests) {
   MeasureRequest greedy = Request(1, {1});
   greedy.mutable_settings()->set_max_runs(1000000);
   EXPECT_EQ(code(greedy), ERROR_LIMIT_EXCEEDED);
+}
+
+// A fake sysfs tree of two cores under `root` with the given governor and cur_freq.
+void WriteFakeCpus(const std::string& root, const std::string& governor, int cur_khz) {
+  for (int c = 0; c < 2; ++c) {
+    const std::string dir = absl::StrCat(root, "/sys/devices/system/cpu/cpu", c, "/cpufreq");
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir + "/scaling_governor") << governor << "\n";
+    std::ofstream(dir + "/scaling_cur_freq") << cur_khz << "\n";
+    std::ofstream(dir + "/scaling_max_freq") << 2000000 << "\n";
+  }
+  std::ofstream(root + "/sys/devices/system/cpu/online") << "0-1\n";
+}
+
+TEST_F(MeasureServiceTest, ResultsCarryTheDeviceStateAndFlagItsChanges) {
+  testing::TempDir root;
+  WriteFakeCpus(root.path(), "powersave", 1000000);
+  MeasureServiceOptions o = TestOptions();
+  o.sysfs_root = root.path();
+  auto service = Make(o);
+  const DeviceInfo& device = service->device();
+  EXPECT_FALSE(device.machine().empty());
+  ASSERT_EQ(device.state().cpus_size(), 2);
+  EXPECT_EQ(device.state().cpus(1).governor(), "powersave");
+  const std::string start = device.state_fingerprint();
+  ASSERT_EQ(start.size(), 16u);
+
+  Envelope first = Run(service.get(), Request(1, {1}));
+  ASSERT_TRUE(first.has_measure_result()) << first.DebugString();
+  EXPECT_EQ(first.measure_result().state_fingerprint(), start);
+  EXPECT_FALSE(first.measure_result().state_changed());
+  EXPECT_EQ(first.measure_result().state().cpus(0).cur_freq_khz(), 1000000);
+
+  WriteFakeCpus(root.path(), "powersave", 1900000);  // only the momentary frequency moved
+  Envelope second = Run(service.get(), Request(2, {1}));
+  EXPECT_EQ(second.measure_result().state_fingerprint(), start);
+  EXPECT_FALSE(second.measure_result().state_changed());
+  EXPECT_EQ(second.measure_result().state().cpus(0).cur_freq_khz(), 1900000);
+
+  WriteFakeCpus(root.path(), "performance", 1900000);
+  Envelope third = Run(service.get(), Request(3, {1}));  // cached, still stamped
+  ASSERT_TRUE(third.has_measure_result());
+  EXPECT_NE(third.measure_result().state_fingerprint(), start);
+  EXPECT_TRUE(third.measure_result().state_changed());
+  EXPECT_EQ(third.measure_result().previous_state_fingerprint(), start);
+  Envelope fourth = Run(service.get(), Request(4, {1}));
+  EXPECT_FALSE(fourth.measure_result().state_changed());  // same as the previous request
+}
+
+TEST_F(MeasureServiceTest, LockStateRefusesOnceTheStateMoved) {
+  testing::TempDir root;
+  WriteFakeCpus(root.path(), "powersave", 1000000);
+  MeasureServiceOptions o = TestOptions();
+  o.sysfs_root = root.path();
+  o.lock_state = true;
+  auto service = Make(o);
+  WriteFakeCpus(root.path(), "powersave", 1500000);
+  ASSERT_TRUE(Run(service.get(), Request(1, {1})).has_measure_result());
+  const size_t built = device_.built.size();
+
+  WriteFakeCpus(root.path(), "performance", 1500000);
+  Envelope refused = Run(service.get(), Request(2, {2}));
+  ASSERT_TRUE(refused.has_error()) << refused.DebugString();
+  EXPECT_EQ(refused.error().code(), ERROR_STATE_CHANGED);
+  EXPECT_EQ(refused.error().request_id(), 2u);
+  EXPECT_EQ(refused.error().message(),
+            "device state changed since start: cpu0 governor powersave -> performance; "
+            "cpu1 governor powersave -> performance");
+  EXPECT_EQ(device_.built.size(), built);  // nothing was built or measured
+  EXPECT_TRUE(absl::IsAborted(StatusFromError(refused.error())));
+
+  WriteFakeCpus(root.path(), "powersave", 1200000);  // back as it was: measures again
+  EXPECT_TRUE(Run(service.get(), Request(3, {2})).has_measure_result());
 }
 
 TEST_F(MeasureServiceTest, CreateChecksItsOptions) {
