@@ -72,6 +72,7 @@ Measurement FromEdgeResult(const edge_bench::MeasureResult& result,
                          : (result.drift_factor() > 0 ? result.drift_factor() : 1.0);
   }
   m.source = normalized ? "edge-normalized" : "edge";
+  m.state_fingerprint = result.state_fingerprint();
   return m;
 }
 

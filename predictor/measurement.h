@@ -31,6 +31,9 @@ struct Measurement {
   double drift_factor = 1.0;
   std::string measured_at;  // ISO-8601 UTC; the store fills it in when empty
   std::string source;       // e.g. "edge", "csv", "microbench", "synthetic"
+  // The device state's fingerprint when measured (governor, frequency caps, online cores,
+  // power mode: edge_bench/device_state.h); empty when unknown.
+  std::string state_fingerprint;
 };
 
 // Fills median/mean/std (sample)/min/p10/p90/p99/max and runs from per-run times (ms).

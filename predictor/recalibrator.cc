@@ -83,6 +83,7 @@ absl::StatusOr<std::string> Recalibrator::SaveState() const {
                       ",\"since_residual\":", since_residual_, ",\"degraded_for\":", degraded_for_,
                       ",\"since_refit\":", since_refit_,
                       ",\"last_drift_factor\":", JsonNumberText(last_drift_factor_),
+                      ",\"last_state\":", JsonQuote(last_state_),
                       ",\"saved_offset\":", JsonNumberText(saved_offset_), ",\"status\":[",
                       st.observations, ",", st.measurement_id, ",", JsonNumberText(st.predicted_ms),
                       ",", JsonNumberText(st.relative_error), ",", JsonNumberText(st.hit_rate), ",",
@@ -143,6 +144,7 @@ absl::StatusOr<std::unique_ptr<Recalibrator>> Recalibrator::Restore(MeasurementS
   r->degraded_for_ = static_cast<int64_t>(number("degraded_for"));
   r->since_refit_ = static_cast<int64_t>(number("since_refit"));
   r->last_drift_factor_ = number("last_drift_factor");
+  r->last_state_ = JsonString(*s, "last_state", kOrigin).value_or("");  // older states: none
   r->saved_offset_ = number("saved_offset");
   const google::protobuf::Value* status = JsonField(*s, "status");
   if (status == nullptr || status->list_value().values_size() != 9) {
@@ -270,6 +272,14 @@ absl::Status Recalibrator::Observe(const Measurement& m) {
     }
     last_drift_factor_ = m.drift_factor;
   }
+  // A changed device state (governor, frequency caps, power mode) is drift by definition:
+  // the measurements before it describe another device.
+  bool state_changed = false;
+  if (!m.state_fingerprint.empty()) {
+    state_changed = !last_state_.empty() && m.state_fingerprint != last_state_;
+    last_state_ = m.state_fingerprint;
+  }
+  status_.state_changed = state_changed;
   recent_residuals_.push_back(residual);
   while (recent_residuals_.size() > static_cast<size_t>(kResidualMemory))
     recent_residuals_.pop_front();
@@ -286,10 +296,17 @@ absl::Status Recalibrator::Observe(const Measurement& m) {
   status_.hit_rate = HitRate();
   const bool was_degraded = status_.degraded;
   if (judged) status_.degraded = status_.hit_rate < options_.hit_threshold;
-  if (sentinel_moved || (status_.degraded && !was_degraded)) {
-    // A new regime begins at the sentinel jump, or at the first miss of the window.
+  if (state_changed && !status_.degraded) {
+    // Judge the new state on its own: the window of the old state says nothing about it.
+    window_.clear();
+    window_.push_back({*id, m, hit});
+    status_.hit_rate = HitRate();
+  }
+  if (sentinel_moved || state_changed || (status_.degraded && !was_degraded)) {
+    // A new regime begins at the sentinel jump or state change, or at the first miss of the
+    // window.
     int64_t start = *id;
-    if (!sentinel_moved) {
+    if (!sentinel_moved && !state_changed) {
       for (const auto& o : window_) {
         if (!o.hit) {
           start = o.id;

@@ -69,6 +69,7 @@ struct RecalibrationStatus {
   RecalibrationAction action = RecalibrationAction::kOffset;
   double offset = 0;
   int64_t model_version = 0;
+  bool state_changed = false;  // the device state differs from the previous measurement's
 };
 
 // "offset", "residual" or "refit".
@@ -127,6 +128,7 @@ class Recalibrator {
   int64_t regime_start_id_ = 0;          // first measurement id of the current regime
   int64_t since_residual_ = 0, degraded_for_ = 0, since_refit_ = 0;
   double last_drift_factor_ = 0;  // 0: none seen
+  std::string last_state_;        // the last measurement's state fingerprint, "" none
   double saved_offset_ = 0;
 };
 

@@ -42,7 +42,8 @@ CREATE TABLE edge_measurements (
   drift_factor REAL NOT NULL DEFAULT 1.0,
   source TEXT,
   predicted_ms REAL,
-  model_version INTEGER);
+  model_version INTEGER,
+  state_fingerprint TEXT);
 CREATE INDEX edge_measurements_device ON edge_measurements(device_id, id);
 CREATE TABLE predictor_models (
   id INTEGER PRIMARY KEY,
@@ -109,12 +110,17 @@ std::string NowIso() {
   return buf;
 }
 
-constexpr const char* kSelectMeasurements =
-    "SELECT m.id, m.created, m.measured_at, d.fingerprint, a.arch_json, m.batch_size, m.threads,"
-    " m.median_ms, m.mean_ms, m.std_ms, m.min_ms, m.p10_ms, m.p90_ms, m.p99_ms, m.max_ms,"
-    " m.runs, m.peak_memory_bytes, m.drift_factor, m.source, m.predicted_ms, m.model_version"
-    " FROM edge_measurements m JOIN edge_devices d ON d.id = m.device_id"
-    " JOIN network_architectures a ON a.id = m.network_architecture_id";
+// Version 1 stores, read without migrating them, have no state_fingerprint column.
+std::string SelectMeasurements(bool has_state_column) {
+  return absl::StrCat(
+      "SELECT m.id, m.created, m.measured_at, d.fingerprint, a.arch_json, m.batch_size, "
+      "m.threads, m.median_ms, m.mean_ms, m.std_ms, m.min_ms, m.p10_ms, m.p90_ms, m.p99_ms, "
+      "m.max_ms, m.runs, m.peak_memory_bytes, m.drift_factor, m.source, m.predicted_ms, "
+      "m.model_version, ",
+      has_state_column ? "m.state_fingerprint" : "NULL",
+      " FROM edge_measurements m JOIN edge_devices d ON d.id = m.device_id"
+      " JOIN network_architectures a ON a.id = m.network_architecture_id");
+}
 
 // The columns version, kind, training_size, feature_version, metrics_json, created (in this
 // order, first in the row) of a predictor_models row, without the model itself.
@@ -229,22 +235,52 @@ absl::Status MeasurementStore::Initialize(Mode mode) {
     });
     if (!s.ok()) return s;
   }
-  Statement version(db_, "SELECT value FROM meta WHERE key = 'schema_version'");
-  if (!version.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path_, ": an SQLite database but not an edgeloop store (no meta table)"));
+  std::string v;
+  {
+    Statement version(db_, "SELECT value FROM meta WHERE key = 'schema_version'");
+    if (!version.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path_, ": an SQLite database but not an edgeloop store (no meta table)"));
+    }
+    if (version.Step() != SQLITE_ROW) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path_, ": edgeloop store without a schema_version"));
+    }
+    v = version.Text(0);
   }
-  if (version.Step() != SQLITE_ROW) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path_, ": edgeloop store without a schema_version"));
+  if (v == "1") {
+    if (mode == Mode::kReadOnly) {
+      has_state_column_ = false;
+      return absl::OkStatus();
+    }
+    return Migrate(v);
   }
-  const std::string v = version.Text(0);
   if (v != absl::StrCat(kStoreSchemaVersion)) {
     return absl::FailedPreconditionError(absl::StrCat(path_, ": store schema version ", v,
                                                       ", this edgeloop reads version ",
                                                       kStoreSchemaVersion));
   }
   return absl::OkStatus();
+}
+
+// Version 1 -> 2: the state fingerprint of each measurement (NULL for the older ones). Inside
+// a transaction, re-checked there: a concurrent opener may have migrated already.
+absl::Status MeasurementStore::Migrate(const std::string& from) {
+  return InTransaction([&]() -> absl::Status {
+    std::string now;
+    {
+      Statement q(db_, "SELECT value FROM meta WHERE key = 'schema_version'");
+      if (!q.ok() || q.Step() != SQLITE_ROW) return Error("reading the schema version");
+      now = q.Text(0);
+    }
+    if (now != from) return absl::OkStatus();
+    if (auto s = Exec("ALTER TABLE edge_measurements ADD COLUMN state_fingerprint TEXT"); !s.ok())
+      return s;
+    Statement up(db_, "UPDATE meta SET value = ?1 WHERE key = 'schema_version'");
+    up.Bind(1, absl::StrCat(kStoreSchemaVersion));
+    if (up.Step() != SQLITE_DONE) return Error("updating the schema version");
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<int64_t> MeasurementStore::DeviceId(const std::string& fingerprint, bool create) {
@@ -304,8 +340,8 @@ absl::StatusOr<int64_t> MeasurementStore::InsertMeasurementLocked(const Measurem
                 "INSERT INTO edge_measurements(measured_at, network_architecture_id, device_id,"
                 " batch_size, threads, median_ms, mean_ms, std_ms, min_ms, p10_ms, p90_ms, p99_ms,"
                 " max_ms, runs, peak_memory_bytes, drift_factor, source, predicted_ms,"
-                " model_version) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,"
-                "?17,?18,?19)");
+                " model_version, state_fingerprint) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
+                "?12,?13,?14,?15,?16,?17,?18,?19,?20)");
   ins.Bind(1, m.measured_at.empty() ? NowIso() : m.measured_at);
   ins.Bind(2, *arch);
   ins.Bind(3, *device);
@@ -320,6 +356,7 @@ absl::StatusOr<int64_t> MeasurementStore::InsertMeasurementLocked(const Measurem
   ins.Bind(17, m.source);
   ins.Bind(18, predicted_ms);
   ins.Bind(19, model_version);
+  ins.Bind(20, m.state_fingerprint);
   if (ins.Step() != SQLITE_DONE) return Error("adding a measurement");
   return sqlite3_last_insert_rowid(db_);
 }
@@ -357,7 +394,7 @@ absl::StatusOr<std::vector<int64_t>> MeasurementStore::AddMeasurements(
 
 absl::StatusOr<std::vector<StoredMeasurement>> MeasurementStore::Measurements(
     const std::string& device) const {
-  std::string sql = kSelectMeasurements;
+  std::string sql = SelectMeasurements(has_state_column_);
   if (!device.empty()) sql += " WHERE d.fingerprint = ?1";
   sql += " ORDER BY m.id";
   Statement q(db_, sql.c_str());
@@ -390,6 +427,7 @@ absl::StatusOr<std::vector<StoredMeasurement>> MeasurementStore::Measurements(
     m.source = q.Text(18);
     s.predicted_ms = q.Double(19);
     s.model_version = q.Int(20);
+    m.state_fingerprint = q.Text(21);
     out.push_back(std::move(s));
   }
   if (rc != SQLITE_DONE) return Error("reading measurements");
@@ -475,7 +513,7 @@ absl::StatusOr<std::vector<ModelRecord>> MeasurementStore::ModelVersions(
 
 absl::StatusOr<StoreInfo> MeasurementStore::Info() const {
   StoreInfo info;
-  info.schema_version = kStoreSchemaVersion;
+  info.schema_version = has_state_column_ ? kStoreSchemaVersion : 1;
   Statement totals(db_,
                    "SELECT (SELECT count(*) FROM edge_devices), (SELECT count(*) FROM "
                    "network_architectures), (SELECT count(*) FROM edge_measurements), "

@@ -35,7 +35,7 @@ struct sqlite3;
 
 namespace edgeloop::predictor {
 
-inline constexpr int kStoreSchemaVersion = 1;
+inline constexpr int kStoreSchemaVersion = 2;
 
 struct StoredMeasurement {
   int64_t id = 0;
@@ -112,6 +112,7 @@ class MeasurementStore {
  private:
   MeasurementStore(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
   absl::Status Initialize(Mode mode);
+  absl::Status Migrate(const std::string& from);
   absl::Status Exec(const char* sql) const;
   absl::Status Error(const char* what) const;
   absl::StatusOr<int64_t> InsertMeasurementLocked(const Measurement& m, double predicted_ms,
@@ -123,6 +124,7 @@ class MeasurementStore {
 
   std::string path_;
   sqlite3* db_;
+  bool has_state_column_ = true;  // false: a version 1 store opened read-only
 };
 
 }  // namespace edgeloop::predictor

@@ -19,10 +19,13 @@ using google::protobuf::Value;
 
 const std::vector<std::string>& CsvColumns() {
   static const std::vector<std::string> columns = {
-      "device",       "arch_key",    "arch_json", "batch_size", "threads",
-      "median_ms",    "mean_ms",     "std_ms",    "min_ms",     "p10_ms",
-      "p90_ms",       "p99_ms",      "max_ms",    "runs",       "peak_memory_bytes",
-      "drift_factor", "measured_at", "source"};
+      "device",           "arch_key",    "arch_json",
+      "batch_size",       "threads",     "median_ms",
+      "mean_ms",          "std_ms",      "min_ms",
+      "p10_ms",           "p90_ms",      "p99_ms",
+      "max_ms",           "runs",        "peak_memory_bytes",
+      "drift_factor",     "measured_at", "source",
+      "state_fingerprint"};
   return columns;
 }
 
@@ -74,6 +77,7 @@ absl::StatusOr<int64_t> ExportCsv(const MeasurementStore& store, const std::stri
     f.push_back(Num(m.drift_factor));
     f.push_back(m.measured_at);
     f.push_back(m.source);
+    f.push_back(m.state_fingerprint);
     if (with_features) {
       for (float v : ComputeFeatures(m.arch, m.batch_size)) f.push_back(Num(v));
     }
@@ -148,6 +152,7 @@ absl::StatusOr<std::vector<Measurement>> ParseMeasurementCsv(absl::string_view t
     if (int c = table->Column("measured_at"); c >= 0) m.measured_at = row[c];
     if (int c = table->Column("source"); c >= 0) m.source = row[c];
     if (m.source.empty()) m.source = "csv";
+    if (int c = table->Column("state_fingerprint"); c >= 0) m.state_fingerprint = row[c];
     out.push_back(std::move(m));
   }
   return out;

@@ -2,7 +2,8 @@
 //
 // CSV (export and import), one measurement per row, header:
 //   device,arch_key,arch_json,batch_size,threads,median_ms,mean_ms,std_ms,min_ms,p10_ms,
-//   p90_ms,p99_ms,max_ms,runs,peak_memory_bytes,drift_factor,measured_at,source
+//   p90_ms,p99_ms,max_ms,runs,peak_memory_bytes,drift_factor,measured_at,source,
+//   state_fingerprint
 // Import needs `arch_json` (or `arch`), `batch_size` and `median_ms`, plus `device` unless a
 // default device is given; every other column is optional (empty cells = unknown). An
 // import is one transaction: either every row lands or none.

@@ -114,6 +114,40 @@ TEST_F(RecalibratorTest, SentinelDriftFactorMovesTheOffsetAtOnce) {
   EXPECT_LE(needed, 2);
 }
 
+// A changed device state (e.g. the governor) starts a new regime at once: the measurements
+// carry the state fingerprint, the sentinel is off.
+TEST_F(RecalibratorTest, DeviceStateChangeIsFlaggedAsDrift) {
+  for (int i = 0; i < 5; ++i) {
+    Measurement m = device_->Measure(space_->Sample(stream_rng_.get()), 1);
+    m.state_fingerprint = "state-performance";
+    ASSERT_TRUE(recal_->Observe(m).ok());
+    EXPECT_FALSE(recal_->status().state_changed);
+  }
+  Measurement m = device_->Measure(space_->Sample(stream_rng_.get()), 1);
+  m.state_fingerprint = "state-powersave";
+  ASSERT_TRUE(recal_->Observe(m).ok());
+  EXPECT_TRUE(recal_->status().state_changed);
+  // Stored with the measurement; a restored recalibrator still knows the last state.
+  auto stored = store_->Measurements(kDevice);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->back().m.state_fingerprint, "state-powersave");
+  auto saved = recal_->SaveState();
+  ASSERT_TRUE(saved.ok());
+  auto restored = Recalibrator::Restore(store_.get(), *saved);
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  m = device_->Measure(space_->Sample(stream_rng_.get()), 1);
+  m.state_fingerprint = "state-powersave";
+  ASSERT_TRUE((*restored)->Observe(m).ok());
+  EXPECT_FALSE((*restored)->status().state_changed);
+  m.state_fingerprint = "state-performance";
+  ASSERT_TRUE((*restored)->Observe(m).ok());
+  EXPECT_TRUE((*restored)->status().state_changed);
+  // Unknown state (older servers) is no change.
+  m.state_fingerprint.clear();
+  ASSERT_TRUE((*restored)->Observe(m).ok());
+  EXPECT_FALSE((*restored)->status().state_changed);
+}
+
 TEST_F(RecalibratorTest, AttentionSlowdownIsFixedByResidualTrees) {
   device_->set_op_factor(SyntheticDevice::kAttention, 3.0);
   const double before = HeldOutAccuracy();

@@ -65,7 +65,7 @@ TEST(StoreIoTest, CsvExportImportRoundTrip) {
   ASSERT_TRUE(table.ok()) << table.status();
   ASSERT_EQ(table->rows.size(), 10u);
   const int first = table->Column(FeatureNames()[0]);
-  ASSERT_EQ(first, table->Column("source") + 1);
+  ASSERT_EQ(first, table->Column("state_fingerprint") + 1);
   ASSERT_EQ(table->rows[0].size(), static_cast<size_t>(first + NumFeatures()));
   const std::vector<float> expected =
       ComputeFeatures((*before)[3].m.arch, (*before)[3].m.batch_size);

@@ -121,6 +121,48 @@ TEST(StoreTest, RoundTripsMeasurementsAndModels) {
   EXPECT_EQ(*ro->CountMeasurements(), 2);
 }
 
+// Version 1 stores (before the state fingerprint): read as they are read-only, migrated when
+// opened for writing.
+TEST(StoreTest, VersionOneStoresAreReadAndMigrated) {
+  TempDir dir;
+  const std::string path = dir.File("v1.db");
+  const arch::Space space = DefaultSpace();
+  SyntheticDevice device("dev", 5);
+  Rng rng(3);
+  Measurement with_state = device.Measure(space.Sample(&rng), 1);
+  with_state.state_fingerprint = "0123456789abcdef";
+  {
+    auto store = OpenOrDie(path);
+    ASSERT_TRUE(store->AddMeasurement(with_state).ok());
+    auto back = store->Measurements("dev");
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(back->at(0).m.state_fingerprint, "0123456789abcdef");
+  }
+  ASSERT_EQ(testing::RunCommand("sqlite3 " + path +
+                                " \"ALTER TABLE edge_measurements DROP COLUMN state_fingerprint;"
+                                " UPDATE meta SET value='1' WHERE key='schema_version'\"")
+                .exit_code,
+            0);
+  {
+    auto ro = OpenOrDie(path, MeasurementStore::Mode::kReadOnly);
+    ASSERT_NE(ro, nullptr);
+    auto rows = ro->Measurements("dev");
+    ASSERT_TRUE(rows.ok()) << rows.status();
+    ASSERT_EQ(rows->size(), 1u);
+    EXPECT_EQ(rows->at(0).m.state_fingerprint, "");
+    EXPECT_EQ(ro->Info()->schema_version, 1);
+  }
+  auto rw = OpenOrDie(path);
+  ASSERT_NE(rw, nullptr);
+  EXPECT_EQ(rw->Info()->schema_version, kStoreSchemaVersion);
+  ASSERT_TRUE(rw->AddMeasurement(with_state).ok());
+  auto rows = rw->Measurements("dev");
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ(rows->at(0).m.state_fingerprint, "");
+  EXPECT_EQ(rows->at(1).m.state_fingerprint, "0123456789abcdef");
+}
+
 TEST(StoreTest, RejectsInvalidMeasurementsWithoutWriting) {
   TempDir dir;
   auto store = OpenOrDie(dir.File("m.db"));
