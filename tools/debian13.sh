@@ -23,76 +23,17 @@ CCACHE_HOST=${EDGELOOP_DEBIAN13_CCACHE:-/var/cache/edgeloop/ccache-debian13}
 MIRROR=${EDGELOOP_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SUITE=trixie
 READY="$ROOT/.edgeloop-root-ready"   # written once debootstrap finished
-MOUNTS=()
-
-die() { echo "debian13.sh: $*" >&2; exit "${2:-1}"; }
+NAME=debian13.sh
+# shellcheck source=tools/lib/chroot.sh
+source "$REPO/tools/lib/chroot.sh"
 
 usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
 
-unmount_all() {
-  local i
-  for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
-    umount "${MOUNTS[i]}" 2>/dev/null || umount -l "${MOUNTS[i]}" 2>/dev/null || true
-  done
-  MOUNTS=()
-}
-
-# Left-over mounts of an earlier run that was killed (SIGKILL skips the trap) are undone too.
-unmount_stale() {
-  local m
-  [[ -d "$ROOT" ]] || return 0
-  while read -r m; do
-    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
-  done < <(awk -v r="$ROOT/" 'index($2, r) == 1 { print $2 }' /proc/self/mounts | sort -r)
-}
-
-bind() {  # bind SRC DEST-inside-root
-  mkdir -p "$ROOT$2"
-  mount --bind "$1" "$ROOT$2"
-  MOUNTS+=("$ROOT$2")
-}
-
 mount_all() {
-  mkdir -p "$ROOT/proc" "$CCACHE_HOST"
-  mount -t proc proc "$ROOT/proc"
-  MOUNTS+=("$ROOT/proc")
-  bind /dev /dev
+  mount_base
   mkdir -p "$ROOT/dev/shm"
   mount -t tmpfs -o size=2g tmpfs "$ROOT/dev/shm"  # c10d and Python's multiprocessing
   MOUNTS+=("$ROOT/dev/shm")
-  bind "$REPO" "$REPO"
-  bind "$CCACHE_HOST" /ccache
-  cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
-}
-
-in_root() {  # in_root CMD...: a command inside the root with the build environment
-  chroot "$ROOT" /usr/bin/env -i HOME=/root TERM="${TERM:-dumb}" LANG=C.UTF-8 \
-    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    CCACHE_DIR=/ccache DEBIAN_FRONTEND=noninteractive CI="${CI:-}" "$@"
-}
-
-make_root() {
-  if [[ -f "$READY" && -x "$ROOT/usr/bin/apt-get" ]]; then return 0; fi
-  if [[ -e "$ROOT" ]]; then
-    # Never delete through a mount (the checkout is bind-mounted inside the root).
-    if awk -v r="$ROOT/" 'index($2, r) == 1 { found = 1 } END { exit !found }' /proc/self/mounts; then
-      die "$ROOT still has mounts inside it; unmount them (see /proc/mounts) and run again"
-    fi
-    echo "debian13.sh: $ROOT is incomplete (an interrupted or damaged setup): making it anew"
-    rm -rf --one-file-system "$ROOT"
-  fi
-  command -v debootstrap >/dev/null ||
-    die "debootstrap is missing: install it with 'apt-get install debootstrap'" 2
-  echo "debian13.sh: debootstrap $SUITE into $ROOT (about a minute)"
-  local partial="$ROOT.partial"
-  rm -rf --one-file-system "$partial"
-  mkdir -p "$(dirname "$ROOT")"
-  if ! debootstrap --variant=minbase "$SUITE" "$partial" "$MIRROR" >"$partial.log" 2>&1; then
-    die "debootstrap failed (is $MIRROR reachable?); the last lines of $partial.log: $(tail -n 2 "$partial.log" | tr '\n' ' ')"
-  fi
-  mv "$partial" "$ROOT"
-  mv "$partial.log" "$ROOT/debootstrap.log"
-  touch "$READY"
 }
 
 setup() {
@@ -129,13 +70,7 @@ main() {
   [[ $(id -u) -eq 0 ]] || die "must run as root (debootstrap, chroot and mount need it)" 2
   [[ "$cmd" != run || $# -gt 0 ]] || die "run needs a command" 2
 
-  mkdir -p "$(dirname "$ROOT")"
-  exec 9>"$ROOT.lock"
-  flock -n 9 || { echo "debian13.sh: waiting for another run on $ROOT"; flock 9; }
-  unmount_stale
-  trap unmount_all EXIT
-  trap 'exit 130' INT
-  trap 'exit 143' TERM
+  lock_root
 
   setup
   case "$cmd" in

@@ -31,70 +31,15 @@ SUITE=bookworm
 READY="$ROOT/.edgeloop-root-ready"
 # Packages of tools/edge/packages.txt that run on the build machine; the others are :arm64.
 BUILD_TOOLS=" build-essential cmake ninja-build ccache pkg-config protobuf-compiler openssl "
-MOUNTS=()
-
-die() { echo "cross_arm64.sh: $*" >&2; exit "${2:-1}"; }
-
-unmount_all() {
-  local i
-  for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
-    umount "${MOUNTS[i]}" 2>/dev/null || umount -l "${MOUNTS[i]}" 2>/dev/null || true
-  done
-  MOUNTS=()
-}
-
-unmount_stale() {
-  local m
-  [[ -d "$ROOT" ]] || return 0
-  while read -r m; do
-    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
-  done < <(awk -v r="$ROOT/" 'index($2, r) == 1 { print $2 }' /proc/self/mounts | sort -r)
-}
-
-bind() {
-  mkdir -p "$ROOT$2"
-  mount --bind "$1" "$ROOT$2"
-  MOUNTS+=("$ROOT$2")
-}
+NAME=cross_arm64.sh
+# shellcheck source=tools/lib/chroot.sh
+source "$REPO/tools/lib/chroot.sh"
 
 mount_all() {
-  mkdir -p "$ROOT/proc" "$CCACHE_HOST"
-  mount -t proc proc "$ROOT/proc"
-  MOUNTS+=("$ROOT/proc")
-  bind /dev /dev
+  mount_base
   # LibTorch's cpuinfo reads /sys/devices/system/cpu: the tests need sysfs (read only).
   bind /sys /sys
   mount -o remount,bind,ro "$ROOT/sys" 2>/dev/null || true
-  bind "$REPO" "$REPO"
-  bind "$CCACHE_HOST" /ccache
-  cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
-}
-
-in_root() {
-  chroot "$ROOT" /usr/bin/env -i HOME=/root TERM="${TERM:-dumb}" LANG=C.UTF-8 \
-    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    CCACHE_DIR=/ccache DEBIAN_FRONTEND=noninteractive "$@"
-}
-
-make_root() {
-  if [[ -f "$READY" && -x "$ROOT/usr/bin/apt-get" ]]; then return 0; fi
-  if [[ -e "$ROOT" ]]; then
-    if awk -v r="$ROOT/" 'index($2, r) == 1 { found = 1 } END { exit !found }' /proc/self/mounts; then
-      die "$ROOT still has mounts inside it; unmount them (see /proc/mounts) and run again"
-    fi
-    echo "cross_arm64.sh: $ROOT is incomplete: making it anew"
-    rm -rf --one-file-system "$ROOT"
-  fi
-  command -v debootstrap >/dev/null || die "debootstrap is missing (apt-get install debootstrap)" 2
-  echo "cross_arm64.sh: debootstrap $SUITE into $ROOT (about a minute)"
-  local partial="$ROOT.partial"
-  rm -rf --one-file-system "$partial"
-  mkdir -p "$(dirname "$ROOT")"
-  debootstrap --variant=minbase "$SUITE" "$partial" "$MIRROR" >"$partial.log" 2>&1 ||
-    die "debootstrap failed; the last lines of $partial.log: $(tail -n 2 "$partial.log" | tr '\n' ' ')"
-  mv "$partial" "$ROOT"
-  mv "$partial.log" "$ROOT/debootstrap.log"
-  touch "$READY"
 }
 
 ensure_binfmt() {
@@ -170,13 +115,7 @@ main() {
   esac
   [[ $(id -u) -eq 0 ]] || die "must run as root (debootstrap, chroot and mount need it)" 2
   [[ "$cmd" != run || $# -gt 0 ]] || die "run needs a command" 2
-  mkdir -p "$(dirname "$ROOT")"
-  exec 9>"$ROOT.lock"
-  flock -n 9 || { echo "cross_arm64.sh: waiting for another run on $ROOT"; flock 9; }
-  unmount_stale
-  trap unmount_all EXIT
-  trap 'exit 130' INT
-  trap 'exit 143' TERM
+  lock_root
   setup
   case "$cmd" in
     setup) echo "cross_arm64.sh: $ROOT is ready" ;;
