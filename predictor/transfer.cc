@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <utility>
 
@@ -121,6 +122,18 @@ double MeanSquareLogError(const std::vector<double>& log_pred, const std::vector
   return sum / y.size();
 }
 
+// Population variance of each column: scales the correction penalty per feature.
+std::vector<double> FeatureVariances(const Dataset& data) {
+  std::vector<double> var(data.cols(), 0.0);
+  for (int j = 0; j < data.cols(); ++j) {
+    double mean = 0;
+    for (int r = 0; r < data.rows(); ++r) mean += data.row(r)[j] / data.rows();
+    for (int r = 0; r < data.rows(); ++r)
+      var[j] += std::pow(data.row(r)[j] - mean, 2) / data.rows();
+  }
+  return var;
+}
+
 }  // namespace
 
 absl::StatusOr<TransferModel> TransferModel::Fit(
@@ -135,13 +148,7 @@ absl::StatusOr<TransferModel> TransferModel::Fit(
   TransferModel model;
   model.feature_names_ = data.feature_names;
   model.target_ = target;
-  model.feature_var_.assign(data.cols(), 0.0);
-  for (int j = 0; j < data.cols(); ++j) {
-    double mean = 0, sq = 0;
-    for (int r = 0; r < data.rows(); ++r) mean += data.row(r)[j] / data.rows();
-    for (int r = 0; r < data.rows(); ++r) sq += std::pow(data.row(r)[j] - mean, 2) / data.rows();
-    model.feature_var_[j] = sq;
-  }
+  model.feature_var_ = FeatureVariances(data);
   for (const auto& [device, rows] : rows_of) {
     if (device.empty()) return absl::InvalidArgumentError("a row has an empty device name");
     const Dataset d = data.Subset(rows);
@@ -183,14 +190,7 @@ absl::StatusOr<TransferModel> TransferModel::FromModels(std::vector<std::string>
   for (const LatencyModel& model : models)
     if (model.meta().feature_names != m.feature_names_)
       return absl::InvalidArgumentError("the source models have different features");
-  m.feature_var_.assign(reference.cols(), 0.0);
-  for (int j = 0; j < reference.cols(); ++j) {
-    double mean = 0, sq = 0;
-    for (int r = 0; r < reference.rows(); ++r) mean += reference.row(r)[j] / reference.rows();
-    for (int r = 0; r < reference.rows(); ++r)
-      sq += std::pow(reference.row(r)[j] - mean, 2) / reference.rows();
-    m.feature_var_[j] = sq;
-  }
+  m.feature_var_ = FeatureVariances(reference);
   m.devices_ = std::move(devices);
   m.sources_ = std::move(models);
   return m;
@@ -389,11 +389,13 @@ absl::StatusOr<TransferModel> TransferModel::Parse(absl::string_view text,
 }
 
 bool TransferModel::IsTransferModelFile(const std::string& path) {
-  auto text = ReadFile(path);
-  if (!text.ok()) return false;
-  // The format key comes first in every file Save writes; a cheap check before parsing.
-  return text->find(absl::StrCat("\"format\":\"", kTransferFormat, "\"")) != std::string::npos &&
-         text->find(absl::StrCat("\"format\":\"", kTransferFormat, "\"")) < 64;
+  // The format key comes first in every file Save writes: its first bytes tell, without
+  // reading (or parsing) a model of megabytes twice.
+  std::ifstream in(path, std::ios::binary);
+  std::string head(64, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  return head.find(absl::StrCat("\"format\":\"", kTransferFormat, "\"")) != std::string::npos;
 }
 
 }  // namespace edgeloop::predictor

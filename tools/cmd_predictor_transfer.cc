@@ -48,6 +48,20 @@ absl::StatusOr<Dataset> ReadTable(const predictor::CsvTable& table, const std::s
   return predictor::TabularDataset(table, target, features);
 }
 
+// Each row's cell of the --device-column.
+absl::StatusOr<std::vector<std::string>> DeviceLabels(const predictor::CsvTable& table,
+                                                      const std::string& column) {
+  const int col = table.Column(column);
+  if (col < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("flag --device-column: no column \"", column, "\" in ", table.origin,
+                     " (columns: ", absl::StrJoin(table.header, ", "), ")"));
+  }
+  std::vector<std::string> labels;
+  for (const auto& row : table.rows) labels.push_back(row[col]);
+  return labels;
+}
+
 std::string FormsText(const std::vector<std::string>& devices,
                       const std::vector<std::string>& forms) {
   std::vector<std::string> parts;
@@ -130,17 +144,11 @@ int PredictorReplay(const std::vector<std::string>& args) {
   if (!model.ok()) return cli::ReportError(kCmd, model.status());
   auto table = predictor::ReadCsv(csv);
   if (!table.ok()) return cli::ReportError(kCmd, table.status());
-  const int col = table->Column(device_column);
-  if (col < 0) {
-    return cli::ReportError(
-        kCmd, absl::InvalidArgumentError(absl::StrCat("flag --device-column: no column \"",
-                                                      device_column, "\" in ", csv)));
-  }
+  auto device_of_row = DeviceLabels(*table, device_column);
+  if (!device_of_row.ok()) return cli::ReportError(kCmd, device_of_row.status());
   auto data = ReadTable(*table, model->target(), model->feature_names(), device_column);
   if (!data.ok()) return cli::ReportError(kCmd, data.status());
-  std::vector<std::string> device_of_row;
-  for (const auto& row : table->rows) device_of_row.push_back(row[col]);
-  auto r = predictor::ReplayStream(&*model, *data, device_of_row);
+  auto r = predictor::ReplayStream(&*model, *data, *device_of_row);
   if (!r.ok()) return cli::ReportError(kCmd, r.status());
   if (json) {
     std::printf(
@@ -188,21 +196,15 @@ int FitTransferModel(const char* cmd, const std::string& csv, const std::string&
   }
   auto table = predictor::ReadCsv(csv);
   if (!table.ok()) return cli::ReportError(cmd, table.status());
-  const int col = table->Column(device_column);
-  if (col < 0) {
-    return cli::ReportError(cmd, absl::InvalidArgumentError(absl::StrCat(
-                                     "flag --device-column: no column \"", device_column, "\" in ",
-                                     csv, " (columns: ", absl::StrJoin(table->header, ", "), ")")));
-  }
+  auto device_of_row = DeviceLabels(*table, device_column);
+  if (!device_of_row.ok()) return cli::ReportError(cmd, device_of_row.status());
   std::vector<std::string> names;
   if (!features.empty()) names = absl::StrSplit(features, ',', absl::SkipWhitespace());
   auto data = ReadTable(*table, target, names, device_column);
   if (!data.ok()) return cli::ReportError(cmd, data.status());
-  std::vector<std::string> device_of_row;
-  for (const auto& row : table->rows) device_of_row.push_back(row[col]);
   std::vector<std::string> devices, forms;
   auto model = TransferModel::Fit(
-      *data, device_of_row, target, params, folds,
+      *data, *device_of_row, target, params, folds,
       [&](const std::string& device, const predictor::ModelMeta& meta) {
         devices.push_back(device);
         forms.push_back(meta.form);
